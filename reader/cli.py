@@ -1,0 +1,334 @@
+"""The command line: `reader [--data-dir DIR] COMMAND`. With no command, the TUI opens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import __version__
+from .config import data_dir, db_path, load_settings
+from .models import EntryRow, FeedOutcome, ParsedFeed
+from .query import QueryError, parse_query
+from .sanitize import safe_url
+from .store import CorruptCacheError, Store, StoreError
+
+
+class CLIError(Exception):
+    """A failure to report as one line and exit status 1."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from .tui.app import run_app
+
+            return run_app(data_dir(args.data_dir))
+        return args.func(args)
+    except CorruptCacheError as exc:
+        print(f"reader: {exc}", file=sys.stderr)
+        print(
+            f"reader: your cache can be moved aside and started fresh with:\n"
+            f"    mv '{exc.path}' '{exc.path}.damaged'\n"
+            f"(the `reader` app offers to do this for you)",
+            file=sys.stderr,
+        )
+        return 1
+    except (CLIError, StoreError, QueryError, OSError) as exc:
+        print(f"reader: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `reader entries | head` closes the pipe early; that is not an error.
+        sys.stderr.close()
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reader",
+        description="A terminal feed reader with an offline cache. With no command, the app opens.",
+        epilog="Queries: words, \"phrases\", category:NAME, feed:TEXT, author:TEXT, is:unread|read|starred, "
+        "since:7d, before:2024-01-31; a leading - negates a term.",
+    )
+    parser.add_argument("--version", action="version", version=f"reader {__version__}")
+    parser.add_argument("--data-dir", metavar="DIR", help="where the cache lives (env READER_DATA_DIR)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("add", help="subscribe to a feed (or the feed a web page links)")
+    p.add_argument("url")
+    p.add_argument("--category", "-c", action="append", default=[], metavar="NAME", help="repeatable")
+    p.add_argument("--no-fetch", action="store_true", help="subscribe without checking the URL")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("remove", help="unsubscribe from a feed and drop its posts")
+    p.add_argument("url")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("feeds", help="list subscriptions")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_feeds)
+
+    p = sub.add_parser("refresh", help="fetch feeds (all, or the URLs given)")
+    p.add_argument("urls", nargs="*", metavar="URL")
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    p.set_defaults(func=cmd_refresh)
+
+    p = sub.add_parser("entries", help="list posts, newest first")
+    p.add_argument("query", nargs="*", help="a query, e.g. 'category:BGP is:unread'")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", "-n", type=_positive, metavar="N")
+    p.set_defaults(func=cmd_entries)
+
+    p = sub.add_parser("show", help="print a post as text")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("mark", help="mark posts read, unread, starred or unstarred")
+    p.add_argument("ids", nargs="+", type=int, metavar="ID")
+    group = p.add_mutually_exclusive_group(required=True)
+    for flag in ("read", "unread", "star", "unstar"):
+        group.add_argument(f"--{flag}", dest="action", action="store_const", const=flag)
+    p.set_defaults(func=cmd_mark)
+
+    p = sub.add_parser("import", help="subscribe to the feeds of an OPML file")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="write subscriptions as OPML 2.0 (stdout without FILE)")
+    p.add_argument("file", type=Path, nargs="?")
+    p.set_defaults(func=cmd_export)
+    return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _store(args: argparse.Namespace) -> Store:
+    return Store(db_path(args.data_dir))
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+# --- add / remove ------------------------------------------------------------------------
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    url = args.url.strip()
+    if "://" not in url and not url.startswith(("http:", "https:")):
+        url = "https://" + url
+    if not safe_url(url):
+        raise CLIError(f"only http and https feeds can be added, not {args.url!r}")
+    store = _store(args)
+    if store.get_feed(url):
+        if args.category:
+            existing = store.get_feed(url)
+            assert existing is not None
+            store.set_feed_categories(url, [*existing.categories, *args.category])
+        print(f"already subscribed: {url}")
+        return 0
+    if args.no_fetch:
+        store.add_feed(url, categories=args.category)
+        print(f"subscribed (not checked): {url}")
+        return 0
+    url, parsed, result = asyncio.run(_validate(url, load_settings()))
+    if store.get_feed(url):
+        print(f"already subscribed: {url}")
+        return 0
+    store.add_feed(url, parsed.title, args.category)
+    new, _ = store.save_parsed(
+        url, parsed, etag=result.etag, last_modified=result.last_modified,
+    )
+    print(f"subscribed: {parsed.title or url} <{url}> ({new} posts)")
+    return 0
+
+
+async def _validate(url: str, settings) -> tuple[str, ParsedFeed, object]:
+    """Fetch a URL once; return the feed it is, or the feed it links. Raise CLIError if neither."""
+    from .fetch import FetchOptions, fetch, make_client
+    from .parse import NotAFeedError, parse_feed
+
+    options = FetchOptions(timeout=settings.timeout)
+    async with make_client(options) as client:
+        for _attempt in range(2):
+            result = await fetch(client, url, options=options)
+            if result.error:
+                raise CLIError(f"could not fetch {url}: {result.error}")
+            assert result.body is not None
+            try:
+                return result.final_url, parse_feed(result.body, result.final_url, result.headers), result
+            except NotAFeedError as exc:
+                if not exc.links:
+                    raise CLIError(f"{url} is {exc}") from None
+                print(f"{url} is a web page; it links the feed {exc.links[0]}", file=sys.stderr)
+                url = exc.links[0]
+    raise CLIError(f"{url} is a web page that links another page, not a feed")
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    if not _store(args).remove_feed(args.url):
+        raise CLIError(f"not subscribed: {args.url}")
+    print(f"removed: {args.url}")
+    return 0
+
+
+# --- feeds / refresh ---------------------------------------------------------------------
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    feeds = _store(args).list_feeds()
+    if args.json:
+        print(json.dumps([
+            {
+                "url": f.url, "title": f.title, "categories": f.categories, "unread": f.unread,
+                "total": f.total, "last_updated": _iso(f.last_updated), "last_error": f.last_error,
+            }
+            for f in feeds
+        ], indent=2, ensure_ascii=False))
+        return 0
+    if not feeds:
+        print("no subscriptions yet: reader add URL")
+    for f in feeds:
+        cats = f" [{', '.join(f.categories)}]" if f.categories else ""
+        print(f"{f.unread:>5}/{f.total:<5} {f.display_title}{cats}\n            {f.url}")
+        if f.last_error:
+            print(f"            error: {f.last_error}")
+    return 0
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from .fetch import FetchOptions
+    from .refresh import refresh
+
+    store = _store(args)
+    if args.urls:
+        known = {f.url for f in store.list_feeds()}
+        missing = [u for u in args.urls if u not in known]
+        if missing:
+            raise CLIError(f"not subscribed: {', '.join(missing)}")
+    settings = load_settings()
+    options = FetchOptions(timeout=settings.timeout, concurrency=settings.concurrency)
+    show_bar = not args.quiet and sys.stderr.isatty()
+
+    def progress(done: int, total: int, outcome: FeedOutcome) -> None:
+        if show_bar:
+            width = 30
+            filled = width * done // max(total, 1)
+            sys.stderr.write(f"\rrefreshing [{'#' * filled}{'.' * (width - filled)}] {done}/{total} ")
+            sys.stderr.flush()
+
+    summary = refresh(store, args.urls or None, options=options, progress=progress)
+    if show_bar:
+        sys.stderr.write("\r\x1b[K")
+    if not args.quiet:
+        for outcome in summary.failed:
+            print(f"failed: {outcome.url}: {outcome.error}", file=sys.stderr)
+        print(summary.line())
+    return 0
+
+
+# --- entries / show / mark ---------------------------------------------------------------
+
+
+def _entries(store: Store, query_text: str, limit: int | None) -> list[EntryRow]:
+    where, params = parse_query(query_text).to_sql()
+    return store.list_entries(where, params, limit)
+
+
+def cmd_entries(args: argparse.Namespace) -> int:
+    store = _store(args)
+    rows = _entries(store, " ".join(args.query), args.limit)
+    if args.json:
+        categories = store.entry_categories([r.id for r in rows])
+        print(json.dumps([
+            {
+                "id": r.id, "title": r.title, "link": r.link, "author": r.author or None,
+                "published": _iso(r.published) if r.date_known else None,
+                "categories": categories.get(r.id, []), "feed": r.feed_title, "feed_url": r.feed_url,
+                "read": r.read, "starred": r.starred,
+            }
+            for r in rows
+        ], indent=2, ensure_ascii=False))
+        return 0
+    out = sys.stdout
+    for r in rows:
+        flags = ("N" if not r.read else " ") + ("*" if r.starred else " ")
+        date = datetime.fromtimestamp(r.published).strftime("%Y-%m-%d")
+        out.write(f"{r.id:>7} {flags} {date}  {r.feed_title[:20]:<20}  {r.title or '(untitled)'}\n")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from .render import render_entry_text
+
+    entry = _store(args).get_entry(args.id)
+    if entry is None:
+        raise CLIError(f"no post with id {args.id} (see: reader entries)")
+    sys.stdout.write(render_entry_text(entry))
+    return 0
+
+
+def cmd_mark(args: argparse.Namespace) -> int:
+    store = _store(args)
+    found = store.existing_ids(args.ids)
+    flag, value = {
+        "read": ("read", True), "unread": ("read", False), "star": ("starred", True), "unstar": ("starred", False)
+    }[args.action]
+    store.set_flag([i for i in args.ids if i in found], flag, value)
+    missing = [str(i) for i in args.ids if i not in found]
+    if missing:
+        raise CLIError(f"no post with id {', '.join(missing)}")
+    return 0
+
+
+# --- OPML -------------------------------------------------------------------------------
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .opml import OPMLError, parse_opml
+
+    try:
+        outlines = parse_opml(args.file.read_bytes())
+    except OPMLError as exc:
+        raise CLIError(f"{args.file}: {exc}") from None
+    store = _store(args)
+    known = {f.url for f in store.list_feeds()}
+    for outline in outlines:
+        store.add_feed(outline.url, outline.title, outline.categories)
+    added = sum(o.url not in known for o in outlines)
+    print(f"imported {len(outlines)} feeds ({added} new); fetch them with: reader refresh")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .opml import to_opml
+
+    data = to_opml(_store(args).list_feeds())
+    if args.file is None:
+        sys.stdout.buffer.write(data)
+    else:
+        args.file.write_bytes(data)
+        print(f"wrote {args.file}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

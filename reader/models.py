@@ -1,0 +1,133 @@
+"""Plain data types shared by the core, the CLI and the TUI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Feed:
+    id: int
+    url: str
+    title: str
+    site_url: str | None = None
+    categories: list[str] = field(default_factory=list)
+    unread: int = 0
+    total: int = 0
+    last_updated: float | None = None  # epoch seconds of the last successful fetch
+    last_checked: float | None = None
+    last_error: str | None = None
+    gone: bool = False
+    retry_after: float | None = None
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.url
+
+
+@dataclass(slots=True)
+class EntryRow:
+    """One row of the post list: what a listing needs, nothing heavier."""
+
+    id: int
+    feed_id: int
+    feed_title: str
+    title: str
+    published: float  # epoch seconds, UTC
+    read: bool
+    starred: bool
+    author: str = ""
+    link: str | None = None
+    date_known: bool = True
+    feed_url: str = ""
+
+
+@dataclass(slots=True)
+class Entry:
+    """A whole post, as stored."""
+
+    id: int
+    feed_id: int
+    feed_title: str
+    feed_url: str
+    title: str
+    link: str | None
+    author: str
+    published: float
+    date_known: bool  # False when `published` fell back to first-seen time
+    read: bool
+    starred: bool
+    categories: list[str]
+    content: str  # HTML (content:encoded, else the summary)
+    base_url: str | None  # what relative links in `content` resolve against
+
+
+@dataclass(slots=True)
+class ParsedEntry:
+    key: str  # stable identity within its feed
+    title: str
+    link: str | None
+    author: str
+    published: float | None  # None when the feed gave no usable date
+    categories: list[str]
+    content: str
+    base_url: str | None
+
+
+@dataclass(slots=True)
+class ParsedFeed:
+    title: str
+    site_url: str | None
+    entries: list[ParsedEntry]
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """What one HTTP fetch of a feed gave. Exactly one of body/error/not_modified holds."""
+
+    url: str  # the URL asked for
+    final_url: str  # after redirects
+    permanent_redirect: bool = False  # every hop was 301/308: the stored URL should change
+    status: int | None = None
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+    gone: bool = False
+    error: str | None = None
+    retry_after: float | None = None  # epoch seconds before which not to fetch again
+
+
+@dataclass(slots=True)
+class FeedOutcome:
+    url: str
+    status: str  # "new", "unchanged", "not_modified", "error", "skipped"
+    new_entries: int = 0
+    updated_entries: int = 0
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class RefreshSummary:
+    outcomes: list[FeedOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def new_entries(self) -> int:
+        return sum(o.new_entries for o in self.outcomes)
+
+    @property
+    def not_modified(self) -> int:
+        return sum(o.status in ("not_modified", "unchanged") for o in self.outcomes)
+
+    @property
+    def failed(self) -> list[FeedOutcome]:
+        return [o for o in self.outcomes if o.status == "error"]
+
+    def line(self) -> str:
+        return (
+            f"{len(self.outcomes)} feeds refreshed in {self.seconds:.1f} s: "
+            f"{self.new_entries} new entries, {self.not_modified} not modified, "
+            f"{len(self.failed)} failed"
+        )

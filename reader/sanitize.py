@@ -1,0 +1,87 @@
+"""Cleaning text that strangers wrote before it is stored or printed.
+
+Feed text reaches a terminal, so anything that a terminal acts on has to go:
+escape sequences (which can retitle the window, write the clipboard or move the
+cursor), C0/C1 control characters and bidi overrides (which can make text read
+differently from what it is).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlsplit
+
+# ESC-introduced sequences: CSI (ESC [ ... final), OSC/DCS/SOS/PM/APC (ESC ] ... BEL or ST),
+# and two-character escapes. Their 8-bit C1 forms (U+009B CSI, U+009D OSC, ...) too.
+_ESCAPES = re.compile(
+    r"""
+    (?: \x1b\[ | \x9b ) [\x30-\x3f]* [\x20-\x2f]* [\x40-\x7e]?        # CSI
+  | (?: \x1b[\]PX^_] | [\x90\x98\x9d\x9e\x9f] ) .*? (?: \x07 | \x1b\\ | \x9c | $ )  # OSC, DCS, ...
+  | \x1b [\x20-\x2f]* [\x30-\x7e]?                                   # other ESC sequences
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+# C0 except tab and newline, DEL, C1, and the bidi embedding/override/isolate controls.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_CONTROLS_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_SPACES = re.compile(r"\s+")
+_TAGS = re.compile(r"<[^>]*>")
+_NEEDS_CLEANING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+SAFE_SCHEMES = ("http", "https")
+
+
+def clean_text(text: str | None) -> str:
+    """Strip escape sequences and control characters; keep newlines and tabs."""
+    if not text:
+        return ""
+    if not _NEEDS_CLEANING.search(text):
+        return text  # the common case costs one scan
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+
+
+def clean_line(text: str | None, limit: int = 1000) -> str:
+    """A single-line field (title, author, category): cleaned, whitespace collapsed, capped.
+
+    The cap keeps a 100,000-character title from costing anything downstream.
+    """
+    if not text:
+        return ""
+    if len(text) > limit * 4:
+        text = text[: limit * 4]
+    text = _ESCAPES.sub("", text)
+    text = _SPACES.sub(" ", _CONTROLS_ONE_LINE.sub(" ", text)).strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def strip_tags(markup: str | None) -> str:
+    """Markup to plain text, cheaply: for titles and the search index, not for reading."""
+    if not markup:
+        return ""
+    if "<" in markup:
+        markup = _TAGS.sub(" ", markup)
+    if "&" in markup:
+        markup = html.unescape(markup)
+    return markup
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is http(s) and printable, else None. Nothing else is ever opened."""
+    if not url:
+        return None
+    url = url.strip()
+    if _CONTROLS_ONE_LINE.search(url):
+        return None
+    url = url.replace(" ", "%20")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in SAFE_SCHEMES or not parts.netloc:
+        return None
+    return url

@@ -1,0 +1,574 @@
+"""The SQLite cache: feeds, entries, categories, read state and the search index.
+
+One file, WAL mode, a busy timeout so the TUI and a CLI refresh can share it, and
+`PRAGMA user_version` with forward migrations. Every write is one transaction, so a
+crash mid-refresh leaves the cache as it was before that feed's write began.
+
+Content is stored zlib-compressed; the full-text index is contentless (it keeps
+tokens, not text), which is why deleting from it needs the old text back
+(`_fts_delete`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+import time
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from .models import Entry, EntryRow, Feed, ParsedFeed
+from .sanitize import clean_line, strip_tags
+
+# Future dates beyond this are treated as unknown: a post "from 2100" would otherwise
+# sit at the top of every list forever.
+FUTURE_SLACK = 24 * 3600
+# Text indexed per post: enough for any real post, bounded for a 4 MB one.
+INDEX_TEXT_LIMIT = 200_000
+
+
+class StoreError(Exception):
+    """A cache problem with a message fit for the user."""
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class CorruptCacheError(StoreError):
+    pass
+
+
+def _compress(text: str) -> bytes:
+    return zlib.compress(text.encode("utf-8"), 3)
+
+
+def _decompress(blob: bytes | None) -> str:
+    if not blob:
+        return ""
+    return zlib.decompress(blob).decode("utf-8", "replace")
+
+
+def index_text(html: str) -> str:
+    """The body text the search index holds. Deletes recompute it, so keep it deterministic."""
+    return strip_tags(html[:INDEX_TEXT_LIMIT])
+
+
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    # Not executescript(): it commits first, and a migration must be one transaction.
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+        CREATE TABLE feeds (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            url TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL DEFAULT '',
+            site_url TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            body_hash TEXT,
+            last_updated REAL,
+            last_checked REAL,
+            last_error TEXT,
+            gone INTEGER NOT NULL DEFAULT 0,
+            retry_after REAL,
+            added REAL NOT NULL
+        );
+        CREATE TABLE categories (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE
+        );
+        CREATE TABLE feed_categories (
+            feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+            category_id INTEGER NOT NULL REFERENCES categories(id),
+            PRIMARY KEY (feed_id, category_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE entries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            link TEXT,
+            author TEXT NOT NULL DEFAULT '',
+            published REAL NOT NULL,
+            date_known INTEGER NOT NULL,
+            first_seen REAL NOT NULL,
+            content BLOB,
+            base_url TEXT,
+            hash TEXT NOT NULL,
+            read INTEGER NOT NULL DEFAULT 0,
+            starred INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (feed_id, key)
+        );
+        CREATE INDEX entries_by_date ON entries (published DESC, id DESC);
+        CREATE INDEX entries_by_feed ON entries (feed_id, published DESC);
+        CREATE INDEX entries_unread ON entries (published DESC, id DESC) WHERE read = 0;
+        CREATE INDEX entries_unread_by_feed ON entries (feed_id) WHERE read = 0;
+        CREATE INDEX entries_starred ON entries (published DESC, id DESC) WHERE starred = 1;
+        CREATE TABLE entry_categories (
+            entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+            category_id INTEGER NOT NULL REFERENCES categories(id),
+            PRIMARY KEY (entry_id, category_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX entry_categories_by_category ON entry_categories (category_id, entry_id);
+        CREATE VIRTUAL TABLE entries_fts USING fts5(
+            title, author, body, content='', tokenize='unicode61 remove_diacritics 2'
+        );
+        """
+    )
+
+
+# Index i holds the step from user_version i to i + 1. Append; never edit a shipped step.
+MIGRATIONS = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class Store:
+    """The cache. Safe to share between threads: each thread gets its own connection."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self.created = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the data directory {self.path.parent}: {exc.strerror}", self.path) from exc
+        self.created = not self.path.exists() or self.path.stat().st_size == 0
+        try:
+            self._migrate(self.db)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise _explain(exc, self.path) from exc
+
+    # --- connections and transactions -------------------------------------------------
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA busy_timeout = 30000")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA foreign_keys = ON")
+            except sqlite3.DatabaseError as exc:
+                raise _explain(exc, self.path) from exc
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        else:
+            db.execute("COMMIT")
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer version of reader (schema {version}, "
+                f"this one knows {SCHEMA_VERSION}); upgrade reader to open it",
+                self.path,
+            )
+        for step in range(version, SCHEMA_VERSION):
+            with self.transaction():
+                MIGRATIONS[step](db)
+                db.execute(f"PRAGMA user_version = {step + 1}")
+
+    # --- meta ---------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # --- feeds --------------------------------------------------------------------------
+
+    def add_feed(self, url: str, title: str = "", categories: Iterable[str] = ()) -> Feed:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO feeds (url, title, added) VALUES (?, ?, ?) ON CONFLICT (url) DO NOTHING",
+                (url, clean_line(title), time.time()),
+            )
+            feed_id = db.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()[0]
+            for name in categories:
+                category_id = self._category_id(db, name)
+                if category_id is not None:
+                    db.execute(
+                        "INSERT OR IGNORE INTO feed_categories (feed_id, category_id) VALUES (?, ?)",
+                        (feed_id, category_id),
+                    )
+        feed = self.get_feed(url)
+        assert feed is not None
+        return feed
+
+    def remove_feed(self, url: str) -> bool:
+        with self.transaction() as db:
+            row = db.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()
+            if row is None:
+                return False
+            rows = db.execute("SELECT id, title, author, content FROM entries WHERE feed_id = ?", (row[0],))
+            for entry_id, title, author, content in rows.fetchall():
+                _fts_delete(db, entry_id, title, author, content)
+            db.execute("DELETE FROM feeds WHERE id = ?", (row[0],))
+        return True
+
+    def set_feed_categories(self, url: str, categories: Iterable[str]) -> None:
+        with self.transaction() as db:
+            feed_id = self._feed_id(db, url)
+            db.execute("DELETE FROM feed_categories WHERE feed_id = ?", (feed_id,))
+            for name in categories:
+                category_id = self._category_id(db, name)
+                if category_id is not None:
+                    db.execute(
+                        "INSERT OR IGNORE INTO feed_categories VALUES (?, ?)", (feed_id, category_id)
+                    )
+
+    def set_feed_url(self, old: str, new: str) -> bool:
+        """Follow a permanent redirect. Refused (False) when `new` is already subscribed."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM feeds WHERE url = ?", (new,)).fetchone():
+                return False
+            db.execute("UPDATE feeds SET url = ? WHERE url = ?", (new, old))
+        return True
+
+    def get_feed(self, url: str) -> Feed | None:
+        feeds = self.list_feeds(urls=[url])
+        return feeds[0] if feeds else None
+
+    def list_feeds(self, urls: Sequence[str] | None = None) -> list[Feed]:
+        sql = (
+            "SELECT id, url, title, site_url, last_updated, last_checked, last_error, gone, retry_after "
+            "FROM feeds"
+        )
+        params: list[str] = []
+        if urls is not None:
+            sql += f" WHERE url IN ({','.join('?' * len(urls))})"
+            params = list(urls)
+        feeds = [
+            Feed(
+                id=r[0], url=r[1], title=r[2], site_url=r[3], last_updated=r[4], last_checked=r[5],
+                last_error=r[6], gone=bool(r[7]), retry_after=r[8],
+            )
+            for r in self.db.execute(sql, params)
+        ]
+        by_id = {f.id: f for f in feeds}
+        for feed_id, name in self.db.execute(
+            "SELECT fc.feed_id, c.name FROM feed_categories fc JOIN categories c ON c.id = fc.category_id "
+            "ORDER BY c.name COLLATE NOCASE"
+        ):
+            if feed_id in by_id:
+                by_id[feed_id].categories.append(name)
+        for feed_id, total in self.db.execute("SELECT feed_id, count(*) FROM entries GROUP BY feed_id"):
+            if feed_id in by_id:
+                by_id[feed_id].total = total
+        for feed_id, unread in self.db.execute(
+            "SELECT feed_id, count(*) FROM entries WHERE read = 0 GROUP BY feed_id"
+        ):
+            if feed_id in by_id:
+                by_id[feed_id].unread = unread
+        feeds.sort(key=lambda f: (f.display_title.casefold(), f.url))
+        return feeds
+
+    def fetch_state(self, url: str) -> tuple[str | None, str | None, str | None]:
+        """(etag, last_modified, body_hash) for a conditional GET."""
+        row = self.db.execute(
+            "SELECT etag, last_modified, body_hash FROM feeds WHERE url = ?", (url,)
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else (None, None, None)
+
+    def record_error(
+        self, url: str, error: str, *, retry_after: float | None = None, gone: bool = False
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE feeds SET last_error = ?, last_checked = ?, retry_after = ?, gone = ? WHERE url = ?",
+                (clean_line(error, 500), time.time(), retry_after, int(gone), url),
+            )
+
+    def record_not_modified(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        now = time.time()
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE feeds SET last_error = NULL, last_checked = ?, last_updated = ?, retry_after = NULL, "
+                "gone = 0, etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) WHERE url = ?",
+                (now, now, etag, last_modified, url),
+            )
+
+    def save_parsed(
+        self,
+        url: str,
+        parsed: ParsedFeed,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        body_hash: str | None = None,
+    ) -> tuple[int, int]:
+        """Store one fetch of a feed in one transaction. Returns (new, updated) entry counts.
+
+        Entries are matched on their key; a changed entry is rewritten in place and keeps
+        its read and starred marks.
+        """
+        now = time.time()
+        new = updated = 0
+        with self.transaction() as db:
+            feed_id = self._feed_id(db, url)
+            db.execute(
+                "UPDATE feeds SET title = CASE WHEN ? != '' THEN ? ELSE title END, site_url = ?, "
+                "etag = ?, last_modified = ?, body_hash = ?, last_updated = ?, last_checked = ?, "
+                "last_error = NULL, gone = 0, retry_after = NULL WHERE id = ?",
+                (parsed.title, parsed.title, parsed.site_url, etag, last_modified, body_hash, now, now, feed_id),
+            )
+            existing = {
+                key: (entry_id, entry_hash, published, title, author, content)
+                for key, entry_id, entry_hash, published, title, author, content in db.execute(
+                    "SELECT key, id, hash, published, title, author, content FROM entries WHERE feed_id = ?",
+                    (feed_id,),
+                )
+            } if parsed.entries else {}
+            categories: dict[str, int | None] = {}
+            seen: set[str] = set()
+            for offset, entry in enumerate(parsed.entries):
+                if entry.key in seen:
+                    continue  # a duplicate guid within one document: the first one wins
+                seen.add(entry.key)
+                digest = _entry_hash(entry.title, entry.link, entry.author, entry.published,
+                                     entry.categories, entry.content)
+                old = existing.get(entry.key)
+                if old is not None and old[1] == digest:
+                    continue
+                published, date_known = entry.published, True
+                if published is None or published > now + FUTURE_SLACK:
+                    # Keep a stable order within one fetch: earlier in the document is newer.
+                    published, date_known = (old[2] if old else now - offset * 1e-3), False
+                blob = _compress(entry.content)
+                if old is None:
+                    entry_id = db.execute(
+                        "INSERT INTO entries (feed_id, key, title, link, author, published, date_known, "
+                        "first_seen, content, base_url, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (feed_id, entry.key, entry.title, entry.link, entry.author, published,
+                         int(date_known), now, blob, entry.base_url, digest),
+                    ).lastrowid
+                    new += 1
+                else:
+                    entry_id = old[0]
+                    _fts_delete(db, entry_id, old[3], old[4], old[5])
+                    db.execute(
+                        "UPDATE entries SET title = ?, link = ?, author = ?, published = ?, date_known = ?, "
+                        "content = ?, base_url = ?, hash = ? WHERE id = ?",
+                        (entry.title, entry.link, entry.author, published, int(date_known), blob,
+                         entry.base_url, digest, entry_id),
+                    )
+                    db.execute("DELETE FROM entry_categories WHERE entry_id = ?", (entry_id,))
+                    updated += 1
+                db.execute(
+                    "INSERT INTO entries_fts (rowid, title, author, body) VALUES (?, ?, ?, ?)",
+                    (entry_id, entry.title, entry.author, index_text(entry.content)),
+                )
+                for name in entry.categories:
+                    if name not in categories:
+                        categories[name] = self._category_id(db, name)
+                    if categories[name] is not None:
+                        db.execute(
+                            "INSERT OR IGNORE INTO entry_categories VALUES (?, ?)", (entry_id, categories[name])
+                        )
+        return new, updated
+
+    # --- entries ------------------------------------------------------------------------
+
+    _ROW_SQL = (
+        "SELECT e.id, e.feed_id, coalesce(nullif(f.title, ''), f.url), e.title, e.published, e.read, "
+        "e.starred, e.author, e.link, e.date_known, f.url FROM entries e JOIN feeds f ON f.id = e.feed_id"
+    )
+
+    def entry_ids(self, where: str = "", params: Sequence[object] = ()) -> list[int]:
+        """Ids of matching entries, newest first: the backbone of the virtual post list."""
+        sql = "SELECT e.id FROM entries e"
+        if where:
+            sql += " WHERE " + where
+        sql += " ORDER BY e.published DESC, e.id DESC"
+        return [r[0] for r in self.db.execute(sql, list(params))]
+
+    def entry_rows(self, ids: Sequence[int]) -> list[EntryRow]:
+        """Rows for the given ids, in the given order (ids that vanished are left out)."""
+        if not ids:
+            return []
+        found: dict[int, EntryRow] = {}
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start : chunk_start + 500]
+            sql = self._ROW_SQL + f" WHERE e.id IN ({','.join('?' * len(chunk))})"
+            for r in self.db.execute(sql, list(chunk)):
+                found[r[0]] = _row(r)
+        return [found[i] for i in ids if i in found]
+
+    def list_entries(self, where: str = "", params: Sequence[object] = (), limit: int | None = None) -> list[EntryRow]:
+        """Newest first; with a limit this reads O(limit) rows through the date index."""
+        sql = self._ROW_SQL
+        if where:
+            sql += " WHERE " + where
+        sql += " ORDER BY e.published DESC, e.id DESC"
+        args = list(params)
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [_row(r) for r in self.db.execute(sql, args)]
+
+    def get_entry(self, entry_id: int) -> Entry | None:
+        row = self.db.execute(
+            "SELECT e.id, e.feed_id, coalesce(nullif(f.title, ''), f.url), f.url, e.title, e.link, e.author, "
+            "e.published, e.date_known, e.read, e.starred, e.content, e.base_url "
+            "FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.id = ?",
+            (entry_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return Entry(
+            id=row[0], feed_id=row[1], feed_title=row[2], feed_url=row[3], title=row[4], link=row[5],
+            author=row[6], published=row[7], date_known=bool(row[8]), read=bool(row[9]),
+            starred=bool(row[10]), categories=self.entry_categories([row[0]]).get(row[0], []),
+            content=_decompress(row[11]), base_url=row[12],
+        )
+
+    def entry_categories(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        """Each entry's own categories plus its feed's, deduplicated case-insensitively."""
+        result: dict[int, list[str]] = {}
+        for chunk_start in range(0, len(ids), 500):
+            chunk = list(ids[chunk_start : chunk_start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT ec.entry_id, c.name FROM entry_categories ec JOIN categories c ON c.id = ec.category_id "
+                f"WHERE ec.entry_id IN ({marks}) "
+                f"UNION ALL SELECT e.id, c.name FROM entries e JOIN feed_categories fc ON fc.feed_id = e.feed_id "
+                f"JOIN categories c ON c.id = fc.category_id WHERE e.id IN ({marks})",
+                chunk + chunk,
+            )
+            for entry_id, name in rows:
+                names = result.setdefault(entry_id, [])
+                if name.casefold() not in (n.casefold() for n in names):
+                    names.append(name)
+        return result
+
+    def set_flag(self, ids: Iterable[int], flag: str, value: bool) -> int:
+        if flag not in ("read", "starred"):
+            raise ValueError(flag)
+        ids = list(ids)
+        changed = 0
+        with self.transaction() as db:
+            for chunk_start in range(0, len(ids), 500):
+                chunk = ids[chunk_start : chunk_start + 500]
+                changed += db.execute(
+                    f"UPDATE entries SET {flag} = ? WHERE {flag} != ? AND id IN ({','.join('?' * len(chunk))})",
+                    [int(value), int(value), *chunk],
+                ).rowcount
+        return changed
+
+    def existing_ids(self, ids: Iterable[int]) -> set[int]:
+        ids = list(ids)
+        found: set[int] = set()
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start : chunk_start + 500]
+            found.update(
+                r[0] for r in self.db.execute(
+                    f"SELECT id FROM entries WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                )
+            )
+        return found
+
+    def category_counts(self) -> list[tuple[str, int, int]]:
+        """(category, unread, total) over entry and feed categories, most used first."""
+        rows = self.db.execute(
+            """
+            SELECT c.name, sum(e.read = 0), count(*) FROM categories c
+            JOIN (
+                SELECT category_id, entry_id FROM entry_categories
+                UNION
+                SELECT fc.category_id, e.id FROM feed_categories fc JOIN entries e ON e.feed_id = fc.feed_id
+            ) m ON m.category_id = c.id
+            JOIN entries e ON e.id = m.entry_id
+            GROUP BY c.id ORDER BY count(*) DESC, c.name COLLATE NOCASE
+            """
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def counts(self) -> tuple[int, int, int]:
+        """(total, unread, starred) over the whole cache."""
+        total = self.db.execute("SELECT count(*) FROM entries").fetchone()[0]
+        unread = self.db.execute("SELECT count(*) FROM entries WHERE read = 0").fetchone()[0]
+        starred = self.db.execute("SELECT count(*) FROM entries WHERE starred = 1").fetchone()[0]
+        return total, unread, starred
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _feed_id(self, db: sqlite3.Connection, url: str) -> int:
+        row = db.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()
+        if row is None:
+            raise StoreError(f"not subscribed: {url}")
+        return row[0]
+
+    @staticmethod
+    def _category_id(db: sqlite3.Connection, name: str) -> int | None:
+        name = clean_line(name, 200)
+        if not name:
+            return None
+        db.execute("INSERT OR IGNORE INTO categories (name) VALUES (?)", (name,))
+        return db.execute("SELECT id FROM categories WHERE name = ?", (name,)).fetchone()[0]
+
+
+def _row(r: tuple) -> EntryRow:
+    return EntryRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6]), r[7], r[8], bool(r[9]), r[10])
+
+
+def _fts_delete(db: sqlite3.Connection, entry_id: int, title: str, author: str, content: bytes | None) -> None:
+    db.execute(
+        "INSERT INTO entries_fts (entries_fts, rowid, title, author, body) VALUES ('delete', ?, ?, ?, ?)",
+        (entry_id, title, author, index_text(_decompress(content))),
+    )
+
+
+def _entry_hash(
+    title: str, link: str | None, author: str, published: float | None, categories: list[str], content: str
+) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in (title, link or "", author, repr(published), "\x1f".join(categories), content):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def _explain(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
+    text = str(exc)
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return CorruptCacheError(f"the cache file {path} is damaged ({text})", path)
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"the cache file {path} is read-only ({text})", path)
+    if "disk is full" in text or "disk I/O" in text:
+        return StoreError(f"cannot write the cache file {path} ({text})", path)
+    if "unable to open" in text:
+        return StoreError(f"cannot open the cache file {path} ({text})", path)
+    return StoreError(f"cache error in {path}: {text}", path)
