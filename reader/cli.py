@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
@@ -125,7 +126,7 @@ def _store(args: argparse.Namespace) -> Store:
 def _iso(ts: float | None) -> str | None:
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
 # --- add / remove ------------------------------------------------------------------------
@@ -133,8 +134,8 @@ def _iso(ts: float | None) -> str | None:
 
 def cmd_add(args: argparse.Namespace) -> int:
     url = args.url.strip()
-    if "://" not in url and not url.startswith(("http:", "https:")):
-        url = "https://" + url
+    if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:(?!\d)", url):
+        url = "https://" + url  # `reader add example.com/feed` means https
     if not safe_url(url):
         raise CLIError(f"only http and https feeds can be added, not {args.url!r}")
     store = _store(args)

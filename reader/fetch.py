@@ -71,6 +71,8 @@ async def fetch(
         result.error = f"connection broken mid-response ({_short(exc)})"
     except httpx.HTTPError as exc:
         result.error = f"network error: {_short(exc)}"
+    except httpx.InvalidURL as exc:
+        result.error = f"invalid URL: {_short(exc)}"
     except FetchError as exc:
         result.error = str(exc)
     except (OSError, ValueError) as exc:
@@ -96,7 +98,11 @@ async def _fetch(
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         request = client.build_request("GET", url, headers=headers)
-        response = await client.send(request, stream=True)
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.InvalidURL as exc:
+            # httpx parses a redirect's Location even when not following it.
+            raise FetchError(f"redirect to an invalid or non-http(s) URL refused ({_short(exc)})") from exc
         try:
             if response.status_code in (301, 302, 303, 307, 308):
                 location = response.headers.get("location", "").strip()

@@ -156,7 +156,7 @@ def discover_feeds(body: bytes, url: str) -> list[str]:
     try:
         finder.feed(body[:2_000_000].decode("utf-8", "replace"))
         finder.close()
-    except Exception:  # noqa: BLE001 - a broken page simply advertises nothing
+    except Exception:
         pass
     links: list[str] = []
     for _type, href in finder.found:

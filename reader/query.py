@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 FIELDS = ("category", "feed", "author", "is", "since", "before")
 IS_VALUES = ("unread", "read", "starred", "unstarred")
@@ -110,7 +110,7 @@ def _when(value: str, now: float) -> float:
         except ValueError:
             continue
         # A bare date means local midnight: what a person typing it means.
-        return parsed.timestamp() if parsed.tzinfo is None else parsed.astimezone(timezone.utc).timestamp()
+        return parsed.timestamp() if parsed.tzinfo is None else parsed.astimezone(UTC).timestamp()
     raise QueryError(f"bad date {value!r}: use 7d, 24h, 2w, 3m, 1y or a date like 2024-01-31")
 
 

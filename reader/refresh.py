@@ -85,11 +85,11 @@ async def _refresh_feed(
     result = await fetch(client, url, etag=etag, last_modified=last_modified, options=options)
     try:
         return await _store_result(store, url, result, old_hash, pool)
-    except Exception as exc:  # noqa: BLE001 - one feed's surprise must not end the refresh
+    except Exception as exc:
         message = f"internal error while storing: {type(exc).__name__}: {exc}"
         try:
             store.record_error(url, message)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         return FeedOutcome(url, "error", error=message)
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from feedserver import FeedServer
+
+from reader.cli import main
+from reader.store import Store
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -23,3 +29,42 @@ def feed_server() -> Iterator[FeedServer]:
     """
     with FeedServer(DATA_DIR) as server:
         yield server
+
+
+# --- the cache and the command line ---
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test ever touches the real user's cache or config."""
+    monkeypatch.setenv("READER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("READER_CONFIG_DIR", str(tmp_path / "config"))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "data" / "reader.sqlite")
+    yield s
+    s.close()
+
+
+@dataclass
+class CLIResult:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CLIResult]:
+    """Run `reader ARGS...` in-process against the test's own data dir."""
+
+    def run(*args: str) -> CLIResult:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return CLIResult(code, captured.out, captured.err)
+
+    return run

@@ -279,8 +279,10 @@ class PostList(ScrollView, can_focus=True):
             height = self._page_height
             top = index - max(0, min(screen_row, height - 1))
 
-        self._update_virtual_size()
         self.set_reactive(PostList.cursor, index)
+        if not self.is_mounted:
+            return  # on_mount sizes the list and posts the first Highlighted
+        self._update_virtual_size()
         self.scroll_to(y=max(0, top), animate=False, force=True)
         self._scroll_cursor_visible()
         self.refresh()
@@ -344,7 +346,10 @@ class PostList(ScrollView, can_focus=True):
         return max(1, self.scrollable_content_region.height)
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(self._render_width, self._length)
+        # Content width less a (possible) vertical scrollbar, so there is never
+        # anything to scroll horizontally.
+        width = max(0, self.size.width - self.styles.scrollbar_size_vertical)
+        self.virtual_size = Size(width, self._length)
 
     def _scroll_cursor_visible(self) -> None:
         height = self.scrollable_content_region.height
@@ -356,6 +361,11 @@ class PostList(ScrollView, can_focus=True):
             self.scroll_to(y=cursor, animate=False, force=True)
         elif cursor >= top + height:
             self.scroll_to(y=cursor - height + 1, animate=False, force=True)
+
+    def on_mount(self) -> None:
+        # ScrollView.on_mount runs too (handlers are dispatched per class).
+        self._update_virtual_size()
+        self._queue_highlight()
 
     def on_resize(self, event: events.Resize) -> None:
         self._strips.clear()
