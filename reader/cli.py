@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -15,7 +14,6 @@ from . import __version__
 from .config import data_dir, db_path, load_settings
 from .models import EntryRow, FeedOutcome, ParsedFeed
 from .query import QueryError, parse_query
-from .sanitize import safe_url
 from .store import CorruptCacheError, Store, StoreError
 
 
@@ -133,11 +131,12 @@ def _iso(ts: float | None) -> str | None:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    url = args.url.strip()
-    if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:(?!\d)", url):
-        url = "https://" + url  # `reader add example.com/feed` means https
-    if not safe_url(url):
-        raise CLIError(f"only http and https feeds can be added, not {args.url!r}")
+    from .subscribe import SubscribeError, normalize_url
+
+    try:
+        url = normalize_url(args.url)  # `reader add example.com/feed` means https
+    except SubscribeError as exc:
+        raise CLIError(str(exc)) from None
     store = _store(args)
     if store.get_feed(url):
         if args.category:
@@ -164,24 +163,16 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 async def _validate(url: str, settings) -> tuple[str, ParsedFeed, object]:
     """Fetch a URL once; return the feed it is, or the feed it links. Raise CLIError if neither."""
-    from .fetch import FetchOptions, fetch, make_client
-    from .parse import NotAFeedError, parse_feed
+    from .fetch import FetchOptions
+    from .subscribe import SubscribeError, discover
 
-    options = FetchOptions(timeout=settings.timeout)
-    async with make_client(options) as client:
-        for _attempt in range(2):
-            result = await fetch(client, url, options=options)
-            if result.error:
-                raise CLIError(f"could not fetch {url}: {result.error}")
-            assert result.body is not None
-            try:
-                return result.final_url, parse_feed(result.body, result.final_url, result.headers), result
-            except NotAFeedError as exc:
-                if not exc.links:
-                    raise CLIError(f"{url} is {exc}") from None
-                print(f"{url} is a web page; it links the feed {exc.links[0]}", file=sys.stderr)
-                url = exc.links[0]
-    raise CLIError(f"{url} is a web page that links another page, not a feed")
+    def told(page: str, feed: str) -> None:
+        print(f"{page} is a web page; it links the feed {feed}", file=sys.stderr)
+
+    try:
+        return await discover(url, FetchOptions(timeout=settings.timeout), on_redirect=told)
+    except SubscribeError as exc:
+        raise CLIError(str(exc)) from None
 
 
 def cmd_remove(args: argparse.Namespace) -> int:

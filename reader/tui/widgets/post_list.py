@@ -12,6 +12,7 @@ before they reach the terminal.
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from typing import ClassVar, Protocol, runtime_checkable
 
 from rich.cells import cell_len, set_cell_size
@@ -20,7 +21,7 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -90,6 +91,9 @@ def clean_text(text: str | None) -> str:
     """Make feed-provided text safe to show on one terminal line."""
     if not text:
         return ""
+    # Everything in _UNSAFE is non-printable (Cc/Cf), so the common case is cheap.
+    if text.isprintable() and "  " not in text:
+        return text.strip()
     text = text.translate(_UNSAFE)
     return " ".join(text.split())
 
@@ -98,6 +102,11 @@ def fit(text: str, width: int) -> str:
     """Pad or truncate `text` (with `…`) to exactly `width` cells."""
     if width <= 0:
         return ""
+    if text.isascii() and text.isprintable():  # one cell per character
+        if len(text) <= width:
+            return text + " " * (width - len(text))
+        cut = text[: width - 1].rstrip()
+        return cut + "…" + " " * (width - 1 - len(cut))
     length = cell_len(text)
     if length <= width:
         return text + " " * (width - length)
@@ -107,6 +116,12 @@ def fit(text: str, width: int) -> str:
     # put the ellipsis right after the text and pad after it instead.
     cut = set_cell_size(text, width - 1).rstrip()
     return cut + "…" + " " * (width - 1 - cell_len(cut))
+
+
+@lru_cache(maxsize=4096)
+def _fit_feed(feed_title: str, width: int) -> str:
+    # Feed titles repeat on every row of a feed: clean and fit each once.
+    return fit(clean_text(feed_title), width)
 
 
 def format_date(published: float | None) -> str:
@@ -241,6 +256,7 @@ class PostList(ScrollView, can_focus=True):
         self._strips: LRUCache[tuple[int, int, bool, bool], Strip] = LRUCache(_STRIP_CACHE_SIZE)
         self._styles: dict[tuple[bool, bool, bool], tuple[Style, ...]] = {}
         self._highlight_pending = False
+        self._frame: tuple[int, int, int, bool] | None = None
         if empty_text is not None:
             self.set_reactive(PostList.empty_text, empty_text)
 
@@ -497,7 +513,7 @@ class PostList(ScrollView, can_focus=True):
             Segment(_GAP, gap_style),
         ]
         if feed_width:
-            segments.append(Segment(fit(clean_text(entry.feed_title), feed_width), feed_style))
+            segments.append(Segment(_fit_feed(entry.feed_title, feed_width), feed_style))
             segments.append(Segment(_GAP, gap_style))
         title_width = width - fixed
         if title_width > 0:
@@ -525,15 +541,26 @@ class PostList(ScrollView, can_focus=True):
             width,
         )
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Work out what every line needs once per paint, not once per line.
+        self._frame = (self._render_width, self.scroll_offset.y, self.cursor, self.has_focus)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
     def render_line(self, y: int) -> Strip:
-        width = self._render_width
+        frame = self._frame
+        if frame is None:
+            frame = (self._render_width, self.scroll_offset.y, self.cursor, self.has_focus)
+        width, top, cursor, focused = frame
         if self._length == 0:
             return self._render_empty(y, width)
-        index = self.scroll_offset.y + y
+        index = top + y
         if not 0 <= index < self._length:
             return Strip.blank(width, self.rich_style)
-        is_cursor = index == self.cursor
-        key = (index, width, is_cursor, self.has_focus)
+        is_cursor = index == cursor
+        key = (index, width, is_cursor, focused)
         strip = self._strips.get(key)
         if strip is None:
             entry = self.get_row(index)
