@@ -13,7 +13,7 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 
 from reader.models import EntryRow
-from reader.tui.widgets.post_list import PAGE_SIZE, ListRowSource, PostList
+from reader.tui.widgets.post_list import PAGE_SIZE, ListRowSource, PostList, clean_text, fit
 
 N = 100_000
 SIZE = (100, 30)  # terminal size; the list fills it (98 cells + scrollbar)
@@ -393,3 +393,42 @@ def test_render_screen_is_fast() -> None:
         assert cold < 0.05, cold
 
     run(body, size=(120, 52))
+
+
+def test_first_highlighted_posted_on_mount() -> None:
+    async def body(app: ListApp, pilot: Pilot[None], pl: PostList) -> None:
+        assert app.highlighted[0] == (0, 0)
+        assert pl.max_scroll_x == 0
+
+    run(body)
+
+
+def test_set_source_after_empty_start() -> None:
+    async def body(app: ListApp, pilot: Pilot[None], pl: PostList) -> None:
+        assert app.highlighted == [(0, None)]
+        pl.set_source(CountingSource(make_rows(N)), keep_entry_id=123)
+        await pilot.pause()
+        assert pl.row_count == N and pl.virtual_size.height == N
+        assert pl.cursor == 123 and pl.current_entry is not None
+        assert pl.current_entry.id == 123
+        assert pl.scroll_offset.y <= 123 < pl.scroll_offset.y + pl.scrollable_content_region.height
+        assert app.highlighted[-1] == (123, 123)
+        assert "Post number 123" in screen_row(pl, 123)
+
+    run(body, CountingSource([]))
+
+
+def test_fit_and_clean_text() -> None:
+    assert fit("abc", 5) == "abc  "
+    assert fit("abcdef", 4) == "abc…"
+    assert fit("ab  cdef", 4) == "ab… "  # no space before the ellipsis
+    assert fit("漢字漢字", 5) == "漢字…"
+    assert fit("a漢字漢字", 5) == "a漢… "
+    assert fit("anything", 1) == "…"
+    assert fit("anything", 0) == ""
+    for text in ("hello", "漢字のタイトル", "a漢字", "x" * 40, "mixed é and 漢"):
+        for width in range(1, 30):
+            assert cell_len(fit(text, width)) == width
+    assert clean_text("  a\tb\n\nc \x1b[2J\x07 d\u202e ") == "a b c [2J d"
+    assert clean_text(None) == ""
+    assert clean_text("plain title") == "plain title"
