@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from . import __version__
 from .config import data_dir, db_path, load_settings
 from .models import EntryRow, FeedOutcome, ParsedFeed
 from .query import QueryError, parse_query
-from .store import CorruptCacheError, Store, StoreError
+from .store import CorruptCacheError, Store, StoreError, explain_db_error, move_aside
 
 
 class CLIError(Exception):
@@ -31,13 +32,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_app(data_dir(args.data_dir))
         return args.func(args)
     except CorruptCacheError as exc:
-        print(f"reader: {exc}", file=sys.stderr)
-        print(
-            f"reader: your cache can be moved aside and started fresh with:\n"
-            f"    mv '{exc.path}' '{exc.path}.damaged'\n"
-            f"(the `reader` app offers to do this for you)",
-            file=sys.stderr,
-        )
+        return _offer_fresh_cache(exc)
+    except sqlite3.DatabaseError as exc:
+        error = explain_db_error(exc, db_path(args.data_dir))
+        if isinstance(error, CorruptCacheError):
+            return _offer_fresh_cache(error)
+        print(f"reader: {error}", file=sys.stderr)
         return 1
     except (CLIError, StoreError, QueryError, OSError) as exc:
         print(f"reader: {exc}", file=sys.stderr)
@@ -48,6 +48,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `reader entries | head` closes the pipe early; that is not an error.
         sys.stderr.close()
         return 0
+
+
+def _offer_fresh_cache(exc: CorruptCacheError) -> int:
+    """Say what is wrong; on a terminal, offer to move the damaged file aside."""
+    print(f"reader: {exc}", file=sys.stderr)
+    if exc.path is None:
+        return 1
+    if sys.stdin.isatty() and sys.stderr.isatty():
+        sys.stderr.write("Move it aside and start with a fresh cache? Nothing is deleted. [y/N] ")
+        sys.stderr.flush()
+        if sys.stdin.readline().strip().lower() in ("y", "yes"):
+            moved = move_aside(exc.path)
+            print(f"reader: moved the damaged cache to {moved}; run the command again", file=sys.stderr)
+            return 1
+    print(
+        f"reader: to start fresh, move it aside (nothing is lost that is still readable):\n"
+        f"    mv '{exc.path}' '{exc.path}.damaged'",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -8,6 +8,7 @@ while the event loop keeps fetching); a body identical to the last one is not pa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -18,7 +19,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from .fetch import FetchOptions, fetch, make_client
 from .models import FeedOutcome, FetchResult, ParsedFeed, RefreshSummary
 from .parse import NotAFeedError, parse_feed
-from .store import Store
+from .store import Store, StoreError
 from .welcome import WELCOME_URL, load_welcome
 
 Progress = Callable[[int, int, FeedOutcome], None]
@@ -85,13 +86,14 @@ async def _refresh_feed(
     result = await fetch(client, url, etag=etag, last_modified=last_modified, options=options)
     try:
         return await _store_result(store, url, result, old_hash, pool)
+    except StoreError as exc:
+        message = str(exc)
     except Exception as exc:
-        message = f"internal error while storing: {type(exc).__name__}: {exc}"
-        try:
-            store.record_error(url, message)
-        except Exception:
-            pass
-        return FeedOutcome(url, "error", error=message)
+        # One feed's surprise (a parser bug, a dead worker) must not end the refresh.
+        message = f"could not process the feed: {type(exc).__name__}: {exc}"
+    with contextlib.suppress(Exception):  # the cache itself may be what failed
+        store.record_error(url, message)
+    return FeedOutcome(url, "error", error=message)
 
 
 async def _store_result(

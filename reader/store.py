@@ -149,7 +149,7 @@ class Store:
             self._migrate(self.db)
         except sqlite3.DatabaseError as exc:
             self.close()
-            raise _explain(exc, self.path) from exc
+            raise explain_db_error(exc, self.path) from exc
 
     # --- connections and transactions -------------------------------------------------
 
@@ -164,7 +164,7 @@ class Store:
                 conn.execute("PRAGMA synchronous = NORMAL")
                 conn.execute("PRAGMA foreign_keys = ON")
             except sqlite3.DatabaseError as exc:
-                raise _explain(exc, self.path) from exc
+                raise explain_db_error(exc, self.path) from exc
             self._local.conn = conn
         return conn
 
@@ -177,14 +177,18 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         db = self.db
-        db.execute("BEGIN IMMEDIATE")
         try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        else:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                # Some errors (a full disk) have already rolled the transaction back.
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
             db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise explain_db_error(exc, self.path) from exc
 
     def _migrate(self, db: sqlite3.Connection) -> None:
         version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -561,14 +565,26 @@ def _entry_hash(
     return h.hexdigest()
 
 
-def _explain(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
+def explain_db_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
+    """An sqlite3 error as a StoreError whose message names the file and says what is wrong."""
     text = str(exc)
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return CorruptCacheError(f"the cache file {path} is damaged ({text})", path)
     if "readonly" in text or "read-only" in text:
         return StoreError(f"the cache file {path} is read-only ({text})", path)
-    if "disk is full" in text or "disk I/O" in text:
+    if "full" in text or "disk I/O" in text:
         return StoreError(f"cannot write the cache file {path} ({text})", path)
     if "unable to open" in text:
         return StoreError(f"cannot open the cache file {path} ({text})", path)
     return StoreError(f"cache error in {path}: {text}", path)
+
+
+def move_aside(path: Path) -> Path:
+    """Move a damaged cache (and its WAL files) out of the way; returns where it went."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        source = path.with_name(path.name + suffix)
+        if source.exists():
+            source.replace(target.with_name(target.name + suffix))
+    return target

@@ -141,7 +141,7 @@ def test_cursor_keys() -> None:
         assert app.highlighted[-1] == (pl.cursor, pl.cursor)
         assert "Post number" in screen_row(pl, pl.cursor)
 
-    run(body)
+    run(body, size=(100, 12))  # short, so crossing the bottom edge takes few presses
 
 
 def test_highlighted_is_coalesced() -> None:
@@ -312,7 +312,7 @@ def test_fetches_are_bounded() -> None:
         # The last screen straddles at most two pages.
         assert len(source.calls) <= 3
         assert source.fetched <= 3 * PAGE_SIZE
-        await pilot.press("g", *["j"] * 50, "pagedown", "pagedown")
+        await pilot.press("g", *["j"] * 10, "pagedown", "pagedown")
         await pilot.pause()
         assert source.fetched <= 5 * PAGE_SIZE
         assert all(count == PAGE_SIZE for _, count in source.calls)
@@ -432,3 +432,18 @@ def test_fit_and_clean_text() -> None:
     assert clean_text("  a\tb\n\nc \x1b[2J\x07 d\u202e ") == "a b c [2J d"
     assert clean_text(None) == ""
     assert clean_text("plain title") == "plain title"
+
+
+def test_keep_entry_scrolled_out_of_view_keeps_the_view() -> None:
+    async def body(app: ListApp, pilot: Pilot[None], pl: PostList) -> None:
+        await pilot.press("j", "j")
+        pl.scroll_to(y=300, animate=False)  # as the mouse wheel would
+        await pilot.pause()
+        top_text = pl.render_line(0).text
+        pl.set_source(CountingSource(make_rows(10, 10**6) + make_rows(N)), keep_entry_id=2)
+        await pilot.pause()
+        assert pl.cursor == 12
+        assert pl.scroll_offset.y == 310
+        assert pl.render_line(0).text == top_text
+
+    run(body)

@@ -80,9 +80,13 @@ async def wait_frame(app: BenchApp, after: float, timeout: float = 2.0) -> float
     """Time of the first frame at or after `after`."""
     deadline = time.perf_counter() + timeout
     while True:
-        later = [t for t in app.frames[-5:] if t >= after]
-        if later:
-            return later[0]
+        first = None
+        for t in reversed(app.frames):
+            if t < after:
+                break
+            first = t
+        if first is not None:
+            return first
         app.frame_event.clear()
         await asyncio.wait_for(app.frame_event.wait(), max(0.0, deadline - time.perf_counter()))
 

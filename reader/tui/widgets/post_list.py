@@ -276,7 +276,8 @@ class PostList(ScrollView, can_focus=True):
 
         With `keep_entry_id`, and a source that has `index_of`, the cursor stays
         on that entry at the same screen row, so posts appearing above it don't
-        move what the user is looking at. Otherwise the cursor goes to row 0.
+        move what the user is looking at (if the cursor was scrolled out of
+        view, the view stays put instead). Otherwise the cursor goes to row 0.
         """
         screen_row = self.cursor - self.scroll_offset.y
         self._source = source
@@ -289,18 +290,17 @@ class PostList(ScrollView, can_focus=True):
             index_of = getattr(source, "index_of", None)
             if callable(index_of):
                 index = index_of(keep_entry_id)
-        if index is None or not 0 <= index < self._length:
-            index, top = 0, 0
-        else:
-            height = self._page_height
-            top = index - max(0, min(screen_row, height - 1))
+        kept = index is not None and 0 <= index < self._length
+        if not kept:
+            index = 0
+        assert index is not None
 
         self.set_reactive(PostList.cursor, index)
         if not self.is_mounted:
             return  # on_mount sizes the list and posts the first Highlighted
         self._update_virtual_size()
-        self.scroll_to(y=max(0, top), animate=False, force=True)
-        self._scroll_cursor_visible()
+        # scroll_y is clamped to the new range by its validator.
+        self.scroll_to(y=max(0, index - screen_row) if kept else 0, animate=False, force=True)
         self.refresh()
         self._queue_highlight()
 

@@ -1,0 +1,51 @@
+"""The `?` screen: every key, generated from the bindings (so a rebound key shows as rebound)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+def key_label(keys: str) -> str:
+    names = {"question_mark": "?", "slash": "/", "space": "Space", "enter": "Enter", "escape": "Esc",
+             "up": "↑", "down": "↓", "home": "Home", "end": "End", "pageup": "PgUp", "pagedown": "PgDn",
+             "ctrl+p": "Ctrl+P"}
+    return " ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
+
+    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+        """rows: (keys, description, binding id)."""
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, show_header=True, header_style="bold", expand=True, pad_edge=False)
+        table.add_column("Key", no_wrap=True, style="bold")
+        table.add_column("Action")
+        table.add_column("Binding id (config [keys])", style="dim", no_wrap=True)
+        for keys, description, binding_id in self.rows:
+            table.add_row(Text(key_label(keys)), Text(description), Text(binding_id))
+        with Vertical(classes="dialog wide", id="help"):
+            yield Static(Text("Keys", style="bold"), markup=False)
+            with VerticalScroll():
+                yield Static(table, markup=False)
+            yield Static(Text("Ctrl+P opens the command palette · Esc closes", style="dim"), markup=False)
+
+
+def binding_rows(bindings: list[Binding], keymap: dict[str, str]) -> list[tuple[str, str, str]]:
+    rows = []
+    for binding in bindings:
+        if binding.id is None:
+            continue
+        rows.append((keymap.get(binding.id, binding.key), binding.description, binding.id))
+    return rows

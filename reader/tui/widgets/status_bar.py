@@ -1,0 +1,61 @@
+"""The status line: the active filter, counts, the last refresh, and a refresh progress bar."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import ProgressBar, Static
+
+from reader.tui.widgets.post_list import clean_text
+
+
+def describe_refresh(when: float | None, offline: bool) -> str:
+    if when is None:
+        return "never refreshed"
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(when))
+    return f"refreshed {stamp}" + (" (offline)" if offline else "")
+
+
+class StatusBar(Horizontal):
+    def compose(self) -> ComposeResult:
+        yield Static("", id="status-text", markup=False)
+        yield ProgressBar(total=None, show_eta=False, id="refresh-progress")
+
+    def show(
+        self,
+        *,
+        scope: str,
+        query: str,
+        unread_only: bool,
+        shown: int,
+        counts: tuple[int, int, int],
+        last_refresh: float | None,
+        offline: bool,
+        note: str = "",
+    ) -> None:
+        total, unread, starred = counts
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f" {clean_text(scope)}", style="bold")
+        if unread_only:
+            text.append(" · unread only")
+        if query:
+            text.append(" · filter: ")
+            text.append(clean_text(query), style="italic")
+        text.append(f" │ {shown} shown · {unread} unread · {starred} ★ · {total} posts │ ")
+        text.append(describe_refresh(last_refresh, offline), style="bold" if offline else "")
+        if note:
+            text.append(" │ ")
+            text.append(clean_text(note))
+        text.append(" │ ? help")
+        self.query_one("#status-text", Static).update(text)
+
+    def progress(self, done: int | None, total: int | None) -> None:
+        bar = self.query_one(ProgressBar)
+        if total is None:
+            bar.remove_class("-active")
+            return
+        bar.add_class("-active")
+        bar.update(total=max(total, 1), progress=done or 0)

@@ -1,0 +1,68 @@
+"""Helpers for the app's pilot and snapshot tests: a cache filled through the core."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from reader.config import Settings
+from reader.models import ParsedEntry, ParsedFeed
+from reader.parse import parse_feed
+from reader.store import Store
+from reader.tui.app import ReaderApp
+from reader.welcome import offer_welcome
+
+DATA = Path(__file__).parent / "data"
+SEED_URL = "http://seed.invalid/blog-hong-kong.xml"
+FIXED_CHECK = 1_764_000_000.0  # 2025-11-24 16:00 UTC: a stable "last refresh" for snapshots
+
+
+def pin_timezone(monkeypatch) -> None:
+    """The list and the header show local dates: pin them to UTC so runs agree."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+
+
+def fill(store: Store, *, welcome: bool = True, seed: bool = True) -> None:
+    if welcome:
+        offer_welcome(store)
+    if seed:
+        store.add_feed(SEED_URL, "", ["Blogs"])
+        store.save_parsed(SEED_URL, parse_feed((DATA / "blog-hong-kong.xml").read_bytes(), SEED_URL))
+    store.db.execute("UPDATE feeds SET last_checked = ?, last_updated = ?", (FIXED_CHECK, FIXED_CHECK))
+
+
+def add_synthetic(store: Store, url: str, count: int, title: str = "Synthetic", categories=()) -> None:
+    store.add_feed(url, title, list(categories))
+    entries = [
+        ParsedEntry(
+            key=f"{url}#{i}", title=f"Synthetic post {i}", link=f"https://example.com/{i}", author="Bot",
+            published=1_600_000_000.0 - i * 3600, categories=[], content=f"<p>Body {i}</p>", base_url=None,
+        )
+        for i in range(count)
+    ]
+    store.save_parsed(url, ParsedFeed(title, "https://example.com/", entries))
+
+
+def make_app(store: Store, **settings: object) -> ReaderApp:
+    values = {"mark_read_after": -1.0, **settings}
+    app = ReaderApp(store, Settings(**values))  # type: ignore[arg-type]
+    app.animation_level = "none"
+    return app
+
+
+async def settle(pilot: Pilot) -> None:
+    """Let workers finish and their results land."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def screen_text(app: ReaderApp) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
