@@ -25,7 +25,10 @@ MAX_BODY = 10 * 1024 * 1024
 MAX_REDIRECTS = 5
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONCURRENCY = 16
-ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
 
 
 class FetchError(Exception):

@@ -62,7 +62,8 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
 def _entry(e: feedparser.FeedParserDict, feed_url: str) -> ParsedEntry:
     title = _title(e)
     link = safe_url(e.get("link"))
-    when = e.get("published_parsed") or e.get("updated_parsed") or e.get("created_parsed")
+    # dict.get: FeedParserDict.get would alias a missing published to updated, with a warning.
+    when = dict.get(e, "published_parsed") or dict.get(e, "updated_parsed") or dict.get(e, "created_parsed")
     published = float(calendar.timegm(when)) if when else None
     key = clean_line(e.get("id") or "", 2000) or link
     if not key:

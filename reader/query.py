@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from .sanitize import clean_line
+
 FIELDS = ("category", "feed", "author", "is", "since", "before")
 IS_VALUES = ("unread", "read", "starred", "unstarred")
 _RELATIVE = re.compile(r"^(\d{1,6})([hdwmy])$")
@@ -129,7 +131,7 @@ def parse_query(text: str) -> Query:
     """Parse a query string. Raises QueryError with a helpful message when malformed."""
     terms: list[Term] = []
     pos = 0
-    text = text or ""
+    text = clean_line(text, 2000)  # control characters mean nothing in a query and upset FTS5
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None or match.end() == pos:

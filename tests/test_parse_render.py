@@ -60,7 +60,7 @@ def test_hostile_text_is_stored_clean_and_literal(store: Store) -> None:
     for row in rows:
         entry = store.get_entry(row.id)
         assert entry is not None
-        texts += entry.categories + [entry.content, render_entry_text(entry)]
+        texts += [*entry.categories, entry.content, render_entry_text(entry)]
     for text in texts:
         assert "\x1b" not in text and not CONTROL.search(text), repr(text)
     titles = [r.title for r in rows]
@@ -111,7 +111,10 @@ def test_pathological_html_does_not_crash() -> None:
 def test_long_title_is_capped() -> None:
     title = "x" * 100_000
     assert len(clean_line(title)) <= 1000
-    feed = f"<rss version='2.0'><channel><title>t</title><item><title>{title}</title><guid>1</guid></item></channel></rss>"
+    feed = (
+        f"<rss version='2.0'><channel><title>t</title>"
+        f"<item><title>{title}</title><guid>1</guid></item></channel></rss>"
+    )
     assert len(parse_feed(feed.encode(), "http://h/f").entries[0].title) <= 1000
 
 

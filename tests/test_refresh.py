@@ -85,6 +85,10 @@ def test_temporary_redirect_keeps_the_url(store: Store, feed_server: FeedServer)
         ("redirect-to/file/x.xml", "non-http(s)"),
         ("redirect-to/javascript/x.xml", "non-http(s)"),
         ("truncate/200/blog-hong-kong.xml", "connection broken"),
+        ("reset/300/blog-hong-kong.xml", "connection broken"),
+        ("redirect-to/ftp/x.xml", "non-http(s)"),
+        ("redirect-to/data/x.xml", "non-http(s)"),
+        ("status/418/x.xml", "HTTP 418"),
     ],
 )
 def test_failures_are_recorded_on_the_feed(store: Store, feed_server: FeedServer, path: str, message: str) -> None:
@@ -103,16 +107,17 @@ def test_410_marks_the_feed_gone(store: Store, feed_server: FeedServer) -> None:
     assert feed is not None and feed.gone and "410" in (feed.last_error or "")
 
 
-def test_503_retry_after_is_honoured(store: Store, feed_server: FeedServer) -> None:
-    url = feed_server.url("status/503/x.xml")
+@pytest.mark.parametrize("code", [503, 429])
+def test_retry_after_is_honoured(store: Store, feed_server: FeedServer, code: int) -> None:
+    url = feed_server.url(f"status/{code}/x.xml")
     subscribe_and_refresh(store, url)
     feed = store.get_feed(url)
     assert feed is not None and feed.retry_after is not None
     assert 100 < feed.retry_after - time.time() <= 121
-    before = feed_server.count("status/503/x.xml")
+    before = feed_server.count(f"status/{code}/x.xml")
     again = refresh(store).outcomes[0]
     assert again.status == "skipped"
-    assert feed_server.count("status/503/x.xml") == before  # not fetched again
+    assert feed_server.count(f"status/{code}/x.xml") == before  # not fetched again
 
 
 def test_timeout(store: Store, feed_server: FeedServer) -> None:
@@ -132,8 +137,10 @@ def test_gzip(store: Store, feed_server: FeedServer) -> None:
     assert outcome.status == "new" and outcome.new_entries == 3
 
 
-def test_lying_charset_still_reads(store: Store, feed_server: FeedServer) -> None:
-    url = feed_server.url("charset/utf-8/latin1.xml")
+@pytest.mark.parametrize("path", ["charset/utf-8/latin1.xml", "charset/koi8-r/blog-hong-kong.xml",
+                                  "charset/bogus-charset/atom.xml", "ctype/text/html/atom.xml"])
+def test_lying_charset_still_reads(store: Store, feed_server: FeedServer, path: str) -> None:
+    url = feed_server.url(path)
     outcome = subscribe_and_refresh(store, url)
     assert outcome.status == "new" and outcome.new_entries > 0
     titles = " ".join(r.title for r in store.list_entries())

@@ -330,7 +330,9 @@ class ReaderApp(App[int]):
             self._mark_timer.stop()
             self._mark_timer = None
         after = self.settings.mark_read_after
-        if after >= 0 and not row.read:
+        if after == 0 and not row.read:
+            self._set_flag(row.id, "read", True)  # (set_timer(0) divides by zero in Textual)
+        elif after > 0 and not row.read:
             self._mark_timer = self.set_timer(after, lambda: self._mark_read_if_open(row.id))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="render")
