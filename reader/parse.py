@@ -1,6 +1,7 @@
-"""Feed bytes to plain data, through feedparser.
+"""Feed bytes to plain data.
 
-feedparser's own HTML sanitising and relative-URI resolution cost more than half its
+Well-formed RSS 2.0 and Atom 1.0 go through the expat fast path (fastfeed.py);
+everything else through feedparser, which copes with anything. feedparser's own HTML sanitising and relative-URI resolution cost more than half its
 parse time, so both are off here and done where they are cheap instead: content is
 stored as the publisher's HTML (control characters stripped) and only ever shown
 through the renderer, which drops scripts and styles, resolves links against the
@@ -19,6 +20,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
+from .fastfeed import RawEntry, RawFeed, parse_fast
 from .models import ParsedEntry, ParsedFeed
 from .sanitize import clean_line, clean_text, safe_url, strip_tags
 
@@ -38,52 +40,35 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
     if not body.strip():
         raise NotAFeedError("empty response: no feed here")
     http_headers = {k.lower(): v for k, v in (headers or {}).items()}
-    # Relative links resolve against the URL the bytes came from.
-    http_headers["content-location"] = urljoin(url, http_headers.get("content-location", ""))
-    http_headers.pop("content-encoding", None)  # the body is already decoded
-    result = feedparser.parse(
-        body,
-        response_headers=http_headers,
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
-    if not result.get("version") and not result.entries:
-        raise _not_a_feed(body, http_headers.get("content-type", ""), url, result)
-
-    feed = result.feed
-    entries = [_entry(e, url) for e in result.entries]
+    raw = parse_fast(body, url, http_headers.get("content-type", "")) or _parse_with_feedparser(body, url, http_headers)
     return ParsedFeed(
-        title=_title(feed),
-        site_url=safe_url(feed.get("link")),
-        entries=entries,
+        title=_title(raw.title, raw.title_is_html),
+        site_url=safe_url(raw.site_url),
+        entries=[_entry(e, url) for e in raw.entries],
     )
 
 
-def _entry(e: feedparser.FeedParserDict, feed_url: str) -> ParsedEntry:
-    title = _title(e)
-    link = safe_url(e.get("link"))
-    # dict.get: FeedParserDict.get would alias a missing published to updated, with a warning.
-    when = dict.get(e, "published_parsed") or dict.get(e, "updated_parsed") or dict.get(e, "created_parsed")
-    published = float(calendar.timegm(when)) if when else None
-    key = clean_line(e.get("id") or "", 2000) or link
+def _entry(raw: RawEntry, feed_url: str) -> ParsedEntry:
+    """Raw fields to a clean entry: the same rules whichever parser read them."""
+    title = _title(raw.title, raw.title_is_html)
+    link = safe_url(raw.link)
+    key = clean_line(raw.guid or "", 2000) or link
     if not key:
-        digest = hashlib.sha1(f"{title}\x00{e.get('published') or e.get('updated') or ''}".encode()).hexdigest()
-        key = "sha1:" + digest
-    content, base = _content(e)
+        key = "sha1:" + hashlib.sha1(f"{title}\x00{raw.date_text}".encode()).hexdigest()
     categories: list[str] = []
-    for tag in e.get("tags") or ():
-        name = clean_line(tag.get("term") or tag.get("label") or "", 200)
+    for name in raw.categories:
+        name = clean_line(name, 200)
         if name and name.casefold() not in (c.casefold() for c in categories):
             categories.append(name)
     return ParsedEntry(
         key=key,
         title=title,
         link=link,
-        author=clean_line(strip_tags(e.get("author") or ""), 300),
-        published=published,
+        author=clean_line(strip_tags(raw.author), 300),
+        published=raw.published,
         categories=categories,
-        content=content,
-        base_url=_base(base, link, feed_url),
+        content=clean_text(raw.content),
+        base_url=_base(raw.base, link, feed_url),
     )
 
 
@@ -99,12 +84,52 @@ def _base(content_base: str | None, link: str | None, feed_url: str) -> str | No
     return link or safe_url(feed_url)
 
 
-def _title(d: feedparser.FeedParserDict) -> str:
-    title = d.get("title") or ""
-    detail = d.get("title_detail") or {}
-    if "html" in (detail.get("type") or "") or "<" in title:
+def _title(title: str, is_html: bool) -> str:
+    if is_html or "<" in title:
         title = strip_tags(title)
     return clean_line(title)
+
+
+# --- the feedparser path: everything the fast path declines ---------------------------------
+
+
+def _parse_with_feedparser(body: bytes, url: str, http_headers: dict[str, str]) -> RawFeed:
+    # Relative links resolve against the URL the bytes came from.
+    http_headers = dict(http_headers)
+    http_headers["content-location"] = urljoin(url, http_headers.get("content-location", ""))
+    http_headers.pop("content-encoding", None)  # the body is already decoded
+    result = feedparser.parse(body, response_headers=http_headers, sanitize_html=False, resolve_relative_uris=False)
+    if not result.get("version") and not result.entries:
+        raise _not_a_feed(body, http_headers.get("content-type", ""), url, result)
+    feed = result.feed
+    return RawFeed(
+        title=feed.get("title") or "",
+        title_is_html=_is_html(feed),
+        site_url=feed.get("link"),
+        entries=[_raw_entry(e) for e in result.entries],
+    )
+
+
+def _raw_entry(e: feedparser.FeedParserDict) -> RawEntry:
+    # dict.get: FeedParserDict.get would alias a missing published to updated, with a warning.
+    when = dict.get(e, "published_parsed") or dict.get(e, "updated_parsed") or dict.get(e, "created_parsed")
+    content, base = _content(e)
+    return RawEntry(
+        title=e.get("title") or "",
+        title_is_html=_is_html(e),
+        link=e.get("link"),
+        guid=e.get("id"),
+        author=e.get("author") or "",
+        date_text=dict.get(e, "published") or dict.get(e, "updated") or "",
+        published=float(calendar.timegm(when)) if when else None,
+        categories=[tag.get("term") or tag.get("label") or "" for tag in e.get("tags") or ()],
+        content=content,
+        base=base,
+    )
+
+
+def _is_html(d: feedparser.FeedParserDict) -> bool:
+    return "html" in ((d.get("title_detail") or {}).get("type") or "")
 
 
 def _content(e: feedparser.FeedParserDict) -> tuple[str, str | None]:
@@ -118,7 +143,7 @@ def _content(e: feedparser.FeedParserDict) -> tuple[str, str | None]:
     value = best.get("value") or ""
     if "html" not in (best.get("type") or "text/html"):
         value = "<p>" + html.escape(value).replace("\n\n", "</p><p>").replace("\n", "<br>") + "</p>"
-    return clean_text(value), best.get("base")
+    return value, best.get("base")
 
 
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
