@@ -1,8 +1,9 @@
 """Feed bytes to plain data.
 
 Well-formed RSS 2.0 and Atom 1.0 go through the expat fast path (fastfeed.py);
-everything else through feedparser, which copes with anything. feedparser's own HTML sanitising and relative-URI resolution cost more than half its
-parse time, so both are off here and done where they are cheap instead: content is
+everything else through feedparser, which copes with anything. feedparser's own
+HTML sanitising and relative-URI resolution cost more than half its parse time,
+so both are off here and done where they are cheap instead: content is
 stored as the publisher's HTML (control characters stripped) and only ever shown
 through the renderer, which drops scripts and styles, resolves links against the
 entry's base at display time and refuses every scheme but http(s). Nothing from a
