@@ -18,9 +18,10 @@ import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from .models import Entry, EntryRow, Feed, ParsedFeed
+from .models import Entry, EntryRow, Feed, ParsedEntry, ParsedFeed
 from .sanitize import clean_line, strip_tags
 
 # Future dates beyond this are treated as unknown: a post "from 2100" would otherwise
@@ -333,6 +334,7 @@ class Store:
         etag: str | None = None,
         last_modified: str | None = None,
         body_hash: str | None = None,
+        encoded: list[EncodedEntry] | None = None,
     ) -> tuple[int, int]:
         """Store one fetch of a feed in one transaction. Returns (new, updated) entry counts.
 
@@ -362,8 +364,8 @@ class Store:
                 if entry.key in seen:
                     continue  # a duplicate guid within one document: the first one wins
                 seen.add(entry.key)
-                digest = _entry_hash(entry.title, entry.link, entry.author, entry.published,
-                                     entry.categories, entry.content)
+                code = encoded[offset] if encoded is not None else None
+                digest = code.hash if code else _entry_hash(entry)
                 old = existing.get(entry.key)
                 if old is not None and old[1] == digest:
                     continue
@@ -371,7 +373,7 @@ class Store:
                 if published is None or published > now + FUTURE_SLACK:
                     # Keep a stable order within one fetch: earlier in the document is newer.
                     published, date_known = (old[2] if old else now - offset * 1e-3), False
-                blob = _compress(entry.content)
+                blob = code.blob if code else _compress(entry.content)
                 if old is None:
                     entry_id = db.execute(
                         "INSERT INTO entries (feed_id, key, title, link, author, published, date_known, "
@@ -393,7 +395,7 @@ class Store:
                     updated += 1
                 db.execute(
                     "INSERT INTO entries_fts (rowid, title, author, body) VALUES (?, ?, ?, ?)",
-                    (entry_id, entry.title, entry.author, index_text(entry.content)),
+                    (entry_id, entry.title, entry.author, code.index_text if code else index_text(entry.content)),
                 )
                 for name in entry.categories:
                     if name not in categories:
@@ -555,11 +557,29 @@ def _fts_delete(db: sqlite3.Connection, entry_id: int, title: str, author: str, 
     )
 
 
-def _entry_hash(
-    title: str, link: str | None, author: str, published: float | None, categories: list[str], content: str
-) -> str:
+@dataclass(slots=True)
+class EncodedEntry:
+    """The CPU-heavy part of storing an entry, computable in another process."""
+
+    hash: str
+    blob: bytes
+    index_text: str
+
+
+def encode_entries(parsed: ParsedFeed) -> list[EncodedEntry]:
+    """Encode every entry, dropping the now-redundant content so less crosses a process pipe."""
+    codes = []
+    for entry in parsed.entries:
+        codes.append(EncodedEntry(_entry_hash(entry), _compress(entry.content), index_text(entry.content)))
+        entry.content = ""
+    return codes
+
+
+def _entry_hash(entry: ParsedEntry) -> str:
     h = hashlib.blake2b(digest_size=16)
-    for part in (title, link or "", author, repr(published), "\x1f".join(categories), content):
+    parts = (entry.title, entry.link or "", entry.author, repr(entry.published), "\x1f".join(entry.categories),
+             entry.content)
+    for part in parts:
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
     return h.hexdigest()

@@ -165,19 +165,31 @@ def test_unusable_data_dir_is_reported(cli, tmp_path: Path) -> None:
     assert result.code == 1 and str(blocker) in result.err and "Traceback" not in result.err
 
 
-def test_full_disk_is_reported_and_loses_nothing(store: Store, feed_server: FeedServer) -> None:
+class _SmallDiskStore(Store):
+    """A cache whose every connection may grow the file only so far: SQLite's real "disk is full" path."""
+
+    max_pages = 1_073_741_823
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = super().db
+        conn.execute(f"PRAGMA max_page_count = {self.max_pages}")
+        return conn
+
+
+def test_full_disk_is_reported_and_loses_nothing(tmp_path: Path, feed_server: FeedServer) -> None:
+    from reader.parse import parse_feed
+
+    store = _SmallDiskStore(tmp_path / "small.sqlite")
     url = feed_server.url("many.xml")
     store.add_feed(url)
-    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
-    store.db.execute(f"PRAGMA max_page_count = {pages + 5}")  # the disk fills up mid-write
-    with pytest.raises((StoreError, sqlite3.DatabaseError)):
-        from reader.parse import parse_feed
-
+    store.max_pages = store.db.execute("PRAGMA page_count").fetchone()[0] + 5  # the disk fills up mid-write
+    with pytest.raises(StoreError, match="full"):
         store.save_parsed(url, parse_feed((DATA / "many.xml").read_bytes(), url))
     assert store.counts()[0] == 0  # the failed write left nothing half-done
     summary = refresh(store)
     assert summary.failed and "full" in (summary.failed[0].error or "")
-    store.db.execute("PRAGMA max_page_count = 1073741823")
+    store.max_pages = 1_073_741_823
     assert not refresh(store).failed
     assert store.counts()[0] == 5000
 

@@ -7,6 +7,7 @@ import time
 import pytest
 from feedserver import FeedServer
 
+import reader.parse_pool as parse_pool
 import reader.refresh as refresh_module
 from reader.fetch import FetchOptions
 from reader.refresh import refresh
@@ -24,13 +25,13 @@ def subscribe_and_refresh(store: Store, url: str, **options) -> refresh_module.F
 def parse_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Counts calls of the real parser (it still runs)."""
     calls: list[str] = []
-    real = refresh_module.parse_feed
+    real = parse_pool.parse_feed
 
     def counting(body, url, headers=None):
         calls.append(url)
         return real(body, url, headers)
 
-    monkeypatch.setattr(refresh_module, "parse_feed", counting)
+    monkeypatch.setattr(parse_pool, "parse_feed", counting)
     return calls
 
 
