@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .models import Entry, EntryRow, Feed, ParsedEntry, ParsedFeed
-from .sanitize import clean_line, strip_tags
+from .sanitize import clean_line, safe_url, strip_tags
 
 # Future dates beyond this are treated as unknown: a post "from 2100" would otherwise
 # sit at the top of every list forever.
@@ -216,6 +216,9 @@ class Store:
     # --- feeds --------------------------------------------------------------------------
 
     def add_feed(self, url: str, title: str = "", categories: Iterable[str] = ()) -> Feed:
+        # http(s) only; "reader:" names the app's own bundled feeds.
+        if not (safe_url(url) == url or url.startswith("reader:")):
+            raise StoreError(f"only http and https feeds can be subscribed to, not {url[:200]!r}")
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO feeds (url, title, added) VALUES (?, ?, ?) ON CONFLICT (url) DO NOTHING",
