@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sqlite3
 import sys
@@ -169,6 +168,8 @@ def cmd_add(args: argparse.Namespace) -> int:
         store.add_feed(url, categories=args.category)
         print(f"subscribed (not checked): {url}")
         return 0
+    import asyncio  # not at the top: listing commands start faster without it
+
     url, parsed, result = asyncio.run(_validate(url, load_settings()))
     if store.get_feed(url):
         print(f"already subscribed: {url}")
