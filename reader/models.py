@@ -125,9 +125,14 @@ class RefreshSummary:
     def failed(self) -> list[FeedOutcome]:
         return [o for o in self.outcomes if o.status == "error"]
 
+    @property
+    def skipped(self) -> list[FeedOutcome]:
+        return [o for o in self.outcomes if o.status == "skipped"]
+
     def line(self) -> str:
+        skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
         return (
             f"{len(self.outcomes)} feeds refreshed in {self.seconds:.1f} s: "
             f"{self.new_entries} new entries, {self.not_modified} not modified, "
-            f"{len(self.failed)} failed"
+            f"{len(self.failed)} failed{skipped}"
         )

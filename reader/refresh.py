@@ -19,7 +19,7 @@ from typing import TypeVar
 import httpx
 
 from .fetch import FetchOptions, fetch, make_client
-from .models import FeedOutcome, FetchResult, RefreshSummary
+from .models import Feed, FeedOutcome, FetchResult, RefreshSummary
 from .parse import NotAFeedError
 from .parse_pool import ParsePool
 from .store import Store, StoreError
@@ -64,14 +64,14 @@ async def refresh_async(
         async with make_client(options) as client:
             job = _Job(store, client, options, pool, writer)
 
-            async def one(url: str, retry_after: float | None) -> None:
+            async def one(feed: Feed) -> None:
                 async with semaphore:
-                    outcome = await job.refresh_feed(url, retry_after)
+                    outcome = await job.refresh_feed(feed, explicit=urls is not None)
                 summary.outcomes.append(outcome)
                 if progress:
                     progress(len(summary.outcomes), total, outcome)
 
-            await asyncio.gather(*(one(f.url, f.retry_after) for f in feeds))
+            await asyncio.gather(*(one(f) for f in feeds))
     finally:
         pool.shutdown()
         writer.submit(store.close)  # the writer thread's own connection
@@ -95,9 +95,13 @@ class _Job:
     async def write(self, method: Callable[..., T], *args: object, **kwargs: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.writer, partial(method, *args, **kwargs))
 
-    async def refresh_feed(self, url: str, retry_after: float | None) -> FeedOutcome:
+    async def refresh_feed(self, feed: Feed, explicit: bool = False) -> FeedOutcome:
+        url, retry_after = feed.url, feed.retry_after
         if url == WELCOME_URL:
             return FeedOutcome(url, "new", new_entries=await self.write(load_welcome, self.store))
+        if feed.gone and not explicit:
+            # The publisher said 410 Gone; asking again every refresh is rude. `reader refresh URL` still tries.
+            return FeedOutcome(url, "skipped", error=feed.last_error or "the feed is gone (HTTP 410)")
         if retry_after and retry_after > time.time():
             wait = time.strftime("%H:%M", time.localtime(retry_after))
             return FeedOutcome(url, "skipped", error=f"the server asked not to be fetched again before {wait}")

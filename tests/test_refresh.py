@@ -106,6 +106,11 @@ def test_410_marks_the_feed_gone(store: Store, feed_server: FeedServer) -> None:
     subscribe_and_refresh(store, url)
     feed = store.get_feed(url)
     assert feed is not None and feed.gone and "410" in (feed.last_error or "")
+    before = feed_server.count("status/410/x.xml")
+    assert refresh(store).outcomes[0].status == "skipped"  # not asked again...
+    assert feed_server.count("status/410/x.xml") == before
+    assert refresh(store, [url]).outcomes[0].status == "error"  # ...unless asked for by name
+    assert feed_server.count("status/410/x.xml") == before + 1
 
 
 @pytest.mark.parametrize("code", [503, 429])
