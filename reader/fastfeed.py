@@ -22,8 +22,6 @@ from email.utils import mktime_tz, parsedate_tz
 from html import escape
 from urllib.parse import urljoin
 
-from feedparser.datetimes import _parse_date as feedparser_date
-
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
@@ -267,6 +265,8 @@ def _date(text: str) -> float | None:
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
+        from feedparser.datetimes import _parse_date as feedparser_date  # rare: imported when needed
+
         struct = feedparser_date(text)
         return float(calendar.timegm(struct)) if struct else None
     if when.tzinfo is None:

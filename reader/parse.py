@@ -17,13 +17,15 @@ import hashlib
 import html
 import re
 from html.parser import HTMLParser
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
-
-import feedparser
 
 from .fastfeed import RawEntry, RawFeed, parse_fast
 from .models import ParsedEntry, ParsedFeed
 from .sanitize import clean_line, clean_text, safe_url, strip_tags
+
+if TYPE_CHECKING:
+    import feedparser
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
 
@@ -95,6 +97,8 @@ def _title(title: str, is_html: bool) -> str:
 
 
 def _parse_with_feedparser(body: bytes, url: str, http_headers: dict[str, str]) -> RawFeed:
+    import feedparser  # here, not at the top: it takes 50 ms to import and most feeds never need it
+
     # Relative links resolve against the URL the bytes came from.
     http_headers = dict(http_headers)
     http_headers["content-location"] = urljoin(url, http_headers.get("content-location", ""))

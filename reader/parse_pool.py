@@ -4,7 +4,8 @@ A worker does everything CPU-bound about a fetched feed: parse it, then compress
 hash and extract the search text of every entry. The main process is left with
 the network and the SQLite writes. Workers come from a forkserver, because
 forking a process that runs threads (the TUI does) is unsafe, and they are started
-when the refresh starts, so their start-up overlaps the first fetches.
+at the first feed that needs parsing, all at once, so their start-up overlaps the
+fetches still in flight.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -29,6 +32,30 @@ def _ready() -> None:
     """A no-op task: submitting it makes the pool start a worker now rather than later."""
 
 
+def _exit_with_parent(main_pid: int) -> None:
+    """Worker initializer: end this worker when the refresh that started it is gone.
+
+    A worker blocks reading its task pipe, and if `reader` is killed (SIGKILL, the
+    OOM killer) nothing ever closes that pipe, so without this the workers would
+    live on, orphaned, forever.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:  # our forkserver exited: the main process is gone
+                os._exit(0)
+            try:
+                os.kill(main_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="reader-parent-watch", daemon=True).start()
+
+
 class ParsePool:
     """Parses in worker processes when worth it (several feeds, several cores), else inline."""
 
@@ -36,11 +63,17 @@ class ParsePool:
         self.workers = os.cpu_count() or 1
         self.enabled = enabled and self.workers > 1
         self._executor: ProcessPoolExecutor | None = None
-        if self.enabled:
+
+    def _start(self) -> None:
+        """Start the workers at the first feed that needs parsing: a refresh of 304s needs none."""
+        if self.enabled and self._executor is None:
             try:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["reader.parse_pool"])
-                self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=context,
+                    initializer=_exit_with_parent, initargs=(os.getpid(),),
+                )
                 for _ in range(self.workers):
                     self._executor.submit(_ready)
             except (OSError, ValueError, BrokenProcessPool):
@@ -49,6 +82,7 @@ class ParsePool:
     async def parse(
         self, body: bytes, url: str, headers: dict[str, str]
     ) -> tuple[ParsedFeed, list[EncodedEntry] | None]:
+        self._start()
         if self._executor is not None:
             try:
                 return await asyncio.get_running_loop().run_in_executor(

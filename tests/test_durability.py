@@ -216,3 +216,36 @@ def test_a_newer_cache_is_refused_clearly(tmp_path: Path) -> None:
     Store(path).db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(StoreError, match="newer version of reader"):
         Store(path)
+
+
+def _orphans(marker: str) -> list[int]:
+    """Processes still running whose environment names this test's data dir."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if marker.encode() in (proc / "environ").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+def test_killed_refresh_leaves_no_worker_processes(tmp_path: Path, feed_server: FeedServer) -> None:
+    data_dir = tmp_path / "orphans"
+    store = Store(data_dir / "reader.sqlite")
+    _subscribe_many(store, feed_server, 8)
+    store.close()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reader", "refresh", "--quiet"], env=_env(data_dir),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.0)  # the parse workers are running by now
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while _orphans(str(data_dir)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _orphans(str(data_dir)) == []
