@@ -74,11 +74,14 @@ def parse_fast(body: bytes, url: str, content_type: str = "") -> RawFeed | None:
         root = ET.fromstring(body)
     except (ET.ParseError, ValueError, LookupError):
         return None
-    if root.tag == "rss":
-        channel = root.find("channel")
-        return _rss(channel, url) if channel is not None else None
-    if root.tag == ATOM + "feed":
-        return _atom(root, url)
+    try:
+        if root.tag == "rss":
+            channel = root.find("channel")
+            return _rss(channel, url) if channel is not None else None
+        if root.tag == ATOM + "feed":
+            return _atom(root, url)
+    except RecursionError:
+        pass  # absurdly deep XHTML content: feedparser reads it without recursing
     return None
 
 

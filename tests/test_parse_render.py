@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reader.parse import NotAFeedError, discover_feeds, parse_feed
+from reader.query import parse_query
 from reader.render import render_entry_text, render_html
 from reader.sanitize import clean_line, clean_text, safe_url
 from reader.store import Store
@@ -148,3 +149,37 @@ def test_clean_text() -> None:
     assert clean_text("a\x1b]0;title\x07b\x1b[31mc\x9b1md\u202ee\r\nf") == "abcde\nf"
     assert clean_text("tab\tand\nnewline") == "tab\tand\nnewline"
     assert clean_line(" a \n b\x00c ") == "a b c"
+
+
+def test_hostile_shapes_through_the_pipeline(store: Store) -> None:
+    deep = "<div>" * 20_000 + "deep text" + "</div>" * 20_000
+    atom = (
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
+        f'<entry><id>deep</id><title>deep</title><content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">'
+        f"{deep}</div></content></entry></feed>"
+    )
+    huge = "<p>" + "word " * 800_000 + "</p>"  # a single 4 MB post
+    rss = (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>big</title>"
+        f"<item><guid>huge</guid><title>huge</title><description><![CDATA[{huge}]]></description></item>"
+        "</channel></rss>"
+    )
+    for url, body in (("http://h/deep", atom.encode()), ("http://h/huge", rss.encode())):
+        store.add_feed(url)
+        store.save_parsed(url, parse_feed(body, url))
+    for row in store.list_entries():
+        entry = store.get_entry(row.id)
+        assert entry is not None
+        assert render_html(entry.content).text.strip()
+    where, params = parse_query("word").to_sql()
+    assert [r.title for r in store.list_entries(where, params)] == ["huge"]
+
+
+def test_five_thousand_items(store: Store) -> None:
+    url = "http://h/many.xml"
+    parsed = parse_feed(load("many.xml"), url)
+    assert len(parsed.entries) == 5000
+    store.add_feed(url)
+    assert store.save_parsed(url, parsed) == (5000, 0)
+    assert store.save_parsed(url, parsed) == (0, 0)
+    assert store.list_feeds()[0].unread == 5000
