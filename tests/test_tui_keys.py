@@ -11,7 +11,7 @@ from rich.console import Console
 from tui_support import SEED_URL, add_synthetic, fill, make_app, pin_timezone, screen_text, settle
 
 from reader.store import Store
-from reader.tui.app import ReaderApp, run_app
+from reader.tui.app import ReaderApp
 from reader.tui.screens.category_picker import CategoryPicker
 from reader.tui.screens.confirm import ConfirmScreen
 from reader.tui.screens.errors import ErrorsScreen
@@ -42,7 +42,7 @@ def titles(app: ReaderApp) -> list[str]:
 def body_text(app: ReaderApp) -> str:
     post = app.reading_pane.post
     assert post is not None
-    console = Console(width=100, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console = Console(width=100, record=True, file=open("/dev/null", "w"))
     console.print(post.header)
     console.print(post.body)
     return console.export_text()
@@ -361,7 +361,7 @@ async def test_help_screen_and_command_palette(filled: Store) -> None:
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)
-        for needle in ("app.refresh", "post_list.down", "Mark all read", "Open link 1"):
+        for needle in ("app.refresh", "post_list.down", "Mark all read", "Open link N"):
             assert needle in text
         await pilot.press("escape")
         await pilot.press("ctrl+p")
@@ -428,6 +428,8 @@ async def test_resize_keeps_the_place(filled: Store) -> None:
         assert app.sidebar.display
         await pilot.resize_terminal(*NARROW)
         await pilot.pause()
+        await pilot.pause()
+        assert app.focused is app.reading_pane
         assert app.narrow and not app.sidebar.region and app.reading_pane.region
         await pilot.resize_terminal(60, 15)
         await pilot.pause()
@@ -446,10 +448,17 @@ async def test_q_quits(filled: Store) -> None:
     assert app.return_code == 0
 
 
-def test_corrupt_cache_is_explained_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    data = tmp_path / "broken"
-    data.mkdir()
-    (data / "reader.sqlite").write_bytes(b"this is not a database, just junk" * 100)
-    assert run_app(data) == 1
-    err = capsys.readouterr().err
-    assert "reader.sqlite" in err and "damaged" in err and "Traceback" not in err
+async def test_d_in_the_sidebar_removes_the_highlighted_feed(filled: Store) -> None:
+    app = make_app(filled)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        app.sidebar.focus()
+        await pilot.press("j", "j", "j", "j")  # Unread, Starred, Blogs, then its feed
+        assert app.sidebar.highlighted_scope.feed_url == SEED_URL
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert filled.get_feed(SEED_URL) is None
+        assert "The Cloudflare Blog" not in screen_text(app)

@@ -9,6 +9,7 @@ through PostList, which never parses markup).
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -31,7 +32,7 @@ from reader.store import CorruptCacheError, Store, StoreError
 from reader.tui.source import StoreSource
 from reader.tui.widgets.filter_bar import FilterBar
 from reader.tui.widgets.post_list import PostList
-from reader.tui.widgets.reading_pane import OpenPost, ReadingPane, build_post
+from reader.tui.widgets.reading_pane import OpenPost, ReadingPane, build_post, render_lines
 from reader.tui.widgets.sidebar import ALL, Scope, Sidebar
 from reader.tui.widgets.status_bar import StatusBar
 
@@ -50,7 +51,7 @@ class ReaderApp(App[int]):
     """The feed reader."""
 
     TITLE = "reader"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -89,11 +90,13 @@ class ReaderApp(App[int]):
         self.refreshing = False
         self.note = ""
         self._mark_timer: Timer | None = None
+        self.reading = False
         self._theme_ready = False
         self._load_started = 0.0
         # For tests and the benchmark: when the last list load and post render landed.
         self.list_loaded_at = 0.0
-        self.post_shown_at = 0.0
+        self.post_shown_at = 0.0  # the post's first screen of text
+        self.post_complete_at = 0.0  # the whole post laid out
 
     # --- layout -------------------------------------------------------------------------
 
@@ -126,6 +129,26 @@ class ReaderApp(App[int]):
     @property
     def narrow(self) -> bool:
         return self.screen_stack[0].has_class("-narrow")
+
+    def set_reading(self, reading: bool) -> None:
+        """A post is open and has the user's attention (Esc leaves it)."""
+        self.reading = reading
+        self._sync_reading_class()
+
+    def _sync_reading_class(self) -> None:
+        # Only narrow layouts change with it; a class change on the screen restyles the
+        # whole DOM, so wide layouts are spared that cost on every Enter and Esc.
+        screen = self.screen_stack[0]
+        narrow_reading = self.reading and screen.has_class("-narrow")
+        screen.set_class(narrow_reading, "-reading")
+        if narrow_reading and self.focused is self.post_list:
+            self.reading_pane.focus()  # the list is hidden now: keys go to the post
+
+    @on(StatusBar.Resized)
+    def _layout_changed(self) -> None:
+        # The screen sets its breakpoint classes before its widgets get their new sizes;
+        # the status bar (always shown, full width) reports a width change after that.
+        self._sync_reading_class()
 
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
@@ -323,9 +346,13 @@ class ReaderApp(App[int]):
     def open_post(self, row: EntryRow) -> None:
         pane = self.reading_pane
         pane.show_loading(row)
-        self.screen_stack[0].add_class("-reading")
-        pane.focus()
-        self._render_post(row.id)
+        self.post_shown_at = self.post_complete_at = 0.0
+        self.set_reading(True)
+        if self.narrow:
+            # The pane takes the screen: j/k scroll it. Wide, the list keeps the focus (j/k
+            # move, Space pages the post), which also spares a restyle and footer rebuild.
+            pane.focus()
+        self._render_post(row.id, pane.body_width)
         if self._mark_timer is not None:
             self._mark_timer.stop()
             self._mark_timer = None
@@ -336,18 +363,46 @@ class ReaderApp(App[int]):
             self._mark_timer = self.set_timer(after, lambda: self._mark_read_if_open(row.id))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="render")
-    def _render_post(self, entry_id: int) -> None:
+    def _render_post(self, entry_id: int, width: int) -> None:
         entry = self.store.get_entry(entry_id)
         if entry is None or get_current_worker().is_cancelled:
             return
-        post = build_post(entry)
+        worker = get_current_worker()
+
+        def preview(lines: list) -> None:
+            if not worker.is_cancelled:
+                painted = threading.Event()
+                self.call_from_thread(self._show_preview, entry_id, lines, painted)
+                # Step aside (no GIL) until the UI thread has painted the first screen, so
+                # laying out the rest does not compete with that paint.
+                painted.wait(0.25)
+
+        post = build_post(entry, self.console, width, on_preview=preview)
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self._show_post, post)
+
+    def _show_preview(self, entry_id: int, lines: list, painted: threading.Event) -> None:
+        if self.reading_pane.show_preview(entry_id, lines):
+            self.post_shown_at = time.perf_counter()
+            self.call_after_refresh(painted.set)
+        else:
+            painted.set()
 
     def _show_post(self, post: OpenPost) -> None:
         if self.reading_pane.pending_id == post.entry.id:
             self.reading_pane.show(post)
-            self.post_shown_at = time.perf_counter()
+            self.post_shown_at = self.post_shown_at or time.perf_counter()
+            self.post_complete_at = time.perf_counter()
+
+    @on(ReadingPane.Relayout)
+    def _relayout(self, event: ReadingPane.Relayout) -> None:
+        self._relayout_post(event.post, event.width)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="relayout")
+    def _relayout_post(self, post: OpenPost, width: int) -> None:
+        lines = render_lines(self.console, post.body, width)
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self.reading_pane.relaid, post, lines, width)
 
     def _open_id(self) -> int | None:
         pane = self.reading_pane
@@ -374,9 +429,8 @@ class ReaderApp(App[int]):
         self.refresh_counts()
 
     def action_back(self) -> None:
-        screen = self.screen_stack[0]
-        if screen.has_class("-reading"):
-            screen.remove_class("-reading")
+        if self.reading:
+            self.set_reading(False)
             self.post_list.focus()
         elif self.focused is not self.post_list:
             self.post_list.focus()
@@ -612,7 +666,7 @@ class ReaderApp(App[int]):
             post = self.reading_pane.post
             if post is not None and post.entry.feed_url == url:
                 self.reading_pane.clear()
-                self.screen_stack[0].remove_class("-reading")
+                self.set_reading(False)
             self.notify(f"Removed {title}", markup=False)
             self.reload()
             self.refresh_counts()

@@ -30,9 +30,10 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=True, header_style="bold", expand=True, pad_edge=False)
-        table.add_column("Key", no_wrap=True, style="bold")
-        table.add_column("Action")
-        table.add_column("Binding id (config [keys])", style="dim", no_wrap=True)
+        # Headers as Text: a plain string header is Rich markup, and "[keys]" would vanish.
+        table.add_column(Text("Key"), no_wrap=True, style="bold")
+        table.add_column(Text("Action"))
+        table.add_column(Text("Binding id (config.toml [keys])"), style="dim", no_wrap=True)
         for keys, description, binding_id in self.rows:
             table.add_row(Text(key_label(keys)), Text(description), Text(binding_id))
         with Vertical(classes="dialog wide", id="help"):
@@ -47,5 +48,11 @@ def binding_rows(bindings: list[Binding], keymap: dict[str, str]) -> list[tuple[
     for binding in bindings:
         if binding.id is None:
             continue
-        rows.append((keymap.get(binding.id, binding.key), binding.description, binding.id))
+        if binding.id.startswith("app.link_") and binding.id != "app.link_1":
+            continue  # links 1-9 share one row
+        keys = keymap.get(binding.id, binding.key)
+        if binding.id == "app.link_1":
+            rows.append(("1-9", "Open link N of the open post", "app.link_1 … app.link_9"))
+            continue
+        rows.append((keys, binding.description, binding.id))
     return rows

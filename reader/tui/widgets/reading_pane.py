@@ -7,13 +7,20 @@ done off the UI thread (`build_body`); this widget only shows the result.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.events import Resize
+from textual.geometry import Size
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Static
 
 from reader.models import Entry, EntryRow
@@ -30,12 +37,22 @@ class OpenPost:
     header: Text
     body: RenderableType
     links: list[str] = field(default_factory=list)
+    lines: list[Strip] = field(default_factory=list)  # `body` rendered at `width`
+    width: int = 0
+
+    def __repr__(self) -> str:
+        # Short: Textual's @work puts repr(args) in a worker's description, and the
+        # default would walk every Strip of a long post.
+        return f"OpenPost(id={self.entry.id}, width={self.width}, lines={len(self.lines)})"
 
 
 def _date(ts: float, known: bool) -> str:
-    from reader.render import format_date
-
-    return format_date(ts, known)
+    # Same format as reader.render.format_date, without importing html2text on the UI thread.
+    try:
+        stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+    except (OverflowError, OSError, ValueError):
+        return ""
+    return stamp if known else f"{stamp} (first seen)"
 
 
 def build_header(entry: Entry | EntryRow, categories: list[str] | None = None) -> Text:
@@ -58,8 +75,41 @@ def build_header(entry: Entry | EntryRow, categories: list[str] | None = None) -
     return text
 
 
-def build_post(entry: Entry) -> OpenPost:
-    """Render a post (slow for big posts: call it from a worker thread)."""
+def render_lines(console: Console, body: RenderableType, width: int) -> list[Strip]:
+    """Lay the body out at `width` (the slow part for a big post: run it off the UI thread)."""
+    options = console.options.update(width=max(width, 10), height=None)
+    return [Strip(line) for line in console.render_lines(body, options, pad=False)]
+
+
+# Posts longer than this (Markdown characters) show a first screenful before the whole
+# post is laid out: laying out 50 KB takes longer than a keypress should wait.
+PREVIEW_CHARS = 4000
+
+
+def preview_text(markdown: str) -> str | None:
+    """The head of a long post, cut at a paragraph break outside code fences, or None."""
+    if len(markdown) <= PREVIEW_CHARS * 2:
+        return None
+    cut = markdown.rfind("\n\n", 0, PREVIEW_CHARS)
+    if cut <= 0:
+        return None
+    head = markdown[:cut]
+    if head.count("```") % 2 or head.count("~~~") % 2:
+        return None
+    return head
+
+
+def build_post(
+    entry: Entry,
+    console: Console | None = None,
+    width: int = 0,
+    on_preview: Callable[[list[Strip]], None] | None = None,
+) -> OpenPost:
+    """Render a post, and lay it out if given a console and width. Call it from a worker thread.
+
+    With `on_preview`, a long post's first screenful is laid out first and handed over,
+    so the pane shows text while the rest is being laid out.
+    """
     from rich.markdown import Markdown
 
     from reader.render import render_html
@@ -67,17 +117,71 @@ def build_post(entry: Entry) -> OpenPost:
     rendered = render_html(entry.content, entry.base_url)
     parts: list[RenderableType] = []
     if rendered.text.strip():
+        if on_preview is not None and console is not None and width > 0:
+            head = preview_text(rendered.text)
+            if head is not None:
+                on_preview(render_lines(console, Markdown(head, hyperlinks=False), width))
         parts.append(Markdown(rendered.text, hyperlinks=False))
     else:
         parts.append(Text("(this post has no text)", style="dim italic"))
     if rendered.links:
-        width = len(str(len(rendered.links)))
+        digits = len(str(len(rendered.links)))
         links = Text("\nLinks\n", style="bold")
         for n, url in enumerate(rendered.links, 1):
-            links.append(f"[{n:>{width}}] ", style="bold")
+            links.append(f"[{n:>{digits}}] ", style="bold")
             links.append(url + "\n")
         parts.append(links)
-    return OpenPost(entry, build_header(entry, entry.categories), Group(*parts), rendered.links)
+    body = Group(*parts)
+    post = OpenPost(entry, build_header(entry, entry.categories), body, rendered.links)
+    if console is not None and width > 0:
+        post.lines, post.width = render_lines(console, body, width), width
+    return post
+
+
+class PostBody(Widget):
+    """Shows pre-rendered lines (Line API), so a 50 KB post costs the UI thread one screenful.
+
+    A Static holding the Markdown would lay the whole post out on the UI thread, more
+    than once per layout pass. When the width changes, `Relayout` asks for new lines.
+    """
+
+    DEFAULT_CSS = """
+    PostBody { width: 1fr; height: auto; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lines: list[Strip] = []
+        self.placeholder: Text | None = None
+
+    def set_lines(self, lines: list[Strip]) -> None:
+        self.lines = lines
+        self.placeholder = None
+        self.refresh(layout=True)
+
+    def set_placeholder(self, text: Text | None) -> None:
+        self.lines = []
+        self.placeholder = text
+        self.refresh(layout=True)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.lines) if self.lines else (1 if self.placeholder else 0)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        style = self.rich_style
+        if not self.lines:
+            if y == 0 and self.placeholder is not None:
+                return Strip(self.placeholder.render(self.app.console)).apply_style(style).crop_extend(0, width, style)
+            return Strip.blank(width, style)
+        if y >= len(self.lines):
+            return Strip.blank(width, style)
+        return self.lines[y].apply_style(style).crop_extend(0, width, style)
+
+    def on_resize(self, event: Resize) -> None:
+        pane = self.parent
+        if isinstance(pane, ReadingPane):
+            pane.body_resized(event.size.width)
 
 
 class ReadingPane(VerticalScroll, can_focus=True):
@@ -90,28 +194,73 @@ class ReadingPane(VerticalScroll, can_focus=True):
         Binding("G", "scroll_end", "Bottom", show=False, id="reading.bottom"),
     ]
 
+    class Relayout(Message):
+        """The pane's width changed: `post` needs laying out again at `width` (in a worker)."""
+
+        def __init__(self, post: OpenPost, width: int) -> None:
+            super().__init__()
+            self.post = post
+            self.width = width
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.post: OpenPost | None = None
         self.pending_id: int | None = None
 
+    @property
+    def body(self) -> PostBody:
+        return self.query_one("#post-body", PostBody)
+
+    @property
+    def body_width(self) -> int:
+        """The width to lay posts out at (a guess from the screen while the pane is hidden)."""
+        width = self.body.size.width
+        if width <= 0:
+            width = self.app.size.width - 4
+        return max(width, 20)
+
+    def body_resized(self, width: int) -> None:
+        post = self.post
+        if self.pending_id is not None:
+            return  # the post being opened is laid out at the new width anyway
+        if post is not None and width > 0 and post.width != width:
+            self.post_message(self.Relayout(post, width))
+
+    def relaid(self, post: OpenPost, lines: list[Strip], width: int) -> None:
+        if post is self.post:
+            post.lines, post.width = lines, width
+            self.body.set_lines(lines)
+
     def compose(self):
         yield Static(Text(PLACEHOLDER, style="dim"), id="post-header", markup=False)
-        yield Static("", id="post-body", markup=False)
+        yield PostBody(id="post-body")
 
     def show_loading(self, row: EntryRow) -> None:
         """Show the header straight away while the body renders."""
         self.pending_id = row.id
         self.query_one("#post-header", Static).update(build_header(row))
-        self.query_one("#post-body", Static).update(Text("Loading…", style="dim"))
+        self.body.set_placeholder(Text("Loading…", style="dim"))
         self.scroll_home(animate=False)
 
+    def show_preview(self, entry_id: int, lines: list[Strip]) -> bool:
+        """Show the first screenful of the post being opened. False if it is no longer wanted."""
+        if self.pending_id != entry_id:
+            return False
+        self.body.set_lines(lines)
+        self._previewed = entry_id
+        return True
+
     def show(self, post: OpenPost) -> None:
+        previewed = getattr(self, "_previewed", None) == post.entry.id
+        self._previewed = None
         self.post = post
         self.pending_id = None
         self.query_one("#post-header", Static).update(post.header)
-        self.query_one("#post-body", Static).update(post.body)
-        self.scroll_home(animate=False)
+        self.body.set_lines(post.lines)
+        if not previewed:
+            self.scroll_home(animate=False)  # after a preview, the reader may have scrolled already
+        if post.width != self.body_width:
+            self.post_message(self.Relayout(post, self.body_width))
 
     def update_header(self) -> None:
         if self.post is not None:
@@ -122,7 +271,7 @@ class ReadingPane(VerticalScroll, can_focus=True):
         self.post = None
         self.pending_id = None
         self.query_one("#post-header", Static).update(Text(PLACEHOLDER, style="dim"))
-        self.query_one("#post-body", Static).update("")
+        self.body.set_placeholder(None)
 
     @property
     def at_end(self) -> bool:

@@ -73,7 +73,6 @@ class Sidebar(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, markup=False)
         self._scopes: dict[str, Scope] = {}
-        self.border_title = "Feeds"
 
     def populate(self, feeds: list[Feed], counts: tuple[int, int, int]) -> None:
         """Rebuild the entries, keeping the highlighted one where it still exists."""

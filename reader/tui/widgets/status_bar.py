@@ -7,6 +7,7 @@ import time
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import ProgressBar, Static
 
 from reader.tui.widgets.post_list import clean_text
@@ -20,6 +21,12 @@ def describe_refresh(when: float | None, offline: bool) -> str:
 
 
 class StatusBar(Horizontal):
+    class Resized(Message):
+        """The terminal's width changed (the bar always spans it)."""
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
+
     def compose(self) -> ComposeResult:
         yield Static("", id="status-text", markup=False)
         yield ProgressBar(total=None, show_eta=False, id="refresh-progress")

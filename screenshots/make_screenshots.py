@@ -1,0 +1,77 @@
+"""Drive the real app headlessly on the seed feed and the Welcome feed; write SVG and PNG screenshots.
+
+Run:  python screenshots/make_screenshots.py   (writes into screenshots/)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+from reader.config import Settings  # noqa: E402
+from reader.parse import parse_feed  # noqa: E402
+from reader.store import Store  # noqa: E402
+from reader.tui.app import ReaderApp  # noqa: E402
+from reader.welcome import offer_welcome  # noqa: E402
+
+HERE = Path(__file__).parent
+SEED = HERE.parent / "tests" / "data" / "blog-hong-kong.xml"
+SEED_URL = "https://blog.cloudflare.com/rss/"
+
+
+def build_cache(path: Path) -> Store:
+    store = Store(path)
+    offer_welcome(store)
+    store.add_feed(SEED_URL, "", ["Blogs"])
+    store.save_parsed(SEED_URL, parse_feed(SEED.read_bytes(), SEED_URL))
+    store.db.execute("UPDATE feeds SET last_checked = ?, last_updated = ?", (1_764_000_000.0,) * 2)
+    return store
+
+
+async def shoot(store: Store, size: tuple[int, int], name: str, keys: list[str]) -> Path:
+    app = ReaderApp(store, Settings(mark_read_after=-1))
+    async with app.run_test(size=size) as pilot:
+        for _ in range(3):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+            for _ in range(2):
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+        await pilot.pause(0.2)
+        app.save_screenshot(f"{name}.svg", str(HERE))
+    return HERE / f"{name}.svg"
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = build_cache(Path(tmp) / "reader.sqlite")
+        shots = [
+            await shoot(store, (140, 40), "main", ["G", "k", "enter"]),
+            await shoot(store, (80, 24), "post-80x24", ["G", "k", "enter"]),
+            await shoot(store, (140, 40), "category-picker", ["c"]),
+            await shoot(store, (140, 40), "help", ["question_mark"]),
+        ]
+        store.close()
+    try:
+        import cairosvg
+    except ImportError:
+        print("cairosvg is not installed: SVGs only", file=sys.stderr)
+        cairosvg = None
+    for svg in shots:
+        if cairosvg is not None:
+            cairosvg.svg2png(url=str(svg), write_to=str(svg.with_suffix(".png")))
+        print(svg)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
