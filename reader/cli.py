@@ -25,18 +25,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        if args.command is None:
-            from .tui.app import run_app
-
-            return run_app(data_dir(args.data_dir))
-        return args.func(args)
+        try:
+            return _run(args)
+        except sqlite3.DatabaseError as exc:
+            raise explain_db_error(exc, db_path(args.data_dir)) from exc
     except CorruptCacheError as exc:
-        return _offer_fresh_cache(exc)
-    except sqlite3.DatabaseError as exc:
-        error = explain_db_error(exc, db_path(args.data_dir))
-        if isinstance(error, CorruptCacheError):
-            return _offer_fresh_cache(error)
-        print(f"reader: {error}", file=sys.stderr)
+        if _offer_fresh_cache(exc) and args.command is None:
+            return _run(args)  # the app starts on a fresh cache straight away
         return 1
     except (CLIError, StoreError, QueryError, OSError) as exc:
         print(f"reader: {exc}", file=sys.stderr)
@@ -49,24 +44,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _offer_fresh_cache(exc: CorruptCacheError) -> int:
-    """Say what is wrong; on a terminal, offer to move the damaged file aside."""
+def _run(args: argparse.Namespace) -> int:
+    if args.command is None:
+        from .tui.app import run_app
+
+        return run_app(data_dir(args.data_dir))
+    return args.func(args)
+
+
+def _offer_fresh_cache(exc: CorruptCacheError) -> bool:
+    """Say what is wrong; on a terminal, offer to move the damaged file aside. True if it was moved."""
     print(f"reader: {exc}", file=sys.stderr)
     if exc.path is None:
-        return 1
+        return False
     if sys.stdin.isatty() and sys.stderr.isatty():
         sys.stderr.write("Move it aside and start with a fresh cache? Nothing is deleted. [y/N] ")
         sys.stderr.flush()
-        if sys.stdin.readline().strip().lower() in ("y", "yes"):
+        try:
+            answer = sys.stdin.readline()
+        except (OSError, KeyboardInterrupt):
+            answer = ""
+        if answer.strip().lower() in ("y", "yes"):
             moved = move_aside(exc.path)
-            print(f"reader: moved the damaged cache to {moved}; run the command again", file=sys.stderr)
-            return 1
+            print(f"reader: moved the damaged cache to {moved}", file=sys.stderr)
+            return True
     print(
-        f"reader: to start fresh, move it aside (nothing is lost that is still readable):\n"
-        f"    mv '{exc.path}' '{exc.path}.damaged'",
+        f"reader: to start fresh, move it aside (nothing is deleted):\n    mv '{exc.path}' '{exc.path}.damaged'",
         file=sys.stderr,
     )
-    return 1
+    return False
 
 
 def _parser() -> argparse.ArgumentParser:

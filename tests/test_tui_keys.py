@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import webbrowser
 from pathlib import Path
 
@@ -462,3 +463,20 @@ async def test_d_in_the_sidebar_removes_the_highlighted_feed(filled: Store) -> N
         await settle(pilot)
         assert filled.get_feed(SEED_URL) is None
         assert "The Cloudflare Blog" not in screen_text(app)
+
+
+async def test_a_failing_background_job_becomes_a_notification(filled: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app(filled)
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+
+        def broken(*args: object, **kwargs: object) -> list[int]:
+            raise sqlite3.DatabaseError("database disk image is malformed")
+
+        monkeypatch.setattr(filled, "entry_ids", broken)
+        await pilot.press("u")  # reloads the list in a worker, which now fails
+        await asyncio.sleep(0.2)
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any("is damaged" in m and "reader.sqlite" in m for m in messages), messages
+        assert app.is_running

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from tui_support import make_app, pin_timezone, screen_text, settle
 
+from reader.cli import main
 from reader.models import ParsedEntry, ParsedFeed
 from reader.store import Store
-from reader.tui.app import run_app
 from reader.tui.screens.category_picker import CategoryPicker
 from reader.tui.screens.confirm import ConfirmScreen
 from reader.tui.screens.errors import ErrorsScreen
@@ -135,6 +135,6 @@ def test_corrupt_cache_is_explained_not_a_traceback(tmp_path: Path, capsys: pyte
     data = tmp_path / "broken"
     data.mkdir()
     (data / "reader.sqlite").write_bytes(b"this is not a database, just junk" * 100)
-    assert run_app(data) == 1
+    assert main(["--data-dir", str(data)]) == 1  # `reader` with no command: the app
     err = capsys.readouterr().err
     assert "reader.sqlite" in err and "damaged" in err and "Traceback" not in err

@@ -8,7 +8,7 @@ through PostList, which never parses markup).
 
 from __future__ import annotations
 
-import sys
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable
@@ -22,13 +22,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from reader.config import DB_NAME, Settings, load_settings, save_setting
 from reader.models import EntryRow, Feed, FeedOutcome, RefreshSummary
 from reader.query import QueryError, parse_query
 from reader.sanitize import safe_url
-from reader.store import CorruptCacheError, Store, StoreError
+from reader.store import Store, StoreError, explain_db_error
 from reader.tui.source import StoreSource
 from reader.tui.widgets.filter_bar import FilterBar
 from reader.tui.widgets.post_list import PostList
@@ -680,6 +680,19 @@ class ReaderApp(App[int]):
 
         self.push_screen(HelpScreen(binding_rows(self.all_bindings(), self.settings.keymap)))
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every background job's failure ends up here, as one readable notification."""
+        error = event.worker.error
+        if event.state is not WorkerState.ERROR or error is None:
+            return
+        if isinstance(error, sqlite3.DatabaseError):
+            error = explain_db_error(error, self.store.path)
+        if isinstance(error, (StoreError, QueryError)):
+            message = str(error)
+        else:
+            message = f"{event.worker.group} failed: {type(error).__name__}: {error}"
+        self.notify(message, title="Something went wrong", severity="error", markup=False, timeout=10)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         commands = [
@@ -709,51 +722,13 @@ class ReaderApp(App[int]):
             yield SystemCommand(title, help_text, callback)
 
 
-def _move_aside(exc: CorruptCacheError) -> Path | None:
-    """Ask (on the terminal, before the app starts) whether to move a damaged cache aside."""
-    path = exc.path
-    print(f"reader: {exc}", file=sys.stderr)
-    if path is None:
-        return None
-    target = path.with_name(path.name + ".damaged")
-    n = 1
-    while target.exists():
-        target = path.with_name(f"{path.name}.damaged.{n}")
-        n += 1
-    if not sys.stdin.isatty():
-        print(f"reader: move it aside to start fresh:  mv '{path}' '{target}'", file=sys.stderr)
-        return None
-    try:
-        answer = input(f"Move it aside to {target} and start with an empty cache? [y/N] ")
-    except EOFError:
-        return None
-    if answer.strip().lower() not in ("y", "yes"):
-        return None
-    path.rename(target)
-    for suffix in ("-wal", "-shm"):
-        side = path.with_name(path.name + suffix)
-        if side.exists():
-            side.rename(target.with_name(target.name + suffix))
-    print(f"reader: moved the damaged cache to {target}", file=sys.stderr)
-    return target
-
-
 def run_app(data_dir: Path) -> int:
-    """Open the app on the cache in `data_dir`. Returns the exit status."""
-    path = data_dir / DB_NAME
-    try:
-        store = Store(path)
-    except CorruptCacheError as exc:
-        if _move_aside(exc) is None:
-            return 1
-        try:
-            store = Store(path)
-        except StoreError as again:
-            print(f"reader: {again}", file=sys.stderr)
-            return 1
-    except StoreError as exc:
-        print(f"reader: {exc}", file=sys.stderr)
-        return 1
+    """Open the app on the cache in `data_dir`. Returns the exit status.
+
+    A damaged cache raises CorruptCacheError before anything is drawn; the CLI
+    offers to move it aside.
+    """
+    store = Store(data_dir / DB_NAME)
     app = ReaderApp(store)
     result = app.run()
     store.close()
