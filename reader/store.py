@@ -355,14 +355,16 @@ class Store:
                 (parsed.title, parsed.title, parsed.site_url, etag, last_modified, body_hash, now, now, feed_id),
             )
             existing = {
-                key: (entry_id, entry_hash, published, title, author, content)
-                for key, entry_id, entry_hash, published, title, author, content in db.execute(
-                    "SELECT key, id, hash, published, title, author, content FROM entries WHERE feed_id = ?",
-                    (feed_id,),
+                key: (entry_id, entry_hash, published)
+                for key, entry_id, entry_hash, published in db.execute(
+                    "SELECT key, id, hash, published FROM entries WHERE feed_id = ?", (feed_id,)
                 )
             } if parsed.entries else {}
             categories: dict[str, int | None] = {}
             seen: set[str] = set()
+            # Collected and written with executemany: one call instead of thousands.
+            fts_rows: list[tuple[int, str, str, str]] = []
+            category_rows: list[tuple[int, int]] = []
             for offset, entry in enumerate(parsed.entries):
                 if entry.key in seen:
                     continue  # a duplicate guid within one document: the first one wins
@@ -387,7 +389,9 @@ class Store:
                     new += 1
                 else:
                     entry_id = old[0]
-                    _fts_delete(db, entry_id, old[3], old[4], old[5])
+                    _fts_delete(db, entry_id, *db.execute(
+                        "SELECT title, author, content FROM entries WHERE id = ?", (entry_id,)
+                    ).fetchone())
                     db.execute(
                         "UPDATE entries SET title = ?, link = ?, author = ?, published = ?, date_known = ?, "
                         "content = ?, base_url = ?, hash = ? WHERE id = ?",
@@ -396,17 +400,17 @@ class Store:
                     )
                     db.execute("DELETE FROM entry_categories WHERE entry_id = ?", (entry_id,))
                     updated += 1
-                db.execute(
-                    "INSERT INTO entries_fts (rowid, title, author, body) VALUES (?, ?, ?, ?)",
-                    (entry_id, entry.title, entry.author, code.index_text if code else index_text(entry.content)),
+                fts_rows.append(
+                    (entry_id, entry.title, entry.author, code.index_text if code else index_text(entry.content))
                 )
                 for name in entry.categories:
                     if name not in categories:
                         categories[name] = self._category_id(db, name)
-                    if categories[name] is not None:
-                        db.execute(
-                            "INSERT OR IGNORE INTO entry_categories VALUES (?, ?)", (entry_id, categories[name])
-                        )
+                    category_id = categories[name]
+                    if category_id is not None:
+                        category_rows.append((entry_id, category_id))
+            db.executemany("INSERT INTO entries_fts (rowid, title, author, body) VALUES (?, ?, ?, ?)", fts_rows)
+            db.executemany("INSERT OR IGNORE INTO entry_categories VALUES (?, ?)", category_rows)
         return new, updated
 
     # --- entries ------------------------------------------------------------------------
