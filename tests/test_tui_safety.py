@@ -138,3 +138,41 @@ def test_corrupt_cache_is_explained_not_a_traceback(tmp_path: Path, capsys: pyte
     assert main(["--data-dir", str(data)]) == 1  # `reader` with no command: the app
     err = capsys.readouterr().err
     assert "reader.sqlite" in err and "damaged" in err and "Traceback" not in err
+
+
+@pytest.mark.asyncio
+async def test_a_4mb_post_and_a_5000_item_feed_do_not_freeze_the_app(store: Store) -> None:
+    import time
+
+    sections = "".join(
+        f"<h3>Section {i}</h3><p>" + "some words with <a href='https://x.example/a'>a link</a> " * 40 + "</p>"
+        for i in range(1800)
+    )
+    store.add_feed("https://huge.invalid/feed", "Huge")
+    store.save_parsed("https://huge.invalid/feed", ParsedFeed("Huge", None, [
+        ParsedEntry("big", "A 4 MB post", "https://huge.invalid/big", "x", 1.7e9, [], sections, None),
+    ]))
+    assert len(sections) > 4_000_000
+    store.add_feed("https://many.invalid/feed", "Many")
+    store.save_parsed("https://many.invalid/feed", ParsedFeed("Many", None, [
+        ParsedEntry(f"m{i}", f"Item {i}", f"https://many.invalid/{i}", "x", 1.6e9 - i, [], "<p>x</p>", None)
+        for i in range(5000)
+    ]))
+    app = make_app(store)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        assert app.post_list.row_count == 5001
+        await pilot.press("enter")  # the 4 MB post is first
+        slowest = 0.0
+        for _ in range(10):  # the app keeps answering while the post is being built
+            started = time.perf_counter()
+            await pilot.press("j", "k")
+            slowest = max(slowest, time.perf_counter() - started)
+        await settle(pilot)
+        post = app.reading_pane.post
+        assert post is not None and post.entry.title == "A 4 MB post"
+        assert "too long to show in full here" in str(post.body.renderables[-2].plain)  # type: ignore[union-attr]
+        assert slowest < 1.0  # generous: a loaded 2-core CI machine, and pilot.press itself waits
+        await pilot.press("G")
+        await settle(pilot)
+        assert app.post_list.current_entry is not None and app.post_list.current_entry.title == "Item 4999"

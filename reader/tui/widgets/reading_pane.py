@@ -86,6 +86,28 @@ def render_lines(console: Console, body: RenderableType, width: int) -> list[Str
 PREVIEW_CHARS = 4000
 
 
+# Past this much Markdown (some 3,000 lines) the pane shows the head of the post and says
+# so: laying out megabytes would stall the app for seconds, and nobody pages through a
+# 4 MB post in a terminal. `o` opens the whole thing in the browser.
+MAX_BODY_CHARS = 200_000
+# The HTML converted for the pane: comfortably more than MAX_BODY_CHARS of Markdown, and
+# it bounds html2text's time (pure Python, ~0.3 s a megabyte) on a hostile post.
+MAX_HTML_CHARS = 600_000
+
+
+def truncate_body(markdown: str) -> tuple[str, bool]:
+    """The part of a huge post worth laying out, and whether anything was left out."""
+    if len(markdown) <= MAX_BODY_CHARS:
+        return markdown, False
+    cut = markdown.rfind("\n\n", 0, MAX_BODY_CHARS)
+    if cut < MAX_BODY_CHARS // 2:
+        cut = MAX_BODY_CHARS
+    head = markdown[:cut]
+    if head.count("```") % 2:
+        head += "\n```"  # don't leave a code fence open
+    return head, True
+
+
 def preview_text(markdown: str) -> str | None:
     """The head of a long post, cut at a paragraph break outside code fences, or None."""
     if len(markdown) <= PREVIEW_CHARS * 2:
@@ -114,14 +136,22 @@ def build_post(
 
     from reader.render import render_html
 
-    rendered = render_html(entry.content, entry.base_url)
+    rendered = render_html(entry.content[:MAX_HTML_CHARS], entry.base_url)
     parts: list[RenderableType] = []
-    if rendered.text.strip():
+    text, cut = truncate_body(rendered.text)
+    cut = cut or len(entry.content) > MAX_HTML_CHARS
+    if text.strip():
         if on_preview is not None and console is not None and width > 0:
-            head = preview_text(rendered.text)
+            head = preview_text(text)
             if head is not None:
                 on_preview(render_lines(console, Markdown(head, hyperlinks=False), width))
-        parts.append(Markdown(rendered.text, hyperlinks=False))
+        parts.append(Markdown(text, hyperlinks=False))
+        if cut:
+            size = len(entry.content.encode("utf-8")) // 1024
+            parts.append(Text(
+                f"\n… This post ({size:,} KB) is too long to show in full here; press o to read it in the browser.",
+                style="bold",
+            ))
     else:
         parts.append(Text("(this post has no text)", style="dim italic"))
     if rendered.links:
