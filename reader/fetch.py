@@ -12,6 +12,7 @@ import email.utils
 import ssl
 import time
 import zlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -159,34 +160,32 @@ async def _read_body(response: httpx.Response, cap: int) -> bytes:
         inflater = zlib.decompressobj()
     elif encoding not in ("", "identity"):
         raise FetchError(f"unsupported Content-Encoding: {encoding[:40]}")
-    size_mb = cap // (1024 * 1024)
     chunks: list[bytes] = []
     total = 0
+    try:
+        async for data in _decoded(response, inflater, cap):
+            total += len(data)
+            if total > cap:
+                raise FetchError(f"response larger than {cap // (1024 * 1024)} MB, gave up")
+            chunks.append(data)
+    except zlib.error as exc:
+        raise FetchError(f"corrupt {encoding} body ({exc})") from exc
+    return b"".join(chunks)
+
+
+async def _decoded(response: httpx.Response, inflater: zlib._Decompress | None, cap: int) -> AsyncIterator[bytes]:
+    """The body's bytes, inflated in steps that never exceed the cap (a bomb stops there)."""
     async for raw in response.aiter_raw():
         if inflater is None:
-            data = raw
-        else:
-            try:
-                # max_length bounds each step, so a bomb never inflates past the cap.
-                data = inflater.decompress(raw, cap - total + 1)
-                while inflater.unconsumed_tail and len(data) <= cap - total:
-                    data += inflater.decompress(inflater.unconsumed_tail, cap - total - len(data) + 1)
-            except zlib.error as exc:
-                raise FetchError(f"corrupt {encoding} body ({exc})") from exc
-        total += len(data)
-        if total > cap:
-            raise FetchError(f"response larger than {size_mb} MB, gave up")
-        chunks.append(data)
+            yield raw
+            continue
+        data = inflater.decompress(raw, cap + 1)
+        yield data
+        while inflater.unconsumed_tail and data:
+            data = inflater.decompress(inflater.unconsumed_tail, cap + 1)
+            yield data
     if inflater is not None:
-        try:
-            tail = inflater.flush()
-        except zlib.error as exc:
-            raise FetchError(f"corrupt {encoding} body ({exc})") from exc
-        total += len(tail)
-        if total > cap:
-            raise FetchError(f"response larger than {size_mb} MB, gave up")
-        chunks.append(tail)
-    return b"".join(chunks)
+        yield inflater.flush()
 
 
 def _retry_after(value: str | None) -> float | None:
