@@ -23,7 +23,12 @@ class CLIError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if args.command != "entries":
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        # `reader entries -category:Sports`: a negated term looks like an option to argparse.
+        args.query = [*args.query, *extra]
     try:
         try:
             return _run(args)
@@ -102,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("refresh", help="fetch feeds (all, or the URLs given)")
     p.add_argument("urls", nargs="*", metavar="URL")
-    p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only the feeds that failed (for cron)")
     p.set_defaults(func=cmd_refresh)
 
     p = sub.add_parser("entries", help="list posts, newest first")
@@ -225,11 +230,13 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         return 0
     if not feeds:
         print("no subscriptions yet: reader add URL")
+    print("unread/total  feed")
     for f in feeds:
         cats = f" [{', '.join(f.categories)}]" if f.categories else ""
-        print(f"{f.unread:>5}/{f.total:<5} {f.display_title}{cats}\n            {f.url}")
+        updated = datetime.fromtimestamp(f.last_updated).strftime("%Y-%m-%d %H:%M") if f.last_updated else "never"
+        print(f"{f.unread:>6}/{f.total:<6} {f.display_title}{cats}\n              {f.url}  (updated {updated})")
         if f.last_error:
-            print(f"            error: {f.last_error}")
+            print(f"              error: {f.last_error}")
     return 0
 
 
@@ -257,9 +264,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     summary = refresh(store, args.urls or None, options=options, progress=progress)
     if show_bar:
         sys.stderr.write("\r\x1b[K")
+    # Failures are printed even with --quiet: that is what a cron job mails to its owner.
+    for outcome in summary.failed:
+        print(f"failed: {outcome.url}: {outcome.error}", file=sys.stderr)
     if not args.quiet:
-        for outcome in summary.failed:
-            print(f"failed: {outcome.url}: {outcome.error}", file=sys.stderr)
         print(summary.line())
     return 0
 
@@ -288,6 +296,8 @@ def cmd_entries(args: argparse.Namespace) -> int:
         ], indent=2, ensure_ascii=False))
         return 0
     out = sys.stdout
+    if rows and sys.stdout.isatty():
+        out.write("     ID    DATE        FEED                  TITLE   (N unread, * starred)\n")
     for r in rows:
         flags = ("N" if not r.read else " ") + ("*" if r.starred else " ")
         date = datetime.fromtimestamp(r.published).strftime("%Y-%m-%d")
@@ -328,6 +338,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         outlines = parse_opml(args.file.read_bytes())
     except OPMLError as exc:
         raise CLIError(f"{args.file}: {exc}") from None
+    except OSError as exc:
+        raise CLIError(f"cannot read {args.file}: {exc.strerror}") from None
     store = _store(args)
     known = {f.url for f in store.list_feeds()}
     for outline in outlines:

@@ -118,6 +118,10 @@ class RefreshSummary:
         return sum(o.new_entries for o in self.outcomes)
 
     @property
+    def updated(self) -> list[FeedOutcome]:
+        return [o for o in self.outcomes if o.status == "new"]
+
+    @property
     def not_modified(self) -> int:
         return sum(o.status in ("not_modified", "unchanged") for o in self.outcomes)
 
@@ -130,9 +134,17 @@ class RefreshSummary:
         return [o for o in self.outcomes if o.status == "skipped"]
 
     def line(self) -> str:
-        skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
-        return (
-            f"{len(self.outcomes)} feeds refreshed in {self.seconds:.1f} s: "
-            f"{self.new_entries} new entries, {self.not_modified} not modified, "
-            f"{len(self.failed)} failed{skipped}"
-        )
+        """One line whose feed counts add up to the feeds checked."""
+        total = len(self.outcomes)
+        parts = [
+            f"{len(self.updated)} with new posts ({_plural(self.new_entries, 'new entry', 'new entries')})",
+            f"{self.not_modified} not modified",
+            f"{len(self.failed)} failed",
+        ]
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped")
+        return f"{_plural(total, 'feed', 'feeds')} checked in {self.seconds:.1f} s: " + ", ".join(parts)
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"

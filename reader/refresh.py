@@ -98,7 +98,8 @@ class _Job:
     async def refresh_feed(self, client: httpx.AsyncClient, feed: Feed, explicit: bool = False) -> FeedOutcome:
         url, retry_after = feed.url, feed.retry_after
         if url == WELCOME_URL:
-            return FeedOutcome(url, "new", new_entries=await self.write(load_welcome, self.store))
+            new = await self.write(load_welcome, self.store)
+            return FeedOutcome(url, "new" if new else "unchanged", new_entries=new)
         if feed.gone and not explicit:
             # The publisher said 410 Gone; asking again every refresh is rude. `reader refresh URL` still tries.
             return FeedOutcome(url, "skipped", error=feed.last_error or "the feed is gone (HTTP 410)")

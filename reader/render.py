@@ -85,6 +85,8 @@ class _Converter(html2text.HTML2Text):
 _BLANK_RUNS = re.compile(r"\n[ \t]*(?:\n[ \t]*)+\n")
 _TRAILING = re.compile(r"[ \t]+\n")
 # html2text puts a blank line between `<li><p>` items; a list reads better tight.
+# html2text puts a space after closing emphasis when punctuation follows ("_word_ ,").
+_SPACE_AFTER_EMPHASIS = re.compile(r"(?<=\S)([_*]{1,2}) (?=[,;:.!?)\]])")
 _LOOSE_ITEMS = re.compile(r"^([ \t]*(?:[*+-]|\d+\.) .*)\n\n(?=[ \t]*(?:[*+-]|\d+\.) )", re.M)
 
 
@@ -99,6 +101,7 @@ def render_html(html: str, base_url: str | None = None) -> Rendered:
     text = _TRAILING.sub("\n", clean_text(text))
     text = _BLANK_RUNS.sub("\n\n", text).strip("\n")
     text = _LOOSE_ITEMS.sub(r"\1\n", text)
+    text = _SPACE_AFTER_EMPHASIS.sub(r"\1", text)
     return Rendered(text, converter.links)
 
 

@@ -23,6 +23,8 @@ class SubscribeError(Exception):
 def normalize_url(text: str) -> str:
     """`example.com/feed` means https; only http(s) URLs are accepted."""
     url = text.strip()
+    if not url or any(c.isspace() for c in url):
+        raise SubscribeError(f"not a URL: {text!r}")
     if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:(?!\d)", url):
         url = "https://" + url
     if not safe_url(url):

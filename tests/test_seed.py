@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from feedserver import FeedServer
 
 
@@ -15,7 +16,9 @@ def test_seed_feed_end_to_end(cli, tmp_path: Path) -> None:
         assert added.code == 0, added.err
         refreshed = cli("refresh")
         assert refreshed.code == 0
-        assert "1 feeds refreshed" in refreshed.out and "0 failed" in refreshed.out
+        assert refreshed.out.startswith("1 feed checked in") and "0 failed" in refreshed.out
+        # `add` stored the posts already, so this refresh finds nothing new.
+        assert "0 with new posts (0 new entries), 1 not modified, 0 failed" in refreshed.out
 
         entries = cli("entries", "--json").json()
         assert len(entries) == 3
@@ -47,6 +50,9 @@ def test_seed_feed_end_to_end(cli, tmp_path: Path) -> None:
     refreshed = cli("refresh")
     assert refreshed.code == 0
     assert "1 failed" in refreshed.out
+    assert "connection refused" in refreshed.err
+    quiet = cli("refresh", "--quiet")  # cron: nothing but the failures
+    assert quiet.code == 0 and quiet.out == "" and "failed: " in quiet.err
     feeds = cli("feeds", "--json").json()
     assert feeds[0]["last_error"] and "refused" in feeds[0]["last_error"]
     assert feeds[0]["total"] == 3 and feeds[0]["unread"] == 2
@@ -115,3 +121,25 @@ def test_console_script_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_cli_details(cli, feed_server: FeedServer, tmp_path: Path) -> None:
+    cli("add", feed_server.url("blog-hong-kong.xml"))
+    # A negated term right after `entries` is a query term, not an unknown option.
+    titles = [e["title"] for e in cli("entries", "-category:BGP", "--json").json()]
+    assert len(titles) == 2 and "Today's Outage Post Mortem" not in titles
+    with pytest.raises(SystemExit) as refused:  # other commands still refuse unknown options
+        cli("feeds", "-x")
+    assert refused.value.code == 2
+    missing = cli("import", str(tmp_path / "nope.opml"))
+    assert missing.code == 1 and "cannot read" in missing.err and "Errno" not in missing.err
+    spaced = cli("add", "not a url")
+    assert spaced.code == 1 and "not a URL" in spaced.err
+    listing = cli("feeds")
+    assert "(updated 2" in listing.out
+
+
+def test_emphasis_before_punctuation_has_no_stray_space() -> None:
+    from reader.render import render_html
+
+    assert render_html("<p>what is <em>visible</em>, it pairs</p>").text == "what is _visible_, it pairs"
