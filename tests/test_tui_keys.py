@@ -307,7 +307,7 @@ async def test_refresh_in_the_background_keeps_the_cursor(store: Store, feed_ser
         assert app.post_list.row_count == 9
         assert app.post_list.current_entry.id == keep  # new posts did not move the cursor
         assert [o.url for o in app.last_failed] == [broken]
-        assert "Press e for the errors" in screen_text(app)
+        assert any("Press e for the errors" in n.message for n in app._notifications)
         await pilot.press("e")
         await pilot.pause()
         assert isinstance(app.screen, ErrorsScreen)
