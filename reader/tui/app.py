@@ -85,6 +85,7 @@ class ReaderApp(App[int]):
         self.unread_only = False
         self.source: StoreSource | None = None
         self.counts: tuple[int, int, int] = (0, 0, 0)
+        self.shown_unread = 0  # unread posts among those the list shows
         self.feeds: list[Feed] = []
         self.last_failed: list[FeedOutcome] = []
         self.refreshing = False
@@ -195,9 +196,10 @@ class ReaderApp(App[int]):
 
             offer_welcome(self.store)
         source = StoreSource.query(self.store)
-        self.call_from_thread(self._apply_source, source, None)
+        unread = source.unread_count()
+        self.call_from_thread(self._apply_source, source, None, unread)
         feeds, counts = self.store.list_feeds(), self.store.counts()
-        self.call_from_thread(self._apply_counts, feeds, counts)
+        self.call_from_thread(self._apply_counts, feeds, counts, source, unread)
         if self.settings.refresh_on_start:
             self.call_from_thread(self.action_refresh_feeds)
 
@@ -235,12 +237,14 @@ class ReaderApp(App[int]):
         except StoreError as exc:
             self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
+        unread = source.unread_count()
         if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._apply_source, source, keep)
+            self.call_from_thread(self._apply_source, source, keep, unread)
 
-    def _apply_source(self, source: StoreSource, keep: int | None) -> None:
+    def _apply_source(self, source: StoreSource, keep: int | None, unread: int = 0) -> None:
         self.source = source
-        self.post_list.empty_text = "No posts match" if (self.query_text or self.scope is not ALL) else "No posts yet"
+        self.shown_unread = unread
+        self.post_list.empty_text = "No posts match" if (self.query_text or self.scope != ALL) else "No posts yet"
         self.post_list.set_source(source, keep_entry_id=keep)
         self.list_loaded_at = time.perf_counter()
         self._update_status()
@@ -251,12 +255,18 @@ class ReaderApp(App[int]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="counts")
     def _load_counts(self) -> None:
         feeds, counts = self.store.list_feeds(), self.store.counts()
+        source = self.source
+        unread = source.unread_count() if source is not None else 0
         if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._apply_counts, feeds, counts)
+            self.call_from_thread(self._apply_counts, feeds, counts, source, unread)
 
-    def _apply_counts(self, feeds: list[Feed], counts: tuple[int, int, int]) -> None:
+    def _apply_counts(
+        self, feeds: list[Feed], counts: tuple[int, int, int], source: StoreSource | None = None, unread: int = 0
+    ) -> None:
         self.feeds = feeds
         self.counts = counts
+        if source is not None and source is self.source:
+            self.shown_unread = unread
         self.sidebar.populate(feeds, counts)
         self._update_status()
 
@@ -276,7 +286,9 @@ class ReaderApp(App[int]):
             query=self.query_text,
             unread_only=self.unread_only,
             shown=len(self.source) if self.source is not None else 0,
+            shown_unread=self.shown_unread,
             counts=self.counts,
+            failed=sum(1 for f in self.feeds if f.last_error),
             last_refresh=when,
             offline=offline,
             note=self.note,
@@ -286,9 +298,15 @@ class ReaderApp(App[int]):
 
     @on(Sidebar.ScopeSelected)
     def _scope_selected(self, event: Sidebar.ScopeSelected) -> None:
-        self.scope = event.scope
-        self.reload(keep_current=False)
+        self.set_scope(event.scope)
         self.post_list.focus()
+
+    def set_scope(self, scope: Scope, reload: bool = True) -> None:
+        """Show `scope`; the sidebar marks it as the active one and moves its cursor there."""
+        self.scope = scope
+        self.sidebar.show_active(scope)
+        if reload:
+            self.reload(keep_current=False)
 
     def action_filter(self) -> None:
         self.filter_bar.add_class("-visible")
@@ -332,6 +350,8 @@ class ReaderApp(App[int]):
 
         def picked(name: str | None) -> None:
             if name:
+                # The picker's counts are over every post: show them all, not the sidebar's scope.
+                self.set_scope(ALL, reload=False)
                 self.set_filter(category_query(name))
                 self.post_list.focus()
 
@@ -429,13 +449,25 @@ class ReaderApp(App[int]):
         self.refresh_counts()
 
     def action_back(self) -> None:
-        if self.reading:
+        """Esc: one visible step back per press, and the keys go to the list again.
+
+        (Dialogs close on Esc themselves.) Narrow: leave the open post; then clear the
+        filter; then return the scope to All; then (wide) close the open post.
+        """
+        if self.narrow and self.reading:
             self.set_reading(False)
-            self.post_list.focus()
-        elif self.focused is not self.post_list:
-            self.post_list.focus()
-        elif self.query_text:
+        elif self.query_text or self.filter_bar.has_class("-visible"):
             self.set_filter("")
+        elif self.scope != ALL:
+            self.set_scope(ALL)
+        elif not self.narrow and self._open_id() is not None:
+            self.close_post()
+        self.post_list.focus()
+
+    def close_post(self) -> None:
+        self.post_list.focus()  # before the pane stops taking the focus
+        self.reading_pane.clear()
+        self.set_reading(False)
 
     def action_page(self) -> None:
         pane = self.reading_pane
@@ -462,7 +494,11 @@ class ReaderApp(App[int]):
     def _go_unread(self, step: int) -> None:
         if self.source is None:
             return
-        index = self.source.find_unread(self.post_list.cursor, step)
+        cursor = self.post_list.cursor
+        current = self.post_list.current_entry
+        if current is not None and current.id != self._open_id():
+            cursor -= step  # the post under the cursor is not open yet: it counts too
+        index = self.source.find_unread(cursor, step)
         if index is None:
             self.notify("No more unread posts" + (" below." if step > 0 else " above."), markup=False)
             return
@@ -635,10 +671,12 @@ class ReaderApp(App[int]):
         self.push_screen(AddFeedScreen(self.store, self.settings.timeout), added)
 
     def _feed_under_cursor(self) -> tuple[str, str] | None:
+        """The selected sidebar feed (when the sidebar has the focus), else the post's feed."""
         if self.focused is self.sidebar:
             scope = self.sidebar.highlighted_scope
             if scope is not None and scope.kind == "feed" and scope.feed_url:
                 return scope.feed_url, scope.label
+            return None
         entry = self._target()
         if entry is None:
             return None
@@ -649,9 +687,17 @@ class ReaderApp(App[int]):
 
         target = self._feed_under_cursor()
         if target is None:
-            self.notify("No feed under the cursor.", markup=False)
+            self.notify("Select a feed in the sidebar, or a post, to remove its feed.", markup=False)
             return
         url, title = target
+        total, starred = self.store.db.execute(
+            "SELECT count(*), coalesce(sum(e.starred), 0) FROM entries e JOIN feeds f ON f.id = e.feed_id "
+            "WHERE f.url = ?",
+            (url,),
+        ).fetchone()
+        question = f"Remove the feed {title}?\n{url}\nIts {total} post{'s' if total != 1 else ''} leave the cache."
+        if starred:
+            question += f"\n{starred} starred post{'s' if starred != 1 else ''} will be removed too."
 
         def go(confirmed: bool | None) -> None:
             if not confirmed:
@@ -662,16 +708,15 @@ class ReaderApp(App[int]):
                 self.notify(str(exc), severity="error", markup=False)
                 return
             if self.scope.feed_url == url:
-                self.scope = ALL
+                self.set_scope(ALL, reload=False)
             post = self.reading_pane.post
             if post is not None and post.entry.feed_url == url:
-                self.reading_pane.clear()
-                self.set_reading(False)
+                self.close_post()
             self.notify(f"Removed {title}", markup=False)
             self.reload()
             self.refresh_counts()
 
-        self.push_screen(ConfirmScreen(f"Remove the feed {title}?\n{url}\nIts posts leave the cache.", "Remove"), go)
+        self.push_screen(ConfirmScreen(question, "Remove"), go)
 
     # --- help and the command palette ---------------------------------------------------
 

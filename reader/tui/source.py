@@ -36,6 +36,11 @@ class StoreSource:
             self._index = {entry_id: i for i, entry_id in enumerate(self.ids)}
         return self._index.get(entry_id)
 
+    def unread_count(self) -> int:
+        """How many of these posts are unread now (call it from a worker: it reads the cache)."""
+        unread = _unread_ids(self.store)
+        return sum(1 for entry_id in self.ids if entry_id in unread)
+
     def find_unread(self, start: int, step: int) -> int | None:
         """The index of the first unread post from `start` (exclusive) in direction `step`."""
         unread = _unread_ids(self.store)

@@ -42,9 +42,8 @@ class AddFeedScreen(ModalScreen[str | None]):
         self.query_one("#add-status", Static).update(Text(message, style="bold red" if error else "italic"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "add-url":
-            self.query_one("#add-categories", Input).focus()
-        else:
+        # Enter in either field adds the feed (Tab moves between them).
+        if not self.query_one("#add", Button).disabled:  # not while a check is running
             self._submit()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

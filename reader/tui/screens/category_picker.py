@@ -41,6 +41,7 @@ class CategoryPicker(ModalScreen[str | None]):
             yield Static(Text("Pick a category", style="bold"), markup=False)
             yield Input(placeholder="type to narrow", id="picker-input")
             yield OptionList(id="picker-list", markup=False)
+            yield Static(Text("No category matches", style="dim italic"), id="picker-empty", markup=False)
 
     def on_mount(self) -> None:
         self._fill("")
@@ -71,6 +72,8 @@ class CategoryPicker(ModalScreen[str | None]):
         picker.add_options(options)
         if options:
             picker.highlighted = 0
+        picker.display = bool(options)
+        self.query_one("#picker-empty", Static).display = not options
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._fill(event.value)

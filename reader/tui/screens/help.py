@@ -21,7 +21,15 @@ def key_label(keys: str) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
+        Binding("j,down", "scroll(1)", "Scroll down", show=False, id="help.down"),
+        Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="help.up"),
+        Binding("space,pagedown", "page(1)", "Page down", show=False, id="help.page_down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="help.page_up"),
+        Binding("g,home", "ends(0)", "Top", show=False, id="help.top"),
+        Binding("G,end", "ends(1)", "Bottom", show=False, id="help.bottom"),
+    ]
 
     def __init__(self, rows: list[tuple[str, str, str]]) -> None:
         """rows: (keys, description, binding id)."""
@@ -38,9 +46,29 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(Text(key_label(keys)), Text(description), Text(binding_id))
         with Vertical(classes="dialog wide", id="help"):
             yield Static(Text("Keys", style="bold"), markup=False)
-            with VerticalScroll():
+            with VerticalScroll(id="help-scroll"):
                 yield Static(table, markup=False)
-            yield Static(Text("Ctrl+P opens the command palette · Esc closes", style="dim"), markup=False)
+            yield Static(
+                Text("j/k, Space, g/G scroll · Ctrl+P opens the command palette · Esc closes", style="dim"),
+                markup=False,
+            )
+
+    @property
+    def _scroller(self) -> VerticalScroll:
+        return self.query_one("#help-scroll", VerticalScroll)
+
+    def action_scroll(self, lines: int) -> None:
+        self._scroller.scroll_relative(y=lines, animate=False)
+
+    def action_page(self, pages: int) -> None:
+        scroller = self._scroller
+        scroller.scroll_relative(y=pages * max(scroller.scrollable_content_region.height - 1, 1), animate=False)
+
+    def action_ends(self, end: int) -> None:
+        if end:
+            self._scroller.scroll_end(animate=False)
+        else:
+            self._scroller.scroll_home(animate=False)
 
 
 def binding_rows(bindings: list[Binding], keymap: dict[str, str]) -> list[tuple[str, str, str]]:

@@ -214,8 +214,12 @@ class PostBody(Widget):
             pane.body_resized(event.size.width)
 
 
-class ReadingPane(VerticalScroll, can_focus=True):
-    """Scrolls the open post. `post` is None when nothing is open."""
+class ReadingPane(VerticalScroll, can_focus=False):
+    """Scrolls the open post. `post` is None when nothing is open.
+
+    It takes the focus (Tab, or a narrow screen) only while a post is open: an empty
+    pane would be a focus stop where no key does anything.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "scroll_down", "Scroll down", show=False, id="reading.down"),
@@ -236,6 +240,8 @@ class ReadingPane(VerticalScroll, can_focus=True):
         super().__init__(id=id)
         self.post: OpenPost | None = None
         self.pending_id: int | None = None
+        self._keep_fraction: float | None = None  # the reading position across a relayout
+        self._relayouts = 0
 
     @property
     def body(self) -> PostBody:
@@ -258,8 +264,21 @@ class ReadingPane(VerticalScroll, can_focus=True):
 
     def relaid(self, post: OpenPost, lines: list[Strip], width: int) -> None:
         if post is self.post:
+            # Keep the reading position: the same fraction of the way through the post. Taken
+            # before the first of a burst of relayouts (a resize can bring two), restored after the last.
+            if self._keep_fraction is None:
+                self._keep_fraction = self.scroll_y / max(self.virtual_size.height, 1)
+            self._relayouts += 1
             post.lines, post.width = lines, width
             self.body.set_lines(lines)
+            self.call_after_refresh(self._restore_fraction, post, self._relayouts)
+
+    def _restore_fraction(self, post: OpenPost, relayout: int) -> None:
+        if relayout != self._relayouts:
+            return  # a later relayout restores it
+        fraction, self._keep_fraction = self._keep_fraction, None
+        if post is self.post and fraction is not None:
+            self.scroll_to(y=round(fraction * self.virtual_size.height), animate=False, immediate=True)
 
     def compose(self):
         yield Static(Text(PLACEHOLDER, style="dim"), id="post-header", markup=False)
@@ -268,6 +287,7 @@ class ReadingPane(VerticalScroll, can_focus=True):
     def show_loading(self, row: EntryRow) -> None:
         """Show the header straight away while the body renders."""
         self.pending_id = row.id
+        self.can_focus = True
         self.query_one("#post-header", Static).update(build_header(row))
         self.body.set_placeholder(Text("Loading…", style="dim"))
         self.scroll_home(animate=False)
@@ -300,6 +320,7 @@ class ReadingPane(VerticalScroll, can_focus=True):
     def clear(self) -> None:
         self.post = None
         self.pending_id = None
+        self.can_focus = False
         self.query_one("#post-header", Static).update(Text(PLACEHOLDER, style="dim"))
         self.body.set_placeholder(None)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -48,21 +48,43 @@ class Scope:
 ALL = Scope("all", "All")
 
 
-def _line(label: str, count: int, indent: int = 0, bold: bool = False) -> Text:
+ACTIVE_MARK = "▸ "  # before the scope the list shows (the highlight is the sidebar's cursor)
+
+
+def _line(
+    label: str, count: int, width: int, *, indent: int = 0, bold: bool = False, active: bool = False,
+    failed: bool = False,
+) -> Text:
+    """One row, never wrapped: the label is cut with "…" so the unread count stays visible."""
     # Feed text goes into a Text as plain characters: never parsed as markup.
-    text = Text(" " * indent, no_wrap=True, overflow="ellipsis")
-    text.append(clean_text(label) or "(untitled)", style="bold" if bold else "")
+    text = Text(ACTIVE_MARK if active else " " * len(ACTIVE_MARK), no_wrap=True, overflow="ellipsis")
+    text.append(" " * indent)
+    tail = Text(no_wrap=True)
+    if failed:
+        tail.append(" !", style="bold red")
     if count:
-        text.append(f" {count}", style="bold")
+        tail.append(f" {count}", style="bold")
+    name = Text(clean_text(label) or "(untitled)", style="bold" if bold or active else "", no_wrap=True)
+    name.truncate(max(width - text.cell_len - tail.cell_len, 1), overflow="ellipsis")
+    text.append_text(name)
+    text.append_text(tail)
+    if active:
+        text.stylize("bold")
     return text
 
 
 class Sidebar(OptionList):
-    """A list of scopes. Selecting one posts `Sidebar.ScopeSelected`."""
+    """A list of scopes. Selecting one posts `Sidebar.ScopeSelected`.
+
+    The highlight is the sidebar's cursor; the scope the post list shows (the active
+    one) is marked with "▸" and bold, and stays marked while the cursor moves.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False, id="sidebar.down"),
         Binding("k", "cursor_up", "Up", show=False, id="sidebar.up"),
+        Binding("g", "first", "Top", show=False, id="sidebar.top"),
+        Binding("G", "last", "Bottom", show=False, id="sidebar.bottom"),
     ]
 
     class ScopeSelected(Message):
@@ -73,41 +95,60 @@ class Sidebar(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, markup=False)
         self._scopes: dict[str, Scope] = {}
+        self._feeds: list[Feed] = []
+        self._counts: tuple[int, int, int] = (0, 0, 0)
+        self._active: Scope = ALL
+        self._active_id: str | None = "all"
+        self._built_width = 0
+
+    @property
+    def _row_width(self) -> int:
+        """The cells a row may take (a guess from the CSS width before the first layout)."""
+        width = self.scrollable_content_region.width
+        return width - self._get_left_gutter_width() if width > 0 else 28
 
     def populate(self, feeds: list[Feed], counts: tuple[int, int, int]) -> None:
         """Rebuild the entries, keeping the highlighted one where it still exists."""
+        self._feeds, self._counts = feeds, counts
+        self._build()
+
+    def _build(self) -> None:
         previous = None
         if self.highlighted is not None and self.highlighted < self.option_count:
             previous = self.get_option_at_index(self.highlighted).id
-        _total, unread, starred = counts
-        options: list[Option | None] = []
-        scopes: dict[str, Scope] = {}
+        _total, unread, starred = self._counts
+        width = self._built_width = self._row_width
+        rows: list[tuple[str, Scope, int, dict[str, Any]]] = []  # option id, scope, count, _line style
 
-        def add(option_id: str, prompt: Text, scope: Scope) -> None:
-            scopes[option_id] = scope
-            options.append(Option(prompt, id=option_id))
+        def add(option_id: str, scope: Scope, count: int, **style: Any) -> None:
+            rows.append((option_id, scope, count, style))
 
-        add("all", _line("All", unread), ALL)
-        add("unread", _line("Unread", unread), Scope("unread", "Unread"))
-        add("starred", _line("Starred", starred), Scope("starred", "Starred"))
+        add("all", ALL, unread)
+        add("unread", Scope("unread", "Unread"), unread)
+        add("starred", Scope("starred", "Starred"), starred)
         groups: dict[str, list[Feed]] = {}
-        for feed in feeds:
+        for feed in self._feeds:
             for name in feed.categories or [UNCATEGORIZED]:
                 groups.setdefault(name, []).append(feed)
         names = sorted((n for n in groups if n != UNCATEGORIZED), key=str.casefold)
         if UNCATEGORIZED in groups:
             names.append(UNCATEGORIZED)
         for n, name in enumerate(names):
-            options.append(None)
             members = groups[name]
-            add(f"cat:{n}", _line(name, sum(f.unread for f in members), bold=True), Scope("category", name, name))
+            add(f"cat:{n}", Scope("category", name, name), sum(f.unread for f in members), bold=True)
             for feed in members:
-                add(
-                    f"feed:{feed.id}:{n}",
-                    _line(feed.display_title, feed.unread, indent=2),
-                    Scope("feed", feed.display_title, feed.id, feed.url),
-                )
-        self._scopes = scopes
+                scope = Scope("feed", feed.display_title, feed.id, feed.url)
+                add(f"feed:{feed.id}:{n}", scope, feed.unread, indent=2, failed=bool(feed.last_error))
+        self._scopes = {option_id: scope for option_id, scope, _count, _style in rows}
+        if self._scopes.get(self._active_id or "") != self._active:
+            # A feed in two categories has two rows: keep the one chosen, else mark the first.
+            self._active_id = next((i for i, scope in self._scopes.items() if scope == self._active), None)
+        options: list[Option | None] = []
+        for option_id, scope, count, style in rows:
+            if option_id.startswith("cat:"):
+                options.append(None)  # a rule above each category
+            active = option_id == self._active_id
+            options.append(Option(_line(scope.label, count, width, active=active, **style), id=option_id))
         with self.app.batch_update():
             self.clear_options()
             self.add_options(options)
@@ -119,12 +160,49 @@ class Sidebar(OptionList):
                     index = 0
             self.highlighted = index
 
+    def show_active(self, scope: Scope) -> None:
+        """Mark `scope` as the one shown, and move the cursor to it."""
+        self._active = scope
+        highlighted = self.highlighted_id
+        if highlighted is not None and self._scopes.get(highlighted) == scope:
+            self._active_id = highlighted
+        else:
+            self._active_id = next((i for i, s in self._scopes.items() if s == scope), None)
+        self._build()
+        if self._active_id is not None:
+            self.highlighted = self.get_option_index(self._active_id)
+
     @property
-    def highlighted_scope(self) -> Scope | None:
+    def highlighted_id(self) -> str | None:
         if self.highlighted is None or self.highlighted >= self.option_count:
             return None
-        option_id = self.get_option_at_index(self.highlighted).id
-        return self._scopes.get(option_id or "")
+        return self.get_option_at_index(self.highlighted).id
+
+    @property
+    def highlighted_scope(self) -> Scope | None:
+        return self._scopes.get(self.highlighted_id or "")
+
+    def on_resize(self) -> None:
+        if self._scopes and self._row_width != self._built_width:
+            self._build()  # the rows are cut to the width
+
+    def _step(self, direction: int) -> None:
+        # Unlike OptionList's, stops at the ends instead of wrapping around.
+        if self.highlighted is None:
+            self.action_first()
+            return
+        index = self.highlighted + direction
+        while 0 <= index < self.option_count:
+            if not self.get_option_at_index(index).disabled:
+                self.highlighted = index
+                return
+            index += direction
+
+    def action_cursor_down(self) -> None:
+        self._step(1)
+
+    def action_cursor_up(self) -> None:
+        self._step(-1)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

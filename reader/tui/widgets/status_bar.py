@@ -38,9 +38,11 @@ class StatusBar(Horizontal):
         query: str,
         unread_only: bool,
         shown: int,
+        shown_unread: int,
         counts: tuple[int, int, int],
         last_refresh: float | None,
         offline: bool,
+        failed: int = 0,
         note: str = "",
     ) -> None:
         total, unread, starred = counts
@@ -51,7 +53,11 @@ class StatusBar(Horizontal):
         if query:
             text.append(" · filter: ")
             text.append(clean_text(query), style="italic")
-        text.append(f" │ {shown} shown · {unread} unread · {starred} ★ · {total} posts │ ")
+        # What the list shows, then the whole cache: "in all" keeps the two apart.
+        text.append(f" │ {shown} shown ({shown_unread} unread) · {unread} unread of {total} in all · {starred} ★ │ ")
+        if failed:  # before the refresh time: a narrow screen cuts the line's end
+            text.append(f"{failed} feed{'s' if failed != 1 else ''} failed (e for details)", style="bold red")
+            text.append(" │ ")
         text.append(describe_refresh(last_refresh, offline), style="bold" if offline else "")
         if note:
             text.append(" │ ")
