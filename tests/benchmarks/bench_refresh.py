@@ -73,7 +73,10 @@ SAMPLE_MEMORY = Path("/proc/self/smaps_rollup").exists()  # Linux; off with --no
 LISTING_REPEAT = 5
 NEWSBOAT_CONFIG = "reload-threads 8\n"
 GOALS = {"cold": 1.0, "refetch": 0.2, "warm": 0.3, "listing": 0.2, "cache": 0.7}
-SUMMARY_LINE = re.compile(r"(\d+) feeds refreshed in ([\d.]+) s: (\d+) new entries, (\d+) not modified, (\d+) failed")
+SUMMARY_LINE = re.compile(
+    r"(\d+) feeds? checked in ([\d.]+) s: \d+ with new posts \((\d+) new entr(?:y|ies)\), "
+    r"(\d+) not modified, (\d+) failed"
+)
 
 
 # --- running a command and measuring it ------------------------------------------------
