@@ -23,12 +23,7 @@ class CLIError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra:
-        if args.command != "entries":
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
-        # `reader entries -category:Sports`: a negated term looks like an option to argparse.
-        args.query = [*args.query, *extra]
+    args = parser.parse_args(_negated_terms_last(list(sys.argv[1:] if argv is None else argv)))
     try:
         try:
             return _run(args)
@@ -47,6 +42,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `reader entries | head` closes the pipe early; that is not an error.
         sys.stderr.close()
         return 0
+
+
+_ENTRIES_OPTIONS = {"--json": 0, "--limit": 1, "-n": 1, "-h": 0, "--help": 0}
+
+
+def _negated_terms_last(argv: list[str]) -> list[str]:
+    """`reader entries -category:Sports -news`: negated query terms look like options to argparse.
+
+    After `entries`, every word that isn't one of its options is moved behind `--`,
+    where argparse takes it as part of the query.
+    """
+    if "entries" not in argv or "--" in argv:
+        return argv
+    at = argv.index("entries") + 1
+    options: list[str] = []
+    terms: list[str] = []
+    rest = argv[at:]
+    while rest:
+        word = rest.pop(0)
+        name = word.split("=", 1)[0]
+        if name in _ENTRIES_OPTIONS:
+            options.append(word)
+            if _ENTRIES_OPTIONS[name] and "=" not in word and rest:
+                options.append(rest.pop(0))
+        else:
+            terms.append(word)
+    return [*argv[:at], *options, "--", *terms]
 
 
 def _run(args: argparse.Namespace) -> int:

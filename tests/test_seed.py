@@ -128,6 +128,9 @@ def test_cli_details(cli, feed_server: FeedServer, tmp_path: Path) -> None:
     # A negated term right after `entries` is a query term, not an unknown option.
     titles = [e["title"] for e in cli("entries", "-category:BGP", "--json").json()]
     assert len(titles) == 2 and "Today's Outage Post Mortem" not in titles
+    assert len(cli("entries", "--limit", "5", "-nowhere", "--json").json()) == 3  # not `-n owhere`
+    assert len(cli("entries", "-n", "1", "hong", "--json").json()) == 1
+    assert len(cli("entries", "--limit=2", "--json", "-meetup").json()) == 2
     with pytest.raises(SystemExit) as refused:  # other commands still refuse unknown options
         cli("feeds", "-x")
     assert refused.value.code == 2
