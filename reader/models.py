@@ -112,6 +112,7 @@ class FeedOutcome:
 class RefreshSummary:
     outcomes: list[FeedOutcome] = field(default_factory=list)
     seconds: float = 0.0
+    stopped: bool = False  # abandoned part-way (the app quit)
 
     @property
     def new_entries(self) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -38,9 +39,14 @@ def refresh(
     *,
     options: FetchOptions = FetchOptions(),
     progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> RefreshSummary:
-    """Refresh the given feeds (all when None). Blocking; safe to call from a worker thread."""
-    return asyncio.run(refresh_async(store, urls, options=options, progress=progress))
+    """Refresh the given feeds (all when None). Blocking; safe to call from a worker thread.
+
+    Setting `stop` (from another thread) abandons the feeds still in flight within a
+    tenth of a second: what was already stored stays stored.
+    """
+    return asyncio.run(refresh_async(store, urls, options=options, progress=progress, stop=stop))
 
 
 async def refresh_async(
@@ -49,6 +55,7 @@ async def refresh_async(
     *,
     options: FetchOptions = FetchOptions(),
     progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> RefreshSummary:
     started = time.monotonic()
     feeds = store.list_feeds(urls=urls)
@@ -73,9 +80,22 @@ async def refresh_async(
                 if progress:
                     progress(len(summary.outcomes), total, outcome)
 
+    async def stopped() -> None:
+        while stop is not None and not stop.is_set():
+            await asyncio.sleep(0.1)
+
+    lanes = asyncio.gather(*(lane() for _ in range(min(options.concurrency, total))))
+    watcher = asyncio.ensure_future(stopped()) if stop is not None else None
     try:
-        await asyncio.gather(*(lane() for _ in range(min(options.concurrency, total))))
+        await asyncio.wait([t for t in (lanes, watcher) if t is not None], return_when=asyncio.FIRST_COMPLETED)
+        if not lanes.done():
+            lanes.cancel()
+            summary.stopped = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await lanes
     finally:
+        if watcher is not None:
+            watcher.cancel()
         pool.shutdown()
         writer.submit(store.close)  # the writer thread's own connection
         writer.shutdown(wait=True)

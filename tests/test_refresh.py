@@ -204,3 +204,20 @@ def test_many_feeds_use_the_process_pool(store: Store, feed_server: FeedServer) 
     summary = refresh(store)
     assert [o.status for o in summary.outcomes] == ["new"] * 8
     assert len(store.list_entries()) == 8 * 3
+
+
+def test_a_stopped_refresh_ends_at_once_and_keeps_what_it_stored(store: Store, feed_server: FeedServer) -> None:
+    import threading
+
+    fast = feed_server.url("blog-hong-kong.xml")
+    slow = [feed_server.url(f"slow/20000/atom.xml?n={i}") for i in range(3)]
+    for url in [fast, *slow]:
+        store.add_feed(url)
+    stop = threading.Event()
+    threading.Timer(1.0, stop.set).start()
+    started = time.monotonic()
+    summary = refresh(store, options=FetchOptions(timeout=30), stop=stop)
+    assert time.monotonic() - started < 5  # not the 20 s the slow server takes
+    assert summary.stopped
+    assert [o.url for o in summary.outcomes] == [fast]
+    assert len(store.list_entries()) == 3

@@ -502,3 +502,34 @@ async def test_posts_from_another_process_appear(filled: Store, monkeypatch: pyt
         await settle(pilot)
         assert app.post_list.row_count == 12
         assert app.post_list.current_entry is not None and app.post_list.current_entry.id == keep.id
+
+
+async def test_quitting_during_a_refresh_is_prompt(store: Store, feed_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    import reader.refresh
+
+    finished: list[float] = []
+    real_refresh = reader.refresh.refresh
+
+    def recording_refresh(*args, **kwargs):  # the real refresh, timed
+        try:
+            return real_refresh(*args, **kwargs)
+        finally:
+            finished.append(time.monotonic())
+
+    monkeypatch.setattr(reader.refresh, "refresh", recording_refresh)
+    store.add_feed(feed_server.url("slow/20000/atom.xml"))
+    app = make_app(store)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await asyncio.sleep(0.3)
+        assert app.refreshing
+        quit_at = time.monotonic()
+        await pilot.press("q")
+    deadline = time.monotonic() + 10
+    while not finished and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    # The refresh itself ended, not just the app: not the 20 s the server takes to answer.
+    assert finished and finished[0] - quit_at < 3

@@ -91,6 +91,7 @@ class ReaderApp(App[int]):
         self.feeds: list[Feed] = []
         self.last_failed: list[FeedOutcome] = []
         self.refreshing = False
+        self._refresh_stop = threading.Event()  # set on quit: a refresh in flight is abandoned at once
         self.note = ""
         self._mark_timer: Timer | None = None
         self.reading = False
@@ -627,6 +628,10 @@ class ReaderApp(App[int]):
 
     # --- feeds --------------------------------------------------------------------------
 
+    async def action_quit(self) -> None:
+        self._refresh_stop.set()
+        await super().action_quit()
+
     def action_refresh_feeds(self) -> None:
         if self.refreshing:
             self.notify("Already refreshing.", markup=False)
@@ -644,14 +649,17 @@ class ReaderApp(App[int]):
         status = self.query_one(StatusBar)
 
         def progress(done: int, total: int, outcome: FeedOutcome) -> None:
-            self.call_from_thread(status.progress, done, total)
+            if not self._refresh_stop.is_set():
+                self.call_from_thread(status.progress, done, total)
 
         try:
-            summary = refresh(self.store, options=options, progress=progress)
+            summary = refresh(self.store, options=options, progress=progress, stop=self._refresh_stop)
         except Exception as exc:  # a refresh must never take the app down
-            self.call_from_thread(self._refresh_failed, str(exc))
+            if not self._refresh_stop.is_set():
+                self.call_from_thread(self._refresh_failed, str(exc))
             return
-        self.call_from_thread(self._refresh_done, summary)
+        if not summary.stopped:
+            self.call_from_thread(self._refresh_done, summary)
 
     def _refresh_failed(self, message: str) -> None:
         self.refreshing = False
