@@ -50,6 +50,8 @@ def clean_line(text: str | None, limit: int = 1000) -> str:
     """
     if not text:
         return ""
+    if text.isprintable() and len(text) <= limit and "  " not in text:
+        return text.strip()  # the common case: nothing to strip (controls and bidi marks aren't printable)
     if len(text) > limit * 4:
         text = text[: limit * 4]
     text = _ESCAPES.sub("", text)

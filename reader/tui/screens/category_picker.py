@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from reader.tui.widgets.post_list import clean_text
+from reader.sanitize import clean_line
 
 
 def category_query(name: str) -> str:
@@ -61,7 +61,7 @@ class CategoryPicker(ModalScreen[str | None]):
         options = []
         for _neg, _order, name, unread, total, offsets in scored:
             # Highlight by hand: Matcher.highlight would parse the name as markup.
-            label = Text(clean_text(name))
+            label = Text(clean_line(name))
             for offset in offsets:
                 if offset < len(label):
                     label.stylize("reverse", offset, offset + 1)

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from reader.models import FeedOutcome
-from reader.tui.widgets.post_list import clean_text
+from reader.sanitize import clean_line
 
 
 class ErrorsScreen(ModalScreen[None]):
@@ -26,11 +26,11 @@ class ErrorsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         text = Text()
         for outcome in self.failed:
-            text.append(clean_text(self.titles.get(outcome.url) or outcome.url), style="bold")
+            text.append(clean_line(self.titles.get(outcome.url) or outcome.url), style="bold")
             text.append("\n  ")
-            text.append(clean_text(outcome.url), style="dim")
+            text.append(clean_line(outcome.url), style="dim")
             text.append("\n  ")
-            text.append(clean_text(outcome.error or "failed"))
+            text.append(clean_line(outcome.error or "failed"))
             text.append("\n\n")
         with Vertical(classes="dialog wide"):
             yield Static(Text(f"{len(self.failed)} feeds failed in the last refresh", style="bold"), markup=False)

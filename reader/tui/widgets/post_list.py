@@ -28,6 +28,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from reader.models import EntryRow
+from reader.sanitize import clean_line
 
 __all__ = ["MAX_PAGES", "PAGE_SIZE", "ListRowSource", "PostList", "RowSource"]
 
@@ -82,22 +83,6 @@ class ListRowSource:
 # Characters that must never reach the terminal: C0/C1 controls (ESC starts
 # escape sequences), DEL, and the bidi embedding/override/isolate controls
 # that can reorder the rest of the line.
-_UNSAFE = {c: " " for c in [*range(0x20), *range(0x7F, 0xA0)]}
-_UNSAFE.update({c: "" for c in [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F)]})
-_UNSAFE.update({c: "" for c in range(0x2066, 0x206A)})
-
-
-def clean_text(text: str | None) -> str:
-    """Make feed-provided text safe to show on one terminal line."""
-    if not text:
-        return ""
-    # Everything in _UNSAFE is non-printable (Cc/Cf), so the common case is cheap.
-    if text.isprintable() and "  " not in text:
-        return text.strip()
-    text = text.translate(_UNSAFE)
-    return " ".join(text.split())
-
-
 def fit(text: str, width: int) -> str:
     """Pad or truncate `text` (with `…`) to exactly `width` cells."""
     if width <= 0:
@@ -121,7 +106,7 @@ def fit(text: str, width: int) -> str:
 @lru_cache(maxsize=4096)
 def _fit_feed(feed_title: str, width: int) -> str:
     # Feed titles repeat on every row of a feed: clean and fit each once.
-    return fit(clean_text(feed_title), width)
+    return fit(clean_line(feed_title), width)
 
 
 def format_date(published: float | None) -> str:
@@ -517,7 +502,7 @@ class PostList(ScrollView, can_focus=True):
             segments.append(Segment(_GAP, gap_style))
         title_width = width - fixed
         if title_width > 0:
-            title = clean_text(entry.title) or "(untitled)"
+            title = clean_line(entry.title) or "(untitled)"
             segments.append(Segment(fit(title, title_width), title_style))
             return Strip(segments, width)
         return Strip(segments).adjust_cell_length(width, gap_style)
@@ -526,7 +511,7 @@ class PostList(ScrollView, can_focus=True):
         base = self.rich_style
         if y != self.scrollable_content_region.height // 2:
             return Strip.blank(width, base)
-        text = clean_text(self.empty_text)
+        text = clean_line(self.empty_text)
         length = cell_len(text)
         if length > width:
             text, length = fit(text, width), width

@@ -24,7 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from reader.models import Entry, EntryRow
-from reader.tui.widgets.post_list import clean_text
+from reader.sanitize import clean_line
 
 PLACEHOLDER = "Select a post and press Enter to read it."
 
@@ -58,12 +58,12 @@ def _date(ts: float, known: bool) -> str:
 def build_header(entry: Entry | EntryRow, categories: list[str] | None = None) -> Text:
     """The header as plain Text: every field is feed text, so none of it is markup."""
     text = Text()
-    text.append(clean_text(entry.title) or "(untitled)", style="bold")
+    text.append(clean_line(entry.title) or "(untitled)", style="bold")
     text.append("\n")
-    text.append(clean_text(entry.feed_title), style="italic")
+    text.append(clean_line(entry.feed_title), style="italic")
     if entry.author:
         text.append("  ·  by ")
-        text.append(clean_text(entry.author))
+        text.append(clean_line(entry.author))
     text.append("  ·  ")
     text.append(_date(entry.published, entry.date_known))
     if entry.starred:
@@ -71,7 +71,7 @@ def build_header(entry: Entry | EntryRow, categories: list[str] | None = None) -
     if categories:
         text.append("\n")
         text.append("Categories: ", style="dim")
-        text.append(", ".join(clean_text(c) for c in categories))
+        text.append(", ".join(clean_line(c) for c in categories))
     return text
 
 

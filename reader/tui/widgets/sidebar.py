@@ -12,7 +12,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from reader.models import Feed
-from reader.tui.widgets.post_list import clean_text
+from reader.sanitize import clean_line
 
 UNCATEGORIZED = "Uncategorized"
 
@@ -64,7 +64,7 @@ def _line(
         tail.append(" !", style="bold red")
     if count:
         tail.append(f" {count}", style="bold")
-    name = Text(clean_text(label) or "(untitled)", style="bold" if bold or active else "", no_wrap=True)
+    name = Text(clean_line(label) or "(untitled)", style="bold" if bold or active else "", no_wrap=True)
     name.truncate(max(width - text.cell_len - tail.cell_len, 1), overflow="ellipsis")
     text.append_text(name)
     text.append_text(tail)

@@ -10,7 +10,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import ProgressBar, Static
 
-from reader.tui.widgets.post_list import clean_text
+from reader.sanitize import clean_line
 
 
 def describe_refresh(when: float | None, offline: bool) -> str:
@@ -47,12 +47,12 @@ class StatusBar(Horizontal):
     ) -> None:
         total, unread, starred = counts
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f" {clean_text(scope)}", style="bold")
+        text.append(f" {clean_line(scope)}", style="bold")
         if unread_only:
             text.append(" · unread only")
         if query:
             text.append(" · filter: ")
-            text.append(clean_text(query), style="italic")
+            text.append(clean_line(query), style="italic")
         # What the list shows, then the whole cache: "in all" keeps the two apart.
         text.append(f" │ {shown} shown ({shown_unread} unread) · {unread} unread of {total} in all · {starred} ★ │ ")
         if failed:  # before the refresh time: a narrow screen cuts the line's end
@@ -61,7 +61,7 @@ class StatusBar(Horizontal):
         text.append(describe_refresh(last_refresh, offline), style="bold" if offline else "")
         if note:
             text.append(" │ ")
-            text.append(clean_text(note))
+            text.append(clean_line(note))
         text.append(" │ ? help")
         self.query_one("#status-text", Static).update(text)
 
