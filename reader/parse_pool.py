@@ -2,10 +2,10 @@
 
 A worker does everything CPU-bound about a fetched feed: parse it, then compress,
 hash and extract the search text of every entry. The main process is left with
-the network and the SQLite writes. Workers come from a forkserver, because
-forking a process that runs threads (the TUI does) is unsafe, and they are started
-at the first feed that needs parsing, all at once, so their start-up overlaps the
-fetches still in flight.
+the network and the SQLite writes. In a process with no other threads (the CLI)
+workers are forked at the start of the refresh, which costs milliseconds; in one
+that runs threads (the app), forking is unsafe, so they come from a forkserver,
+started at the first feed that needs parsing.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -63,13 +64,22 @@ class ParsePool:
         self.workers = os.cpu_count() or 1
         self.enabled = enabled and self.workers > 1
         self._executor: ProcessPoolExecutor | None = None
+        # A process with no other threads yet (the CLI, at the start of a refresh) can
+        # simply fork: workers are ready in milliseconds with everything imported, so
+        # they start now. Otherwise (the app) a forkserver, started at the first parse.
+        self._fork = hasattr(os, "fork") and sys.platform == "linux" and threading.active_count() == 1
+        if self._fork:
+            self._start()
 
     def _start(self) -> None:
         """Start the workers at the first feed that needs parsing: a refresh of 304s needs none."""
         if self.enabled and self._executor is None:
             try:
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["reader.parse_pool"])
+                if self._fork:
+                    context = multiprocessing.get_context("fork")
+                else:
+                    context = multiprocessing.get_context("forkserver")
+                    context.set_forkserver_preload(["reader.parse_pool"])
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=context,
                     initializer=_exit_with_parent, initargs=(os.getpid(),),
