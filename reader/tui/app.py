@@ -723,33 +723,32 @@ class ReaderApp(App[int]):
             self.notify("Select a feed in the sidebar, or a post, to remove its feed.", markup=False)
             return
         url, title = target
-        total, starred = self.store.db.execute(
-            "SELECT count(*), coalesce(sum(e.starred), 0) FROM entries e JOIN feeds f ON f.id = e.feed_id "
-            "WHERE f.url = ?",
-            (url,),
-        ).fetchone()
+        total, starred = self.store.feed_post_counts(url)
         question = f"Remove the feed {title}?\n{url}\nIts {total} post{'s' if total != 1 else ''} leave the cache."
         if starred:
             question += f"\n{starred} starred post{'s' if starred != 1 else ''} will be removed too."
 
         def go(confirmed: bool | None) -> None:
-            if not confirmed:
-                return
-            try:
-                self.store.remove_feed(url)
-            except StoreError as exc:
-                self.notify(str(exc), severity="error", markup=False)
-                return
-            if self.scope.feed_url == url:
-                self.set_scope(ALL, reload=False)
-            post = self.reading_pane.post
-            if post is not None and post.entry.feed_url == url:
-                self.close_post()
-            self.notify(f"Removed {title}", markup=False)
-            self.reload()
-            self.refresh_counts()
+            if confirmed:
+                self._remove_feed(url, title)
 
         self.push_screen(ConfirmScreen(question, "Remove"), go)
+
+    @work(thread=True, exit_on_error=False, group="remove")
+    def _remove_feed(self, url: str, title: str) -> None:
+        # A worker: dropping a feed of thousands of posts takes a moment (the search index).
+        self.store.remove_feed(url)
+        self.call_from_thread(self._feed_removed, url, title)
+
+    def _feed_removed(self, url: str, title: str) -> None:
+        if self.scope.feed_url == url:
+            self.set_scope(ALL, reload=False)
+        post = self.reading_pane.post
+        if post is not None and post.entry.feed_url == url:
+            self.close_post()
+        self.notify(f"Removed {title}", markup=False)
+        self.reload()
+        self.refresh_counts()
 
     # --- help and the command palette ---------------------------------------------------
 

@@ -44,11 +44,11 @@ class StoreSource:
         Counted by SQLite: with no filter that is the unread index alone, a few ms at 100,000 posts.
         """
         where = f"({self.where}) AND e.read = 0" if self.where else "e.read = 0"
-        return self.store.db.execute(f"SELECT count(*) FROM entries e WHERE {where}", self.params).fetchone()[0]
+        return self.store.count_entries(where, self.params)
 
     def find_unread(self, start: int, step: int) -> int | None:
         """The index of the first unread post from `start` (exclusive) in direction `step`."""
-        unread = _unread_ids(self.store)
+        unread = self.store.unread_ids()
         ids = self.ids
         index = start + step
         while 0 <= index < len(ids):
@@ -56,8 +56,3 @@ class StoreSource:
                 return index
             index += step
         return None
-
-
-def _unread_ids(store: Store) -> set[int]:
-    # Through the partial index entries_unread: a few ms even with 100,000 posts.
-    return {row[0] for row in store.db.execute("SELECT id FROM entries WHERE read = 0")}
