@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import data_dir, db_path, load_settings
+from .dates import format_day, format_time
 from .models import EntryRow, FeedOutcome, ParsedFeed
 from .query import QueryError, parse_query
 from .store import CorruptCacheError, Store, StoreError, explain_db_error, move_aside
@@ -255,7 +256,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     print("unread/total  feed")
     for f in feeds:
         cats = f" [{', '.join(f.categories)}]" if f.categories else ""
-        updated = datetime.fromtimestamp(f.last_updated).strftime("%Y-%m-%d %H:%M") if f.last_updated else "never"
+        updated = format_time(f.last_updated) or "never"
         print(f"{f.unread:>6}/{f.total:<6} {f.display_title}{cats}\n              {f.url}  (updated {updated})")
         if f.last_error:
             print(f"              error: {f.last_error}")
@@ -322,7 +323,7 @@ def cmd_entries(args: argparse.Namespace) -> int:
         out.write("     ID    DATE        FEED                  TITLE   (N unread, * starred)\n")
     for r in rows:
         flags = ("N" if not r.read else " ") + ("*" if r.starred else " ")
-        date = datetime.fromtimestamp(r.published).strftime("%Y-%m-%d")
+        date = format_day(r.published)
         out.write(f"{r.id:>7} {flags} {date}  {r.feed_title[:20]:<20}  {r.title or '(untitled)'}\n")
     return 0
 

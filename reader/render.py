@@ -9,12 +9,12 @@ Images become `[image: alt]`. The result holds no control characters.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 import html2text
 
+from .dates import format_time
 from .models import Entry
 from .sanitize import clean_line, clean_text, safe_url, strip_tags
 
@@ -105,13 +105,6 @@ def render_html(html: str, base_url: str | None = None) -> Rendered:
     return Rendered(text, converter.links)
 
 
-def format_date(ts: float | None, known: bool = True) -> str:
-    if ts is None:
-        return ""
-    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
-    return stamp if known else f"{stamp} (first seen)"
-
-
 def render_entry_text(entry: Entry) -> str:
     """The whole post for a terminal: a header, the body, then the numbered links."""
     body = render_html(entry.content, entry.base_url)
@@ -119,7 +112,7 @@ def render_entry_text(entry: Entry) -> str:
     header.append(f"Feed:       {entry.feed_title}")
     if entry.author:
         header.append(f"Author:     {entry.author}")
-    header.append(f"Date:       {format_date(entry.published, entry.date_known)}")
+    header.append(f"Date:       {format_time(entry.published, entry.date_known)}")
     if entry.categories:
         header.append(f"Categories: {', '.join(entry.categories)}")
     if entry.link:

@@ -28,7 +28,6 @@ _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u
 _CONTROLS_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _SPACES = re.compile(r"\s+")
 _TAGS = re.compile(r"<[^>]*>")
-_NEEDS_CLEANING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 SAFE_SCHEMES = ("http", "https")
 
@@ -37,7 +36,7 @@ def clean_text(text: str | None) -> str:
     """Strip escape sequences and control characters; keep newlines and tabs."""
     if not text:
         return ""
-    if not _NEEDS_CLEANING.search(text):
+    if not _CONTROLS.search(text):  # ESC is a control character too
         return text  # the common case costs one scan
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROLS.sub("", _ESCAPES.sub("", text))

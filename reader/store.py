@@ -433,10 +433,9 @@ class Store:
         if not ids:
             return []
         found: dict[int, EntryRow] = {}
-        for chunk_start in range(0, len(ids), 500):
-            chunk = ids[chunk_start : chunk_start + 500]
+        for chunk in _chunks(ids):
             sql = self._ROW_SQL + f" WHERE e.id IN ({','.join('?' * len(chunk))})"
-            for r in self.db.execute(sql, list(chunk)):
+            for r in self.db.execute(sql, chunk):
                 found[r[0]] = _row(r)
         return [found[i] for i in ids if i in found]
 
@@ -471,8 +470,7 @@ class Store:
     def entry_categories(self, ids: Sequence[int]) -> dict[int, list[str]]:
         """Each entry's own categories plus its feed's, deduplicated case-insensitively."""
         result: dict[int, list[str]] = {}
-        for chunk_start in range(0, len(ids), 500):
-            chunk = list(ids[chunk_start : chunk_start + 500])
+        for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             rows = self.db.execute(
                 f"SELECT ec.entry_id, c.name FROM entry_categories ec JOIN categories c ON c.id = ec.category_id "
@@ -493,8 +491,7 @@ class Store:
         ids = list(ids)
         changed = 0
         with self.transaction() as db:
-            for chunk_start in range(0, len(ids), 500):
-                chunk = ids[chunk_start : chunk_start + 500]
+            for chunk in _chunks(ids):
                 changed += db.execute(
                     f"UPDATE entries SET {flag} = ? WHERE {flag} != ? AND id IN ({','.join('?' * len(chunk))})",
                     [int(value), int(value), *chunk],
@@ -504,8 +501,7 @@ class Store:
     def existing_ids(self, ids: Iterable[int]) -> set[int]:
         ids = list(ids)
         found: set[int] = set()
-        for chunk_start in range(0, len(ids), 500):
-            chunk = ids[chunk_start : chunk_start + 500]
+        for chunk in _chunks(ids):
             found.update(
                 r[0] for r in self.db.execute(
                     f"SELECT id FROM entries WHERE id IN ({','.join('?' * len(chunk))})", chunk
@@ -579,6 +575,12 @@ class Store:
             return None
         db.execute("INSERT OR IGNORE INTO categories (name) VALUES (?)", (name,))
         return db.execute("SELECT id FROM categories WHERE name = ?", (name,)).fetchone()[0]
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterator[list[int]]:
+    """Ids in slices small enough for one `IN (?, ...)` (SQLite caps bound parameters)."""
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
 
 
 def _row(r: tuple) -> EntryRow:

@@ -11,7 +11,6 @@ before they reach the terminal.
 
 from __future__ import annotations
 
-import time
 from functools import lru_cache
 from typing import ClassVar, Protocol, runtime_checkable
 
@@ -27,6 +26,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from reader.dates import format_day
 from reader.models import EntryRow
 from reader.sanitize import clean_line
 
@@ -43,7 +43,6 @@ _STRIP_CACHE_SIZE = 1024
 _MARK_UNREAD = "●"
 _MARK_STAR = "★"
 _DATE_WIDTH = 10  # "%Y-%m-%d"
-_NO_DATE = "----------"
 _GAP = "  "
 
 
@@ -107,16 +106,6 @@ def fit(text: str, width: int) -> str:
 def _fit_feed(feed_title: str, width: int) -> str:
     # Feed titles repeat on every row of a feed: clean and fit each once.
     return fit(clean_line(feed_title), width)
-
-
-def format_date(published: float | None) -> str:
-    """The local date of an epoch timestamp as `YYYY-MM-DD`."""
-    if published is None:
-        return _NO_DATE
-    try:
-        return time.strftime("%Y-%m-%d", time.localtime(published))
-    except (OverflowError, OSError, ValueError, TypeError):
-        return _NO_DATE
 
 
 class PostList(ScrollView, can_focus=True):
@@ -494,7 +483,7 @@ class PostList(ScrollView, can_focus=True):
             Segment(" " if entry.read else _MARK_UNREAD, marker_style),
             Segment(_MARK_STAR if entry.starred else " ", star_style),
             Segment(" ", gap_style),
-            Segment(format_date(entry.published), date_style),
+            Segment(format_day(entry.published), date_style),
             Segment(_GAP, gap_style),
         ]
         if feed_width:

@@ -7,7 +7,6 @@ done off the UI thread (`build_body`); this widget only shows the result.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -23,6 +22,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
+from reader.dates import format_time
 from reader.models import Entry, EntryRow
 from reader.sanitize import clean_line
 
@@ -46,15 +46,6 @@ class OpenPost:
         return f"OpenPost(id={self.entry.id}, width={self.width}, lines={len(self.lines)})"
 
 
-def _date(ts: float, known: bool) -> str:
-    # Same format as reader.render.format_date, without importing html2text on the UI thread.
-    try:
-        stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
-    except (OverflowError, OSError, ValueError):
-        return ""
-    return stamp if known else f"{stamp} (first seen)"
-
-
 def build_header(entry: Entry | EntryRow, categories: list[str] | None = None) -> Text:
     """The header as plain Text: every field is feed text, so none of it is markup."""
     text = Text()
@@ -65,7 +56,7 @@ def build_header(entry: Entry | EntryRow, categories: list[str] | None = None) -
         text.append("  ·  by ")
         text.append(clean_line(entry.author))
     text.append("  ·  ")
-    text.append(_date(entry.published, entry.date_known))
+    text.append(format_time(entry.published, entry.date_known))
     if entry.starred:
         text.append("  ★", style="bold")
     if categories:

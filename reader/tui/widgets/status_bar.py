@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import time
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import ProgressBar, Static
 
+from reader.dates import format_time
 from reader.sanitize import clean_line
 
 
 def describe_refresh(when: float | None, offline: bool) -> str:
     if when is None:
         return "never refreshed"
-    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(when))
-    return f"refreshed {stamp}" + (" (offline)" if offline else "")
+    return f"refreshed {format_time(when)}" + (" (offline)" if offline else "")
 
 
 class StatusBar(Horizontal):
