@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,25 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s = Store(tmp_path / "data" / "reader.sqlite")
     yield s
     s.close()
+
+
+@pytest.fixture
+def filled(store: Store) -> Store:
+    """The cache as a first run leaves it, plus the seed feed: through the core, like the app's users."""
+    from tui_support import fill  # here: it imports the app (Textual), which most tests don't need
+
+    fill(store)
+    return store
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Pin local time to UTC (the app shows local dates), and put the real zone back after."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @dataclass

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from textual.containers import VerticalScroll
 from textual.widgets import Input
-from tui_support import SEED_URL, add_synthetic, fill, make_app, pin_timezone, screen_text, settle
+from tui_support import NARROW, SEED_URL, WIDE, add_synthetic, fill, make_app, screen_text, settle
 
 from reader.models import ParsedEntry, ParsedFeed
 from reader.store import Store
@@ -18,21 +18,7 @@ from reader.tui.screens.confirm import ConfirmScreen
 from reader.tui.screens.help import HelpScreen
 from reader.tui.widgets.sidebar import ALL
 
-pytestmark = pytest.mark.asyncio
-
-WIDE = (140, 40)
-NARROW = (80, 24)
-
-
-@pytest.fixture(autouse=True)
-def _utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    pin_timezone(monkeypatch)
-
-
-@pytest.fixture
-def filled(store: Store) -> Store:
-    fill(store)
-    return store
+pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("utc")]
 
 
 def messages(app: ReaderApp) -> list[str]:

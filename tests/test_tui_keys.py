@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from tui_support import SEED_URL, add_synthetic, fill, make_app, pin_timezone, screen_text, settle
+from tui_support import NARROW, SEED_URL, WIDE, add_synthetic, fill, make_app, screen_text, settle
 
 from reader.store import Store
 from reader.tui.app import ReaderApp
@@ -18,21 +18,7 @@ from reader.tui.screens.confirm import ConfirmScreen
 from reader.tui.screens.errors import ErrorsScreen
 from reader.tui.screens.help import HelpScreen
 
-pytestmark = pytest.mark.asyncio
-
-WIDE = (140, 40)
-NARROW = (80, 24)
-
-
-@pytest.fixture(autouse=True)
-def _utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    pin_timezone(monkeypatch)
-
-
-@pytest.fixture
-def filled(store: Store) -> Store:
-    fill(store)
-    return store
+pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("utc")]
 
 
 def titles(app: ReaderApp) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tui_support import make_app, pin_timezone, screen_text, settle
+from tui_support import make_app, screen_text, settle
 
 from reader.cli import main
 from reader.models import ParsedEntry, ParsedFeed
@@ -44,8 +44,8 @@ def hostile_store(store: Store) -> None:
 
 
 @pytest.mark.asyncio
-async def test_hostile_text_shows_literally_everywhere(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    pin_timezone(monkeypatch)
+@pytest.mark.usefixtures("utc")
+async def test_hostile_text_shows_literally_everywhere(store: Store) -> None:
     hostile_store(store)
     app = make_app(store)
     async with app.run_test(size=(140, 40), notifications=True) as pilot:

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import pytest
 from textual.pilot import Pilot
-from tui_support import fill, make_app, pin_timezone, settle
+from tui_support import make_app, settle
 
 from reader.store import Store
 
 
 @pytest.fixture
-def app(store: Store, monkeypatch: pytest.MonkeyPatch):
-    pin_timezone(monkeypatch)
-    fill(store)
-    return make_app(store)
+def app(filled: Store, utc: None):
+    return make_app(filled)
 
 
 async def _ready(pilot: Pilot) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -16,14 +15,10 @@ from reader.tui.app import ReaderApp
 from reader.welcome import offer_welcome
 
 DATA = Path(__file__).parent / "data"
+WIDE = (140, 40)
+NARROW = (80, 24)
 SEED_URL = "http://seed.invalid/blog-hong-kong.xml"
 FIXED_CHECK = 1_764_000_000.0  # 2025-11-24 16:00 UTC: a stable "last refresh" for snapshots
-
-
-def pin_timezone(monkeypatch) -> None:
-    """The list and the header show local dates: pin them to UTC so runs agree."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
 
 
 def fill(store: Store, *, welcome: bool = True, seed: bool = True) -> None:
