@@ -251,25 +251,31 @@ class ReadingPane(VerticalScroll, can_focus=False):
         if self.pending_id is not None:
             return  # the post being opened is laid out at the new width anyway
         if post is not None and width > 0 and post.width != width:
+            # Keep the reading position: the same fraction of the way through the post's lines.
+            # Taken when the width changes, before any relayout (a resize can bring two).
+            if self._keep_fraction is None:
+                self._keep_fraction = self.scroll_y / max(len(post.lines), 1)
             self.post_message(self.Relayout(post, width))
 
     def relaid(self, post: OpenPost, lines: list[Strip], width: int) -> None:
         if post is self.post:
-            # Keep the reading position: the same fraction of the way through the post. Taken
-            # before the first of a burst of relayouts (a resize can bring two), restored after the last.
-            if self._keep_fraction is None:
-                self._keep_fraction = self.scroll_y / max(self.virtual_size.height, 1)
             self._relayouts += 1
             post.lines, post.width = lines, width
             self.body.set_lines(lines)
-            self.call_after_refresh(self._restore_fraction, post, self._relayouts)
+            # Restore only at the final width: a layout for a width already gone is replaced soon.
+            if self._keep_fraction is not None and width == self.body_width:
+                target = round(self._keep_fraction * len(lines))
+                self.call_after_refresh(self._restore_position, post, self._relayouts, target, 5)
 
-    def _restore_fraction(self, post: OpenPost, relayout: int) -> None:
-        if relayout != self._relayouts:
+    def _restore_position(self, post: OpenPost, relayout: int, target: int, tries: int) -> None:
+        if relayout != self._relayouts or post is not self.post or post.width != self.body_width:
             return  # a later relayout restores it
-        fraction, self._keep_fraction = self._keep_fraction, None
-        if post is self.post and fraction is not None:
-            self.scroll_to(y=round(fraction * self.virtual_size.height), animate=False, immediate=True)
+        if self.max_scroll_y < target and tries:
+            # The new lines are not laid out yet (a busy machine): scrolling now would be clamped.
+            self.call_after_refresh(self._restore_position, post, relayout, target, tries - 1)
+            return
+        self._keep_fraction = None
+        self.scroll_to(y=target, animate=False, immediate=True)
 
     def compose(self):
         yield Static(Text(PLACEHOLDER, style="dim"), id="post-header", markup=False)
