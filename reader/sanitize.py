@@ -23,9 +23,14 @@ _ESCAPES = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 
-# C0 except tab and newline, DEL, C1, and the bidi embedding/override/isolate controls.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
-_CONTROLS_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+# C0 except tab and newline, DEL, C1, the bidi embedding/override/isolate controls, and
+# the characters no XML document may hold (lone surrogates, U+FFFE, U+FFFF): a title
+# with one would make `reader export` write OPML that nothing can read back.
+_BAD = "\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ud800-\udfff\ufffe\uffff"
+_CONTROLS = re.compile(f"[\x00-\x08\x0b-\x1f{_BAD}]")
+_CONTROLS_ONE_LINE = re.compile(f"[\x00-\x1f{_BAD}]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CREDENTIALS = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@]*)@")
 _SPACES = re.compile(r"\s+")
 _TAGS = re.compile(r"<[^>]*>")
 
@@ -38,7 +43,7 @@ def clean_text(text: str | None) -> str:
         return ""
     if not _CONTROLS.search(text):  # ESC is a control character too
         return text  # the common case costs one scan
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _pair_surrogates(text.replace("\r\n", "\n").replace("\r", "\n"))
     return _CONTROLS.sub("", _ESCAPES.sub("", text))
 
 
@@ -53,11 +58,36 @@ def clean_line(text: str | None, limit: int = 1000) -> str:
         return text.strip()  # the common case: nothing to strip (controls and bidi marks aren't printable)
     if len(text) > limit * 4:
         text = text[: limit * 4]
-    text = _ESCAPES.sub("", text)
+    text = _ESCAPES.sub("", _pair_surrogates(text))
     text = _SPACES.sub(" ", _CONTROLS_ONE_LINE.sub(" ", text)).strip()
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
+
+
+def _pair_surrogates(text: str) -> str:
+    """UTF-16 surrogate pairs (from `&#55356;&#57225;`) joined into the character they mean.
+
+    A lone surrogate can't be encoded as UTF-8 at all; the cleaners then drop it.
+    """
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def mask_credentials(url: str | None) -> str:
+    """A URL fit to show: `https://user:secret@host/` becomes `https://user:***@host/`.
+
+    The stored URL keeps the password (it is needed to fetch); only what is shown hides it.
+    """
+    if not url or "@" not in url:
+        return url or ""
+
+    def hide(match: re.Match[str]) -> str:
+        user, _, password = match.group(2).partition(":")
+        return f"{match.group(1)}{user}:***@" if password else f"{match.group(1)}***@"
+
+    return _CREDENTIALS.sub(hide, url, count=1)
 
 
 def strip_tags(markup: str | None) -> str:
