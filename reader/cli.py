@@ -38,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"reader: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        # Ctrl+C is a request, not a failure to explain: one line, the shell's usual status.
+        print("reader: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # `reader entries | head` closes the pipe early; that is not an error.
