@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sqlite3
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -286,15 +289,44 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             sys.stderr.write(f"\rrefreshing [{'#' * filled}{'.' * (width - filled)}] {done}/{total} ")
             sys.stderr.flush()
 
-    summary = refresh(store, args.urls or None, options=options, progress=progress)
+    stop = threading.Event()
+    with _interrupt_sets(stop):
+        summary = refresh(store, args.urls or None, options=options, progress=progress, stop=stop)
     if show_bar:
         sys.stderr.write("\r\x1b[K")
+    if stop.is_set():
+        # What finished is stored; main() says "interrupted" once and exits 130.
+        raise KeyboardInterrupt
     # Failures are printed even with --quiet: that is what a cron job mails to its owner.
     for outcome in summary.failed:
         print(f"failed: {outcome.url}: {outcome.error}", file=sys.stderr)
     if not args.quiet:
         print(summary.line())
     return 0
+
+
+@contextlib.contextmanager
+def _interrupt_sets(stop: threading.Event) -> Iterator[None]:
+    """While refreshing, Ctrl+C sets `stop` instead of raising inside the event loop.
+
+    A KeyboardInterrupt raised in asyncio.run cancels the lanes mid-request and asyncio
+    then logs every abandoned future with its traceback; `stop` makes the refresh end
+    its lanes itself, within a tenth of a second. A second Ctrl+C interrupts at once.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread (tests run the CLI in-process)
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # --- entries / show / mark ---------------------------------------------------------------
