@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from .sanitize import clean_line
 
@@ -111,9 +111,25 @@ def _when(value: str, now: float) -> float:
             parsed = datetime.strptime(value, fmt)
         except ValueError:
             continue
-        # A bare date means local midnight: what a person typing it means.
-        return parsed.timestamp() if parsed.tzinfo is None else parsed.astimezone(UTC).timestamp()
+        return _timestamp(parsed)
     raise QueryError(f"bad date {value!r}: use 7d, 24h, 2w, 3m, 1y or a date like 2024-01-31")
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _timestamp(parsed: datetime) -> float:
+    """Epoch seconds of a date the user typed, for any year strptime accepts (1 to 9999).
+
+    A bare date means local midnight: what a person typing it means. Near year 1 or
+    9999 the local offset can't be computed (datetime.timestamp raises "year 0 is out
+    of range"); there, hours don't matter, so the date is read as UTC: a usable bound,
+    never an exception.
+    """
+    try:
+        return parsed.timestamp()
+    except (OverflowError, OSError, ValueError):
+        return (parsed.replace(tzinfo=None) - _EPOCH).total_seconds()
 
 
 _TOKEN = re.compile(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reader.models import ParsedEntry, ParsedFeed
 from reader.query import QueryError, Term, parse_query
@@ -110,3 +113,48 @@ def test_read_and_starred(filled: Store) -> None:
 def test_absolute_dates(filled: Store) -> None:
     assert titles(filled, "since:2000-01-01 before:2000-02-01") == []
     assert len(titles(filled, "since:2000-01-31")) == 4
+
+
+# --- issue 8, item 5 (crashes): dates at the ends of the calendar --------------------------
+
+EXTREME_DATES = [
+    "since:0001-01", "since:0001-01-01", "before:0001-01-01", "since:0001-01-01T00:00",
+    "since:9999-12-31", "before:9999-12-31", "before:9999-12-31T23:59:59", "since:9999-12",
+    "since:999999y", "before:999999y", "since:999999h", "-since:0001-01-01",
+]
+
+
+@pytest.fixture(params=["Asia/Tokyo", "America/Adak", "UTC"])
+def zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """East of UTC, year 1 local midnight is in year 0 UTC; west of it, 9999-12-31 ends in year 10000."""
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize("text", EXTREME_DATES)
+def test_issue8_extreme_dates_give_a_bound_not_a_crash(zone: str, text: str) -> None:
+    where, params = parse_query(text).to_sql()  # what the app's filter bar and `reader entries` call
+    assert "published" in where
+    assert all(isinstance(p, float) for p in params)
+
+
+def test_issue8_extreme_dates_bound_the_right_side(zone: str, filled: Store) -> None:
+    everything = titles(filled, "")
+    assert titles(filled, "since:0001-01") == everything
+    assert titles(filled, "before:0001-01-01") == []
+    assert titles(filled, "since:9999-12-31") == []
+    assert titles(filled, "before:9999-12-31T23:59:59") == everything
+    assert titles(filled, "since:999999y") == everything
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(["since", "before", "-since"]), value=st.text(min_size=1, max_size=30))
+def test_issue8_any_date_text_is_a_bound_or_a_query_error(field: str, value: str) -> None:
+    try:
+        query = parse_query(f'{field}:"{value}"')
+    except QueryError:
+        return
+    query.to_sql()  # parsed means usable: nothing else may escape
