@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import sqlite3
 import sys
@@ -12,12 +13,14 @@ import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
-from .config import data_dir, db_path, load_settings
+from .config import Settings, data_dir, db_path, load_settings, move_legacy_files
 from .dates import format_day, format_time
 from .models import EntryRow, FeedOutcome, ParsedFeed
 from .query import QueryError, parse_query
+from .sanitize import clean_line, mask_credentials
 from .store import CorruptCacheError, Store, StoreError, explain_db_error, move_aside
 
 
@@ -25,29 +28,71 @@ class CLIError(Exception):
     """A failure to report as one line and exit status 1."""
 
 
+# SQLite integers are 64-bit: a bigger id or limit can't name anything, and would overflow.
+MAX_INT = 2**63 - 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(_negated_terms_last(list(sys.argv[1:] if argv is None else argv)))
     try:
+        args = parser.parse_args(_negated_terms_last(list(sys.argv[1:] if argv is None else argv)))
+        # Old files move to the new directories before anything opens them (once; see config.py).
+        move_legacy_files(data=args.data_dir is None, report=_warn)
         try:
-            return _run(args)
+            code = _run(args)
         except sqlite3.DatabaseError as exc:
             raise explain_db_error(exc, db_path(args.data_dir)) from exc
+        # Flush here, inside the handlers: a pipe closed early then fails now, not in the
+        # interpreter's final flush, where it would print "Exception ignored ... BrokenPipeError".
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # `reader entries | head` closes the pipe early: the reader has what it wanted, not an error.
+        _discard_stdout()
+        return 0
     except CorruptCacheError as exc:
         if _offer_fresh_cache(exc) and args.command is None:
             return _run(args)  # the app starts on a fresh cache straight away
         return 1
-    except (CLIError, StoreError, QueryError, OSError) as exc:
+    except (CLIError, StoreError, QueryError) as exc:
         print(f"reader: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"reader: {_describe_os_error(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         # Ctrl+C is a request, not a failure to explain: one line, the shell's usual status.
         print("reader: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        # `reader entries | head` closes the pipe early; that is not an error.
-        sys.stderr.close()
-        return 0
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null (the Python docs' recipe for SIGPIPE), so nothing later fails writing to it."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (tests capture stdout in memory): nothing will flush to a pipe
+
+
+def _describe_os_error(exc: OSError) -> str:
+    """`[Errno 2] No such file or directory: 'x'` as a person would say it: the file, then the reason."""
+    reason = exc.strerror or str(exc)
+    if exc.filename is not None:
+        return f"{clean_line(os.fsdecode(exc.filename), 500)}: {reason}"
+    return clean_line(reason, 500)
+
+
+def _warn(message: str) -> None:
+    print(f"reader: {clean_line(message, 2000)}", file=sys.stderr)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (and a pointer to --help) instead of usage plus error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see: {self.prog} --help)\n")
 
 
 _ENTRIES_OPTIONS = {"--json": 0, "--limit": 1, "-n": 1, "-h": 0, "--help": 0}
@@ -78,10 +123,21 @@ def _negated_terms_last(argv: list[str]) -> list[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.command is None:
+    if args.command is None and sys.stdout.isatty() and sys.stdin.isatty():
         from .tui.app import run_app
 
-        return run_app(data_dir(args.data_dir))
+        return run_app(data_dir(args.data_dir))  # the app shows a bad config.toml itself
+    args.settings = load_settings()
+    if args.settings.error:
+        # One line, every command: a setting that was ignored must not go unnoticed.
+        _warn(f"warning: {args.settings.error}")
+    if args.command is None:
+        # `reader > file` or `reader | less`: a full-screen app can't draw there. Give the
+        # list, which is what such a reader can use, and say how to ask for it by name.
+        what = "stdout" if not sys.stdout.isatty() else "stdin"
+        _warn(f"{what} is not a terminal, so the app can't start; listing the posts instead, as `reader entries` does")
+        args.query, args.json, args.limit = [], False, None
+        return cmd_entries(args)
     return args.func(args)
 
 
@@ -109,7 +165,7 @@ def _offer_fresh_cache(exc: CorruptCacheError) -> bool:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="reader",
         description="A terminal feed reader with an offline cache. With no command, the app opens.",
         epilog="Queries: words, \"phrases\", category:NAME, feed:TEXT, author:TEXT, is:unread|read|starred, "
@@ -141,18 +197,18 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("entries", help="list posts, newest first")
     p.add_argument("query", nargs="*", help="a query, e.g. 'category:BGP is:unread'")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", "-n", type=_positive, metavar="N")
+    p.add_argument("--limit", "-n", type=_limit, metavar="N")
     p.set_defaults(func=cmd_entries)
 
     p = sub.add_parser("show", help="print a post as text")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=_post_id)
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("mark", help="mark posts read, unread, starred or unstarred")
-    p.add_argument("ids", nargs="+", type=int, metavar="ID")
-    group = p.add_mutually_exclusive_group(required=True)
+    p.add_argument("ids", nargs="+", type=_post_id, metavar="ID")
+    # Not mutually exclusive: `--star --read` is one command; only opposites are refused.
     for flag in ("read", "unread", "star", "unstar"):
-        group.add_argument(f"--{flag}", dest="action", action="store_const", const=flag)
+        p.add_argument(f"--{flag}", action="store_true")
     p.set_defaults(func=cmd_mark)
 
     p = sub.add_parser("import", help="subscribe to the feeds of an OPML file")
@@ -165,14 +221,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive(text: str) -> int:
+def _whole_number(text: str, what: str) -> int:
+    """A whole number from 1 to MAX_INT, or a one-line argparse error saying so."""
+    shown = clean_line(text, 40)
     try:
-        value = int(text)
+        value = int(text.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
+        raise argparse.ArgumentTypeError(f"{what} must be a whole number, not {shown!r}") from None
+    if not 1 <= value <= MAX_INT:
+        raise argparse.ArgumentTypeError(f"{what} must be from 1 to {MAX_INT}, not {shown}")
     return value
+
+
+def _post_id(text: str) -> int:
+    return _whole_number(text, "a post id")
+
+
+def _limit(text: str) -> int:
+    return _whole_number(text, "the limit")
 
 
 def _store(args: argparse.Namespace) -> Store:
@@ -201,33 +267,33 @@ def cmd_add(args: argparse.Namespace) -> int:
             existing = store.get_feed(url)
             assert existing is not None
             store.set_feed_categories(url, [*existing.categories, *args.category])
-        print(f"already subscribed: {url}")
+        print(f"already subscribed: {_shown_url(url)}")
         return 0
     if args.no_fetch:
         store.add_feed(url, categories=args.category)
-        print(f"subscribed (not checked): {url}")
+        print(f"subscribed (not checked): {_shown_url(url)}")
         return 0
     import asyncio  # not at the top: listing commands start faster without it
 
-    url, parsed, result = asyncio.run(_validate(url, load_settings()))
+    url, parsed, result = asyncio.run(_validate(url, args.settings))
     if store.get_feed(url):
-        print(f"already subscribed: {url}")
+        print(f"already subscribed: {_shown_url(url)}")
         return 0
     store.add_feed(url, parsed.title, args.category)
     new, _ = store.save_parsed(
         url, parsed, etag=result.etag, last_modified=result.last_modified,
     )
-    print(f"subscribed: {parsed.title or url} <{url}> ({new} posts)")
+    print(f"subscribed: {parsed.title or _shown_url(url)} <{_shown_url(url)}> ({new} posts)")
     return 0
 
 
-async def _validate(url: str, settings) -> tuple[str, ParsedFeed, object]:
+async def _validate(url: str, settings: Settings) -> tuple[str, ParsedFeed, object]:
     """Fetch a URL once; return the feed it is, or the feed it links. Raise CLIError if neither."""
     from .fetch import FetchOptions
     from .subscribe import SubscribeError, discover
 
     def told(page: str, feed: str) -> None:
-        print(f"{page} is a web page; it links the feed {feed}", file=sys.stderr)
+        print(f"{_shown_url(page)} is a web page; it links the feed {_shown_url(feed)}", file=sys.stderr)
 
     try:
         return await discover(url, FetchOptions(timeout=settings.timeout), on_redirect=told)
@@ -237,9 +303,19 @@ async def _validate(url: str, settings) -> tuple[str, ParsedFeed, object]:
 
 def cmd_remove(args: argparse.Namespace) -> int:
     if not _store(args).remove_feed(args.url):
-        raise CLIError(f"not subscribed: {args.url}")
-    print(f"removed: {args.url}")
+        raise CLIError(f"not subscribed: {_shown_url(args.url)}")
+    print(f"removed: {_shown_url(args.url)}")
     return 0
+
+
+def _shown_url(url: str | None) -> str:
+    """A URL fit for the terminal: a password in it masked (the stored URL keeps it), no escapes."""
+    return clean_line(mask_credentials(url), 2000)
+
+
+def _shown_title(title: str, url: str) -> str:
+    """A feed's title; when it has none the store gives its URL, which must be masked like any URL."""
+    return _shown_url(url) if title == url else title
 
 
 # --- feeds / refresh ---------------------------------------------------------------------
@@ -250,8 +326,9 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([
             {
-                "url": f.url, "title": f.title, "categories": f.categories, "unread": f.unread,
-                "total": f.total, "last_updated": _iso(f.last_updated), "last_error": f.last_error,
+                "url": _shown_url(f.url), "title": f.title, "categories": f.categories, "unread": f.unread,
+                "total": f.total, "last_updated": _iso(f.last_updated),
+                "last_error": clean_line(f.last_error) if f.last_error else f.last_error,
             }
             for f in feeds
         ], indent=2, ensure_ascii=False))
@@ -262,9 +339,13 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     for f in feeds:
         cats = f" [{', '.join(f.categories)}]" if f.categories else ""
         updated = format_time(f.last_updated) or "never"
-        print(f"{f.unread:>6}/{f.total:<6} {f.display_title}{cats}\n              {f.url}  (updated {updated})")
+        # The URL line is what tells two feeds of the same title apart.
+        print(
+            f"{f.unread:>6}/{f.total:<6} {_shown_title(f.display_title, f.url)}{cats}\n"
+            f"              {_shown_url(f.url)}  (updated {updated})"
+        )
         if f.last_error:
-            print(f"              error: {f.last_error}")
+            print(f"              error: {clean_line(f.last_error)}")
     return 0
 
 
@@ -277,8 +358,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         known = {f.url for f in store.list_feeds()}
         missing = [u for u in args.urls if u not in known]
         if missing:
-            raise CLIError(f"not subscribed: {', '.join(missing)}")
-    settings = load_settings()
+            raise CLIError(f"not subscribed: {', '.join(map(_shown_url, missing))}")
+    settings = args.settings
     options = FetchOptions(timeout=settings.timeout, concurrency=settings.concurrency)
     show_bar = not args.quiet and sys.stderr.isatty()
 
@@ -299,7 +380,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
     # Failures are printed even with --quiet: that is what a cron job mails to its owner.
     for outcome in summary.failed:
-        print(f"failed: {outcome.url}: {outcome.error}", file=sys.stderr)
+        print(f"failed: {_shown_url(outcome.url)}: {clean_line(outcome.error)}", file=sys.stderr)
     if not args.quiet:
         print(summary.line())
     return 0
@@ -337,29 +418,82 @@ def _entries(store: Store, query_text: str, limit: int | None) -> list[EntryRow]
     return store.list_entries(where, params, limit)
 
 
+# What one post may put into `entries --json`: the body of a huge post is cut, and says so.
+JSON_BODY_CHARS = 1_000_000
+FEED_COLUMN = 20  # terminal cells
+
+
 def cmd_entries(args: argparse.Namespace) -> int:
     store = _store(args)
     rows = _entries(store, " ".join(args.query), args.limit)
     if args.json:
-        categories = store.entry_categories([r.id for r in rows])
-        print(json.dumps([
-            {
-                "id": r.id, "title": r.title, "link": r.link, "author": r.author or None,
-                "published": _iso(r.published) if r.date_known else None,
-                "categories": categories.get(r.id, []), "feed": r.feed_title, "feed_url": r.feed_url,
-                "read": r.read, "starred": r.starred,
-            }
-            for r in rows
-        ], indent=2, ensure_ascii=False))
+        _entries_json(store, rows)
         return 0
     out = sys.stdout
     if rows and sys.stdout.isatty():
         out.write("     ID    DATE        FEED                  TITLE   (N unread, * starred)\n")
+    labels = _feed_labels(rows)
     for r in rows:
         flags = ("N" if not r.read else " ") + ("*" if r.starred else " ")
         date = format_day(r.published)
-        out.write(f"{r.id:>7} {flags} {date}  {r.feed_title[:20]:<20}  {r.title or '(untitled)'}\n")
+        out.write(f"{r.id:>7} {flags} {date}  {labels[r.feed_id]}  {r.title or '(untitled)'}\n")
     return 0
+
+
+def _entries_json(store: Store, rows: list[EntryRow]) -> None:
+    """One JSON array, written a post at a time: a big listing never sits whole in memory twice."""
+    from .render import render_html
+
+    out = sys.stdout
+    out.write("[")
+    for n, r in enumerate(rows):
+        entry = store.get_entry(r.id)
+        html = entry.content if entry else ""
+        body = render_html(html, entry.base_url if entry else None)
+        record = {
+            "id": r.id, "title": r.title, "link": r.link, "author": r.author or None,
+            "published": _iso(r.published) if r.date_known else None,
+            "categories": entry.categories if entry else [],
+            "feed": _shown_title(r.feed_title, r.feed_url), "feed_url": _shown_url(r.feed_url),
+            "read": r.read, "starred": r.starred,
+            # The body as `reader show` prints it (Markdown, numbered links), and as the feed sent it.
+            "text": body.text[:JSON_BODY_CHARS], "links": body.links,
+            "content_html": html[:JSON_BODY_CHARS],
+            "truncated": len(html) > JSON_BODY_CHARS or len(body.text) > JSON_BODY_CHARS,
+        }
+        out.write(("," if n else "") + "\n  " + json.dumps(record, ensure_ascii=False))
+    out.write("\n]\n" if rows else "]\n")
+
+
+def _feed_labels(rows: list[EntryRow]) -> dict[int, str]:
+    """Each feed's FEED column: FEED_COLUMN terminal cells, whatever the script.
+
+    len() counts a CJK character as one, but a terminal gives it two cells, so the
+    column is padded and cut by cell width. Two feeds with the same title get their
+    hosts added, kept visible when the title is cut, so their posts can be told apart.
+    """
+    from urllib.parse import urlsplit
+
+    from rich.cells import cell_len, set_cell_size
+
+    feeds = {r.feed_id: (_shown_title(r.feed_title, r.feed_url), r.feed_url) for r in rows}
+    seen: dict[str, int] = {}
+    for title, _ in feeds.values():
+        seen[title] = seen.get(title, 0) + 1
+    labels: dict[int, str] = {}
+    for feed_id, (title, url) in feeds.items():
+        if seen[title] > 1:
+            try:
+                host = urlsplit(url).hostname or ""
+            except ValueError:
+                host = ""
+            host = set_cell_size(host, min(cell_len(host), FEED_COLUMN // 2)).rstrip()
+            room = FEED_COLUMN - cell_len(host) - 1
+            label = f"{set_cell_size(title, room).rstrip()} {host}" if cell_len(title) > room else f"{title} {host}"
+        else:
+            label = title
+        labels[feed_id] = set_cell_size(label, FEED_COLUMN)
+    return labels
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -368,17 +502,30 @@ def cmd_show(args: argparse.Namespace) -> int:
     entry = _store(args).get_entry(args.id)
     if entry is None:
         raise CLIError(f"no post with id {args.id} (see: reader entries)")
+    entry.feed_title = _shown_title(entry.feed_title, entry.feed_url)
     sys.stdout.write(render_entry_text(entry))
     return 0
 
 
 def cmd_mark(args: argparse.Namespace) -> int:
+    if args.read and args.unread:
+        raise CLIError("--read and --unread contradict each other: give one")
+    if args.star and args.unstar:
+        raise CLIError("--star and --unstar contradict each other: give one")
+    changes = [
+        (flag, value)
+        for flag, value, given in (
+            ("read", True, args.read), ("read", False, args.unread),
+            ("starred", True, args.star), ("starred", False, args.unstar),
+        )
+        if given
+    ]
+    if not changes:
+        raise CLIError("say what to mark: --read, --unread, --star or --unstar (--read --star works too)")
     store = _store(args)
     found = store.existing_ids(args.ids)
-    flag, value = {
-        "read": ("read", True), "unread": ("read", False), "star": ("starred", True), "unstar": ("starred", False)
-    }[args.action]
-    store.set_flag([i for i in args.ids if i in found], flag, value)
+    for flag, value in changes:
+        store.set_flag([i for i in args.ids if i in found], flag, value)
     missing = [str(i) for i in args.ids if i not in found]
     if missing:
         raise CLIError(f"no post with id {', '.join(missing)}")
@@ -412,9 +559,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     data = to_opml(_store(args).list_feeds())
     if args.file is None:
         sys.stdout.buffer.write(data)
-    else:
+        return 0
+    shown = clean_line(str(args.file), 500)
+    folder = args.file.parent
+    if not folder.is_dir():
+        raise CLIError(f"cannot write {shown}: there is no directory {clean_line(str(folder), 500)}")
+    try:
         args.file.write_bytes(data)
-        print(f"wrote {args.file}", file=sys.stderr)
+    except OSError as exc:
+        raise CLIError(f"cannot write {shown}: {exc.strerror or exc}") from None
+    print(f"wrote {shown}", file=sys.stderr)
     return 0
 
 

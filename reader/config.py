@@ -2,21 +2,38 @@
 
 The data dir (the cache) and the config dir come from platformdirs, overridden by
 `--data-dir`, READER_DATA_DIR and READER_CONFIG_DIR. Settings come from
-`config.toml` in the config dir; a broken file is reported, never fatal.
+`config.toml` in the config dir; a broken file or setting is reported, never fatal:
+each bad setting keeps its default.
+
+The directories are named "reader-tui" (the distribution's name), not "reader": that
+one belongs to the lemon24/reader library too (its config.yaml and db.sqlite live in
+~/.config/reader). Files an older version of this program left under "reader" are
+moved once, by name, and nothing else there is touched.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import shutil
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
 
-APP_NAME = "reader"
+APP_NAME = "reader-tui"
+LEGACY_APP_NAME = "reader"  # shared with the lemon24/reader library: only our own files move out of it
 DB_NAME = "reader.sqlite"
 CONFIG_NAME = "config.toml"
+# SQLite's sidecar files move with the database: the -wal holds committed transactions.
+DB_FILES = (DB_NAME + "-wal", DB_NAME + "-shm", DB_NAME)
+
+# The range a setting may take; outside it the default is used and the file is reported.
+TIMEOUT_MAX = 600.0  # seconds: past ten minutes a feed is not coming
+MARK_READ_AFTER_MAX = 3600.0
+CONCURRENCY_MAX = 256
 
 
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
@@ -37,6 +54,52 @@ def config_dir() -> Path:
 
 def db_path(override: str | os.PathLike[str] | None = None) -> Path:
     return data_dir(override) / DB_NAME
+
+
+def move_legacy_files(data: bool = True, report: Callable[[str], None] | None = None) -> list[Path]:
+    """Move this program's files from the old "reader" dirs to the "reader-tui" ones, once.
+
+    Only config.toml and the cache (reader.sqlite, -wal, -shm) move, and only while the
+    new place has no such file: nothing there is ever overwritten, and what else the
+    old dirs hold (the lemon24/reader library's files) stays put. A dir set by
+    READER_CONFIG_DIR, READER_DATA_DIR or `--data-dir` (data=False) is the user's
+    choice and is left alone. Returns the new paths; `report` hears one line per move.
+    """
+    moved: list[Path] = []
+    if not os.environ.get("READER_CONFIG_DIR"):
+        old = Path(platformdirs.user_config_dir(LEGACY_APP_NAME, appauthor=False))
+        moved += _move_files(old, config_dir(), (CONFIG_NAME,), CONFIG_NAME, "settings", report)
+    if data and not os.environ.get("READER_DATA_DIR"):
+        old = Path(platformdirs.user_data_dir(LEGACY_APP_NAME, appauthor=False))
+        moved += _move_files(old, data_dir(), DB_FILES, DB_NAME, "cache", report)
+    return moved
+
+
+def _move_files(
+    old: Path, new: Path, names: tuple[str, ...], main: str, what: str, report: Callable[[str], None] | None,
+) -> list[Path]:
+    if old == new or not (old / main).is_file() or (new / main).exists():
+        return []  # nothing of ours there, or the new place is in use: never clobber
+    moved: list[Path] = []
+    try:
+        new.mkdir(parents=True, exist_ok=True)
+        # The main file goes last: if this is interrupted, it is still in the old place
+        # and the next run finishes the move, with the sidecars already beside it.
+        for name in names:
+            source, target = old / name, new / name
+            if source.is_file() and not target.exists():
+                shutil.move(source, target)
+                moved.append(target)
+    except OSError as exc:
+        if report:
+            report(f"could not move your {what} from {old} to {new}: {exc.strerror or exc}; move {main} yourself")
+        return moved
+    if report:
+        report(
+            f"moved your {what} ({main}) from {old} to {new}: \"{LEGACY_APP_NAME}\" is also the "
+            f"lemon24/reader library's directory (its files there were left alone)"
+        )
+    return moved
 
 
 @dataclass
@@ -60,42 +123,74 @@ def load_settings(path: Path | None = None) -> Settings:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return settings
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        settings.error = f"{path}: {exc}"
+    except tomllib.TOMLDecodeError as exc:
+        settings.error = f"{path}: not valid TOML: {exc}; every setting is at its default"
+        return settings
+    except UnicodeDecodeError:
+        settings.error = f"{path}: not UTF-8 text; every setting is at its default"
+        return settings
+    except OSError as exc:
+        settings.error = f"{path}: cannot read it ({exc.strerror or exc}); every setting is at its default"
         return settings
     problems: list[str] = []
 
-    for name in ("mark_read_after", "timeout"):
-        if name in raw:
-            value = raw[name]
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                setattr(settings, name, float(value))
-            else:
-                problems.append(f"{name} must be a number")
+    def number(name: str, low: float, high: float, *, low_open: bool = False) -> None:
+        if name not in raw:
+            return
+        value = raw[name]
+        # TOML has inf and nan; neither bounds anything.
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        ok = ok and (value > low if low_open else value >= low) and value <= high
+        if ok:
+            setattr(settings, name, float(value))
+        else:
+            above = f"more than {low:g} and " if low_open else "" if low == -math.inf else f"at least {low:g} and "
+            problems.append(f"{name} must be a number {above}at most {high:g}, not {_shown(value)}")
+
+    number("timeout", 0, TIMEOUT_MAX, low_open=True)
+    # Any negative number turns marking on open off, so below there is no bound but finiteness.
+    number("mark_read_after", -math.inf, MARK_READ_AFTER_MAX)
     if "refresh_on_start" in raw:
         if isinstance(raw["refresh_on_start"], bool):
             settings.refresh_on_start = raw["refresh_on_start"]
         else:
-            problems.append("refresh_on_start must be true or false")
+            problems.append(f"refresh_on_start must be true or false, not {_shown(raw['refresh_on_start'])}")
     if "theme" in raw:
-        if isinstance(raw["theme"], str):
-            settings.theme = raw["theme"]
+        theme = raw["theme"]
+        if isinstance(theme, str) and theme.strip() and theme.isprintable() and len(theme) <= 100:
+            settings.theme = theme.strip()
         else:
-            problems.append("theme must be a string")
+            problems.append(f"theme must be a theme's name, not {_shown(theme)}")
     if "concurrency" in raw:
         value = raw["concurrency"]
-        if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 256:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= CONCURRENCY_MAX:
             settings.concurrency = value
         else:
-            problems.append("concurrency must be a whole number from 1 to 256")
+            problems.append(f"concurrency must be a whole number from 1 to {CONCURRENCY_MAX}, not {_shown(value)}")
     keys = raw.get("keys", {})
     if isinstance(keys, dict):
-        settings.keymap = {str(k): str(v) for k, v in keys.items() if isinstance(v, str)}
+        settings.keymap = {str(k): v for k, v in keys.items() if isinstance(v, str)}
+        bad = [str(k) for k, v in keys.items() if not isinstance(v, str)]
+        if bad:
+            problems.append(f"[keys] values must be strings like \"j,down\" ({_shown(', '.join(bad))})")
     else:
         problems.append("[keys] must be a table of binding id = \"key,key\"")
+    unknown = sorted(set(raw) - _KNOWN)
+    if unknown:
+        problems.append(f"unknown setting {_shown(', '.join(unknown))} (known: {', '.join(sorted(_KNOWN))})")
     if problems:
-        settings.error = f"{path}: " + "; ".join(problems)
+        settings.error = f"{path}: " + "; ".join(problems) + " (so the default is used)"
     return settings
+
+
+_KNOWN = frozenset({"mark_read_after", "refresh_on_start", "theme", "concurrency", "timeout", "keys"})
+
+
+def _shown(value: object) -> str:
+    """A value from the file, short and printable, for a one-line message."""
+    text = repr(value)
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def save_setting(name: str, value: str | bool | float, path: Path | None = None) -> None:
