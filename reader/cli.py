@@ -487,7 +487,8 @@ def _feed_labels(rows: list[EntryRow]) -> dict[int, str]:
                 host = urlsplit(url).hostname or ""
             except ValueError:
                 host = ""
-            host = set_cell_size(host, min(cell_len(host), FEED_COLUMN // 2)).rstrip()
+            host = host.removeprefix("www.")
+            host = set_cell_size(host, min(cell_len(host), FEED_COLUMN - 6)).rstrip()  # a little title stays
             room = FEED_COLUMN - cell_len(host) - 1
             label = f"{set_cell_size(title, room).rstrip()} {host}" if cell_len(title) > room else f"{title} {host}"
         else:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from reader.cli import main
+from reader.models import ParsedEntry, ParsedFeed
 from reader.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,3 +84,247 @@ def test_issue8_ctrl_c_in_refresh_is_one_line_and_130(tmp_path: Path, hanging_se
     assert proc.returncode == 130
     assert err == "reader: interrupted\n"
     assert out == ""
+
+
+# --- helpers for the rest ----------------------------------------------------------------
+
+
+def _fill(store: Store, url: str, title: str, count: int, content: str = "<p>hello <b>world</b></p>") -> None:
+    store.add_feed(url)
+    store.save_parsed(url, ParsedFeed(title, None, [
+        ParsedEntry(f"k{i}", f"Post {i}", f"https://example.com/{i}", "Ann", 1_700_000_000 + i, ["News"], content, None)
+        for i in range(count)
+    ]))
+
+
+def _refused_port() -> int:
+    """A loopback port nothing listens on: a fetch fails at once with "connection refused"."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _argparse_error(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+    assert info.value.code == 2
+    return capsys.readouterr().err
+
+
+# --- item 5 (crashes): numbers too big for SQLite, and dates at the ends of the calendar ---
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("show", "99999999999999999999"),
+        ("show", "0"),
+        ("show", "-1"),
+        ("show", "abc"),
+        ("mark", "99999999999999999999", "--read"),
+        ("mark", "1", "0", "--star"),
+        ("mark", "--read", "--", "-7"),
+        ("entries", "--limit", "99999999999999999999"),
+        ("entries", "--limit", "0"),
+        ("entries", "-n", "-3"),
+    ],
+)
+def test_issue8_out_of_range_ids_and_limits_are_one_line_errors(
+    args: tuple[str, ...], store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _fill(store, "https://a.example/feed", "A", 2)
+    err = _argparse_error(capsys, *args)
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"reader {args[0]}: ") and ("from 1 to 9223372036854775807" in err or "whole number" in err)
+
+
+def test_issue8_largest_id_and_limit_are_accepted(cli, store: Store) -> None:
+    _fill(store, "https://a.example/feed", "A", 2)
+    top = str(2**63 - 1)
+    assert cli("show", top).err == f"reader: no post with id {top} (see: reader entries)\n"
+    assert len(cli("entries", "--limit", top, "--json").json()) == 2
+
+
+@pytest.mark.parametrize("query", ["since:0001-01", "since:0001-01-01", "before:9999-12-31T23:59:59", "since:999999y"])
+def test_issue8_entries_with_extreme_dates(cli, store: Store, query: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")  # east of UTC: local midnight of year 1 is in year 0 UTC
+    time.tzset()
+    try:
+        _fill(store, "https://a.example/feed", "A", 2)
+        result = cli("entries", query, "--json")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert result.code == 0, result.err
+    assert len(result.json()) == 2
+
+
+# --- pipes and terminals --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("extra", [(), ("--json",)])
+def test_issue8_broken_pipe_exits_0_silently(tmp_path: Path, store: Store, extra: tuple[str, ...]) -> None:
+    """`reader entries | head -1`: far more than a pipe buffer (64 KB) of output, the reader gone after one line."""
+    _fill(store, "https://a.example/feed", "A feed", 3000)
+    store.close()
+    proc = subprocess.Popen(
+        _reader("entries", *extra), env=_env(tmp_path), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # what `head -1` does after its line
+    err = proc.stderr.read()
+    assert proc.wait(timeout=30) == 0
+    assert first.strip()
+    assert err == b""
+
+
+def test_issue8_broken_pipe_through_a_shell_pipeline(tmp_path: Path, store: Store) -> None:
+    _fill(store, "https://a.example/feed", "A feed", 3000)
+    store.close()
+    command = " ".join(_reader("entries")) + " | head -1; echo \"status ${PIPESTATUS[0]}\" >&2"
+    result = subprocess.run(
+        ["bash", "-c", command], env=_env(tmp_path), cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert result.stdout.count("\n") == 1 and "Post 2999" in result.stdout
+    assert result.stderr == "status 0\n"
+
+
+def test_issue8_no_terminal_lists_posts_instead_of_starting_the_app(tmp_path: Path, store: Store) -> None:
+    """`reader > file`: the app can't draw into a file; the list goes there and stderr says what to run."""
+    _fill(store, "https://a.example/feed", "A feed", 3)
+    store.close()
+    out_file = tmp_path / "out.txt"
+    with out_file.open("w") as out:
+        result = subprocess.run(
+            _reader(), env=_env(tmp_path), cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out,
+            stderr=subprocess.PIPE, text=True, timeout=60,
+        )
+    assert result.returncode == 0
+    lines = out_file.read_text().splitlines()
+    assert len(lines) == 3 and lines[0].endswith("Post 2") and "\x1b" not in out_file.read_text()
+    assert result.stderr.count("\n") == 1
+    assert "not a terminal" in result.stderr and "reader entries" in result.stderr
+
+
+def test_issue8_refresh_without_a_terminal_prints_no_progress_bar(tmp_path: Path, feed_server) -> None:
+    store = Store(tmp_path / "data" / "reader.sqlite")
+    store.add_feed(feed_server.url("atom.xml"))
+    store.add_feed(f"http://127.0.0.1:{_refused_port()}/gone.xml")
+    store.close()
+    result = subprocess.run(
+        _reader("refresh"), env=_env(tmp_path), cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0
+    assert "\r" not in result.stderr and "\x1b" not in result.stderr and "refreshing [" not in result.stderr
+    assert result.stderr.startswith("failed: ") and result.stderr.count("\n") == 1
+    assert result.stdout.startswith("2 feeds checked")
+
+
+# --- item: entries --json, mark, export, columns, same titles ------------------------------
+
+
+def test_issue8_entries_json_has_the_body(cli, store: Store) -> None:
+    _fill(store, "https://a.example/feed", "A", 1, '<p>Read <a href="https://example.org/x">this</a> &amp; more</p>')
+    [post] = cli("entries", "--json").json()
+    assert post["content_html"] == '<p>Read <a href="https://example.org/x">this</a> &amp; more</p>'
+    assert post["text"] == "Read this[1] & more"
+    assert post["links"] == ["https://example.org/x"]
+    assert post["truncated"] is False
+
+
+def test_issue8_entries_json_bounds_a_huge_body(cli, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import reader.cli
+
+    monkeypatch.setattr(reader.cli, "JSON_BODY_CHARS", 1000)  # the mechanism, at a size a test can afford
+    _fill(store, "https://a.example/feed", "A", 1, "<p>" + "word " * 2000 + "</p>")
+    [post] = cli("entries", "--json").json()
+    assert len(post["content_html"]) == 1000 and len(post["text"]) == 1000
+    assert post["truncated"] is True
+
+
+def test_issue8_mark_takes_several_flags(cli, store: Store) -> None:
+    _fill(store, "https://a.example/feed", "A", 2)
+    ids = [str(r.id) for r in store.list_entries()]
+    assert cli("mark", *ids, "--star", "--read").code == 0
+    assert all(r.read and r.starred for r in store.list_entries())
+    assert cli("mark", ids[0], "--unread", "--unstar").code == 0
+    row = store.entry_rows([int(ids[0])])[0]
+    assert not row.read and not row.starred
+
+
+@pytest.mark.parametrize(("flags", "words"), [(("--read", "--unread"), "--read and --unread"),
+                                                (("--star", "--unstar"), "--star and --unstar"),
+                                                ((), "say what to mark")])
+def test_issue8_mark_refuses_opposites(cli, store: Store, flags: tuple[str, ...], words: str) -> None:
+    _fill(store, "https://a.example/feed", "A", 1)
+    [row] = store.list_entries()
+    result = cli("mark", str(row.id), *flags)
+    assert result.code == 1 and words in result.err and result.err.count("\n") == 1
+    assert store.entry_rows([row.id])[0].read is False  # nothing half-done
+
+
+def test_issue8_export_to_a_missing_directory(cli, store: Store, tmp_path: Path) -> None:
+    _fill(store, "https://a.example/feed", "A", 1)
+    target = tmp_path / "no" / "such" / "feeds.opml"
+    result = cli("export", str(target))
+    assert result.code == 1
+    assert result.err == f"reader: cannot write {target}: there is no directory {target.parent}\n"
+    assert "Errno" not in result.err
+    assert cli("export", str(tmp_path / "feeds.opml")).code == 0
+
+
+def test_issue8_wide_titles_keep_the_columns(cli, store: Store) -> None:
+    from rich.cells import cell_len
+
+    _fill(store, "https://a.example/feed", "日本語のニュースフィード・長い名前", 1)
+    _fill(store, "https://b.example/feed", "Plain", 1)
+    _fill(store, "https://c.example/feed", "漢", 1)
+    lines = cli("entries").out.splitlines()
+    assert len(lines) == 3
+    starts = {cell_len(line[: line.index("Post 0")]) for line in lines}
+    assert len(starts) == 1  # every title starts in the same terminal column
+
+
+def test_issue8_feeds_with_the_same_title_can_be_told_apart(cli, store: Store) -> None:
+    _fill(store, "https://one.example/feed", "Daily News", 1)
+    _fill(store, "https://two.example/feed", "Daily News", 1)
+    feeds = cli("feeds").out
+    assert "https://one.example/feed" in feeds and "https://two.example/feed" in feeds
+    listed = cli("entries").out.splitlines()
+    assert sorted("one.example" in line for line in listed) == [False, True]
+    assert sorted("two.example" in line for line in listed) == [False, True]
+    assert {p["feed_url"] for p in cli("entries", "--json").json()} == {
+        "https://one.example/feed", "https://two.example/feed",
+    }
+
+
+# --- credentials in feed URLs ----------------------------------------------------------------
+
+
+def test_issue8_credentials_are_masked_wherever_a_url_is_printed(cli, store: Store) -> None:
+    port = _refused_port()
+    url = f"http://alice:hunter2@127.0.0.1:{port}/feed.xml"
+    added = cli("add", "--no-fetch", url)
+    assert added.code == 0 and "hunter2" not in added.out and "alice:***@" in added.out
+    again = cli("add", "--no-fetch", url)
+    assert "hunter2" not in again.out + again.err
+
+    refreshed = cli("refresh")  # fails: nothing listens there
+    assert refreshed.err.startswith(f"failed: http://alice:***@127.0.0.1:{port}/feed.xml: ")
+    text = cli("feeds").out
+    assert "alice:***@" in text and "hunter2" not in text
+    [feed] = cli("feeds", "--json").json()
+    assert feed["url"] == f"http://alice:***@127.0.0.1:{port}/feed.xml"
+    assert store.get_feed(url) is not None  # the stored URL keeps the password: it is needed to fetch
+
+    store.save_parsed(url, ParsedFeed("", None, [ParsedEntry("k", "P", None, "", 1_700_000_000, [], "<p>x</p>", None)]))
+    listed = cli("entries").out + cli("entries", "--json").out
+    [post] = cli("entries", "--json").json()
+    assert post["feed_url"] == feed["url"] and "hunter2" not in listed
+    assert "hunter2" not in cli("show", str(post["id"])).out  # an untitled feed is shown by its URL
+
+    removed = cli("remove", url)
+    assert removed.code == 0 and "hunter2" not in removed.out and "alice:***@" in removed.out
+    missing = cli("remove", url)
+    assert missing.code == 1 and "hunter2" not in missing.err
