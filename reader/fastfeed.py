@@ -85,6 +85,25 @@ def parse_fast(body: bytes, url: str, content_type: str = "") -> RawFeed | None:
     return None
 
 
+def _outermost(root: ET.Element, tag: str) -> list[ET.Element]:
+    """Elements named `tag` under root, in document order, but none inside another one.
+
+    Not `iter(tag)`: an empty <item/> nested in each item would become a phantom post.
+    Iterative, not recursive, so depth costs nothing but time, and linear.
+    """
+    found: list[ET.Element] = []
+    stack = [iter(root)]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+        elif child.tag == tag:
+            found.append(child)
+        elif len(child):
+            stack.append(iter(child))
+    return found
+
+
 def _codec(name: str) -> str | None:
     try:
         return codecs.lookup(name).name
@@ -98,7 +117,7 @@ def _codec(name: str) -> str | None:
 def _rss(channel: ET.Element, url: str) -> RawFeed:
     base = urljoin(url, channel.get(XML_BASE, ""))
     entries = []
-    for item in channel.iter("item"):
+    for item in _outermost(channel, "item"):
         entry = RawEntry()
         item_base = urljoin(base, item.get(XML_BASE, "")) if item.get(XML_BASE) else None
         guid_is_link = False
@@ -161,7 +180,7 @@ def _atom(feed: ET.Element, url: str) -> RawFeed:
     base = urljoin(url, feed.get(XML_BASE, ""))
     feed_author = _atom_author(feed.find(ATOM + "author"))
     entries = []
-    for node in feed.iter(ATOM + "entry"):
+    for node in _outermost(feed, ATOM + "entry"):
         entry = RawEntry()
         entry_base = urljoin(base, node.get(XML_BASE, ""))
         summary: ET.Element | None = None

@@ -16,6 +16,7 @@ import calendar
 import hashlib
 import html
 import re
+from collections.abc import Iterable
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
@@ -23,9 +24,18 @@ from urllib.parse import urljoin
 from .fastfeed import RawEntry, RawFeed, parse_fast
 from .models import ParsedEntry, ParsedFeed
 from .sanitize import clean_line, clean_text, safe_url, strip_tags
+from .xmlguard import EntityDeclarationError, refuse_entities
 
 if TYPE_CHECKING:
     import feedparser
+
+# Categories kept per post; the rest are dropped at parse time.
+MAX_CATEGORIES = 100
+# A category that is a URI or a URN (`tag:`, `urn:`) is a scheme term, not a label.
+_URI_TERM = re.compile(r"^(?:[a-z][a-z0-9+.-]*://\S*|(?:urn|tag):\S+)$", re.I)
+
+# Read as "<url> is ..." by `add` and alone by `refresh`.
+ENTITIES_REFUSED = "a feed that declares XML entities; refused"
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
 
@@ -43,12 +53,28 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
     if not body.strip():
         raise NotAFeedError("empty response: no feed here")
     http_headers = {k.lower(): v for k, v in (headers or {}).items()}
+    _refuse_entities(body)  # as the fast path's expat reads the bytes
     raw = parse_fast(body, url, http_headers.get("content-type", "")) or _parse_with_feedparser(body, url, http_headers)
     return ParsedFeed(
         title=_title(raw.title, raw.title_is_html),
         site_url=safe_url(raw.site_url),
-        entries=[_entry(e, url) for e in raw.entries],
+        entries=[_entry(e, url) for e in raw.entries if _is_post(e)],
     )
+
+
+def _is_post(raw: RawEntry) -> bool:
+    """An item with no title, link, id, body or date is no post. feedparser reads an empty
+    <item/> nested in a real one as an item of its own: that would be a phantom "(untitled)"."""
+    return bool(
+        raw.title.strip() or raw.link or raw.guid or raw.content.strip() or raw.date_text or raw.categories
+    )
+
+
+def _refuse_entities(body: bytes, encoding: str | None = None) -> None:
+    try:
+        refuse_entities(body, encoding)
+    except EntityDeclarationError:
+        raise NotAFeedError(ENTITIES_REFUSED) from None
 
 
 def _entry(raw: RawEntry, feed_url: str) -> ParsedEntry:
@@ -58,21 +84,38 @@ def _entry(raw: RawEntry, feed_url: str) -> ParsedEntry:
     key = clean_line(raw.guid or "", 2000) or link
     if not key:
         key = "sha1:" + hashlib.sha1(f"{title}\x00{raw.date_text}".encode()).hexdigest()
-    categories: list[str] = []
-    for name in raw.categories:
-        name = clean_line(name, 200)
-        if name and name.casefold() not in (c.casefold() for c in categories):
-            categories.append(name)
     return ParsedEntry(
         key=key,
         title=title,
         link=link,
         author=clean_line(strip_tags(raw.author), 300),
         published=raw.published,
-        categories=categories,
+        categories=clean_categories(raw.categories),
         content=clean_text(raw.content),
         base_url=_base(raw.base, link, feed_url),
     )
+
+
+def clean_categories(names: Iterable[str], limit: int = MAX_CATEGORIES) -> list[str]:
+    """Category names cleaned, deduplicated (case-insensitively, in one pass) and capped.
+
+    Scheme terms that are URIs (Blogger's `http://schemas.google.com/blogger/2008/kind#post`)
+    label nothing a person chose, so they are dropped. The cap bounds what one post costs
+    everywhere downstream: 20,000 categories on one item cost seconds at every stage.
+    """
+    categories: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        name = clean_line(name, 200)
+        if not name or _URI_TERM.match(name):
+            continue
+        folded = name.casefold()
+        if folded not in seen:
+            seen.add(folded)
+            categories.append(name)
+            if len(categories) >= limit:
+                break
+    return categories
 
 
 def _base(content_base: str | None, link: str | None, feed_url: str) -> str | None:
@@ -98,11 +141,15 @@ def _title(title: str, is_html: bool) -> str:
 
 def _parse_with_feedparser(body: bytes, url: str, http_headers: dict[str, str]) -> RawFeed:
     import feedparser  # here, not at the top: it takes 50 ms to import and most feeds never need it
+    from feedparser.encodings import convert_to_utf8
 
     # Relative links resolve against the URL the bytes came from.
     http_headers = dict(http_headers)
     http_headers["content-location"] = urljoin(url, http_headers.get("content-location", ""))
     http_headers.pop("content-encoding", None)  # the body is already decoded
+    # feedparser decodes the body itself (HTTP charset, BOM, declaration) and keeps
+    # "safe" entities (plain text, expanded as often as referenced); check what it will parse.
+    _refuse_entities(convert_to_utf8(http_headers, body, {}), "utf-8")
     result = feedparser.parse(body, response_headers=http_headers, sanitize_html=False, resolve_relative_uris=False)
     if not result.get("version") and not result.entries:
         raise _not_a_feed(body, http_headers.get("content-type", ""), url, result)

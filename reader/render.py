@@ -20,6 +20,26 @@ from .sanitize import clean_line, clean_text, safe_url, strip_tags
 
 # A bound on the work one post can cost; longer posts are cut, not refused.
 MAX_HTML_CHARS = 2_000_000
+# Links beyond this many keep their text but get no number: the list stays usable.
+MAX_LINKS = 1000
+# Lists and quotes nested deeper than this are flattened into the level above before
+# conversion. html2text indents each line by its depth (and its list handling costs
+# more per level), so 5,000 nested lists cost minutes and megabytes of indentation;
+# the Markdown renderer downstream pays per level again. No reader needs more than this.
+MAX_NESTING = 8
+# `[^<>]*`, not `[^>]*`: a run of `<ul<ul<ul` with no `>` must not rescan to the end each time.
+_NESTING_TAG = re.compile(r"<(/?)(ul|ol|dl|menu|dir|blockquote)\b[^<>]*>", re.I)
+
+# Emphasis is done here, not by html2text, which writes a marker per tag whatever the
+# nesting: an unclosed <b> leaves a literal `**`, <b><b> gives `****`, and <b> </b> gives `****`.
+_EMPHASIS = {"b": "**", "strong": "**", "i": "_", "em": "_", "del": "~~", "s": "~~", "strike": "~~"}
+# Markdown emphasis cannot span blocks: open markers close at each of these and reopen after.
+_BLOCKS = frozenset({
+    "p", "div", "br", "hr", "li", "ul", "ol", "dl", "dt", "dd", "menu", "dir", "blockquote", "pre",
+    "h1", "h2", "h3", "h4", "h5", "h6", "table", "tr", "td", "th", "thead", "tbody", "tfoot", "caption",
+    "section", "article", "header", "footer", "aside", "nav", "main", "figure", "figcaption", "address",
+    "details", "summary", "body", "html",
+})
 
 
 @dataclass
@@ -35,6 +55,12 @@ class Rendered:
         return f"{self.text}\n\nLinks:\n{listing}"
 
 
+@dataclass
+class _Mark:
+    marker: str
+    state: str  # "pending" (not written yet), "open" (written), "dup" (same marker already active: ignored)
+
+
 class _Converter(html2text.HTML2Text):
     def __init__(self, base_url: str | None) -> None:
         super().__init__(baseurl=base_url or "", bodywidth=0)
@@ -44,13 +70,22 @@ class _Converter(html2text.HTML2Text):
         self.mark_code = False
         self.pad_tables = False
         self.links: list[str] = []
-        self._anchors: list[list] = []  # [href or None, saw_text]
+        self._numbers: dict[str, int] = {}  # a dict: `url in list` + `.index` was O(n^2) over 60,000 links
+        # [href or None, text count when it opened]: an anchor saw text if the count moved since.
+        # A counter, not a flag on every open anchor, so 10,000 nested anchors cost nothing per word.
+        self._anchors: list[tuple[str | None, int]] = []
+        self._texts = 0
+        self._marks: list[_Mark] = []
+        self._held_space = False  # trailing space inside emphasis, written after the closing marker
+        self._after_underscore = False  # a closing `_` must not touch a following letter
         self.tag_callback = _Converter._tag
 
-    def _number(self, url: str) -> int:
-        if url not in self.links:
+    def _number(self, url: str) -> int | None:
+        number = self._numbers.get(url)
+        if number is None and len(self.links) < MAX_LINKS:
             self.links.append(url)
-        return self.links.index(url) + 1
+            number = self._numbers[url] = len(self.links)
+        return number
 
     @staticmethod
     def _tag(self: _Converter, tag: str, attrs: dict[str, str | None], start: bool) -> bool:
@@ -60,26 +95,105 @@ class _Converter(html2text.HTML2Text):
                 target = None
                 if href and not href.startswith("#"):
                     target = safe_url(urljoin(self.baseurl, href)) if self.baseurl else safe_url(href)
-                self._anchors.append([target, False])
+                self._anchors.append((target, self._texts))
             elif self._anchors:
-                target, saw_text = self._anchors.pop()
-                if target and saw_text:
-                    self.o(f"[{self._number(target)}]")
+                target, texts_then = self._anchors.pop()
+                if target and self._texts > texts_then:
+                    number = self._number(target)
+                    if number is not None:
+                        self.o(f"[{number}]")
             return True
         if tag == "img":
             if start:
                 alt = clean_line(attrs.get("alt") or attrs.get("title") or "", 200)
                 self.o(f"[image: {alt}]" if alt else "[image]")
-                for anchor in self._anchors:
-                    anchor[1] = True
+                self._texts += 1
             return True
+        marker = _EMPHASIS.get(tag)
+        if marker is not None:
+            if start:
+                self._open_mark(marker)
+            else:
+                self._close_mark(marker)
+            return True
+        if tag in _BLOCKS and self._marks:
+            self._close_written()
         return False
 
+    # --- emphasis: balanced by construction ---------------------------------------------
+
+    def _open_mark(self, marker: str) -> None:
+        active = self.pre or self.code or any(m.marker == marker and m.state != "dup" for m in self._marks)
+        self._marks.append(_Mark(marker, "dup" if active else "pending"))
+
+    def _close_mark(self, marker: str) -> None:
+        for index in range(len(self._marks) - 1, -1, -1):
+            if self._marks[index].marker == marker:
+                break
+        else:
+            return  # a close with no open: dropped, not written as a stray marker
+        above = [m for m in self._marks[index + 1:] if m.state == "open"]
+        for mark in reversed(above):  # misnested (<i><b></i></b>): close the inner ones first...
+            self._write_close(mark)
+        closing = self._marks.pop(index)
+        if closing.state == "open":
+            self._write_close(closing)
+        for mark in above:  # ...and let them reopen at the next text
+            mark.state = "pending"
+
+    def _close_written(self) -> None:
+        """At a block boundary: close what is written; it reopens at the next text."""
+        for mark in reversed(self._marks):
+            if mark.state == "open":
+                self._write_close(mark)
+                mark.state = "pending"
+        if self._held_space:
+            self._held_space = False
+            super().handle_data(" ")
+
+    def _write_close(self, mark: _Mark) -> None:
+        self.o(mark.marker)
+        self._after_underscore = mark.marker == "_"
+        mark.state = "closed"
+
     def handle_data(self, data: str, entity_char: bool = False) -> None:
-        if self._anchors and data.strip():
-            for anchor in self._anchors:
-                anchor[1] = True
+        if not data:
+            return
+        if data.strip():
+            self._texts += 1
+            if self._held_space:
+                data = " " + data
+                self._held_space = False
+            if self._after_underscore and data[0].isalnum():
+                data = " " + data
+            self._after_underscore = False
+            pending = [m for m in self._marks if m.state == "pending"]
+            if pending and not self.pre:
+                stripped = data.lstrip()
+                if len(stripped) < len(data):
+                    super().handle_data(data[: len(data) - len(stripped)], entity_char)
+                    data = stripped
+                previous = self.preceding_data[-1:]
+                if "_" in (m.marker for m in pending) and (previous.isalnum() or previous == "_"):
+                    self.o(" ")
+                for mark in pending:
+                    self.o(mark.marker)
+                    mark.state = "open"
+            if not self.pre and any(m.state == "open" for m in self._marks):
+                # `**bold **` does not close in Markdown: the space goes after the marker.
+                stripped = data.rstrip()
+                if len(stripped) < len(data):
+                    self._held_space = True
+                    data = stripped
+        elif any(m.state == "open" for m in self._marks) and not self.pre:
+            self._held_space = True
+            return
         super().handle_data(data, entity_char)
+
+    def close(self) -> str:
+        self._close_written()
+        self._marks.clear()
+        return super().close()
 
 
 _BLANK_RUNS = re.compile(r"\n[ \t]*(?:\n[ \t]*)+\n")
@@ -90,14 +204,45 @@ _SPACE_AFTER_EMPHASIS = re.compile(r"(?<=\S)([_*]{1,2}) (?=[,;:.!?)\]])")
 _LOOSE_ITEMS = re.compile(r"^([ \t]*(?:[*+-]|\d+\.) .*)\n\n(?=[ \t]*(?:[*+-]|\d+\.) )", re.M)
 
 
+def _flatten_deep(html: str) -> str:
+    """Drop list and quote tags nested deeper than MAX_NESTING, in one linear pass.
+
+    Their content stays, at the deepest kept level. A close tag is dropped when its
+    open was (counted per tag name), so well-formed markup stays well-formed.
+    """
+    depth = 0
+    dropped: dict[str, int] = {}
+    parts: list[str] = []
+    last = 0
+    for match in _NESTING_TAG.finditer(html):
+        name = match.group(2).lower()
+        if not match.group(1):
+            if depth < MAX_NESTING:
+                depth += 1
+                continue
+            dropped[name] = dropped.get(name, 0) + 1
+        elif dropped.get(name):
+            dropped[name] -= 1
+        else:
+            depth = max(depth - 1, 0)
+            continue
+        parts.append(html[last : match.start()])
+        last = match.end()
+    if not parts:
+        return html
+    parts.append(html[last:])
+    return "".join(parts)
+
+
 def render_html(html: str, base_url: str | None = None) -> Rendered:
     """HTML to Markdown text plus its numbered http(s) links. Never raises on bad HTML."""
     converter = _Converter(base_url)
+    html = _flatten_deep(html[:MAX_HTML_CHARS])
     try:
-        text = converter.handle(html[:MAX_HTML_CHARS])
+        text = converter.handle(html)
     except (RecursionError, AssertionError, IndexError, ValueError):
         # html2text trips on some pathological markup; fall back to the bare text.
-        text = strip_tags(html[:MAX_HTML_CHARS])
+        text = strip_tags(html)
     text = _TRAILING.sub("\n", clean_text(text))
     text = _BLANK_RUNS.sub("\n\n", text).strip("\n")
     text = _LOOSE_ITEMS.sub(r"\1\n", text)

@@ -1,0 +1,114 @@
+"""XML documents from strangers: their text in the right encoding, and no DTD entities.
+
+Feeds and OPML files both go through `refuse_entities`. An internal entity is the
+whole of an entity-expansion attack (a 10 KB file that expands to gigabytes, or
+only to 100x, which no parser's guard stops), and no real feed or subscription list
+needs one. So any entity declaration is refused, wherever it sits in the prolog
+(after a long comment too) and whatever the encoding: the check is expat itself
+reading the prolog, so it sees what the parser would see.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from xml.parsers import expat
+
+
+class EntityDeclarationError(ValueError):
+    """The document declares DTD entities; it is refused, nothing is expanded."""
+
+
+class _PrologRead(Exception):
+    pass
+
+
+# Byte order marks, longest first (the UTF-32 LE mark starts with the UTF-16 LE one).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Without a mark, `<?` (or any `<`) in a wide encoding shows by its zero bytes.
+_SNIFF = (
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00", "utf-16-le"),
+    (b"\x00<", "utf-16-be"),
+)
+_DECLARED = re.compile(r"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+# What the declarations look like in every encoding the fallback can't read: a last resort
+# for documents expat gives up on before it reaches the end of their prolog.
+_ENTITY_BYTES = tuple("<!ENTITY".encode(name) for name in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
+# Names that mean a superset in practice; decoding by the superset loses nothing.
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "ascii": "utf-8"}
+
+
+def decode_xml(data: bytes, charset: str | None = None) -> str:
+    """The document as text: by its byte order mark, else its zero-byte pattern, else its
+    XML declaration, else `charset` (from HTTP), else UTF-8. Undecodable bytes become U+FFFD.
+
+    Raises ValueError for an encoding Python doesn't know.
+    """
+    encoding = None
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            data, encoding = data[len(bom) :], name
+            break
+    else:
+        for pattern, name in _SNIFF:
+            if data.startswith(pattern):
+                encoding = name
+                break
+    if encoding is None:
+        declared = _DECLARED.match(data[:1024].decode("latin-1"))
+        name = declared.group(1) if declared else charset
+        encoding = _codec(name) if name else "utf-8"
+    return data.decode(encoding, "replace")
+
+
+def _codec(name: str) -> str:
+    try:
+        found = codecs.lookup(name).name
+    except LookupError:
+        raise ValueError(f"unknown character encoding {name[:40]!r}") from None
+    return _SUPERSETS.get(found, found)
+
+
+def to_utf8(data: bytes, charset: str | None = None) -> bytes:
+    """The document re-encoded as UTF-8, for a parser told to read UTF-8 whatever it declares.
+
+    expat reads only UTF-8, UTF-16, Latin-1 and ASCII itself; GB2312, Shift_JIS and the
+    rest must be decoded in Python first.
+    """
+    return decode_xml(data, charset).encode("utf-8", "replace")
+
+
+def refuse_entities(data: bytes, encoding: str | None = None) -> None:
+    """Raise EntityDeclarationError if the document declares any DTD entity.
+
+    `encoding` overrides what the document declares (pass "utf-8" for `to_utf8` output).
+    expat reads the prolog only and stops at the root element, so this costs little
+    whatever the document's size. If expat can't read the prolog (malformed, or an
+    encoding it lacks), a lenient parser still might, so any `<!ENTITY` anywhere refuses.
+    """
+    parser = expat.ParserCreate(encoding)
+
+    def declared(*_args: object) -> None:
+        raise EntityDeclarationError("the document declares XML entities")
+
+    def root(*_args: object) -> None:
+        raise _PrologRead
+
+    parser.EntityDeclHandler = declared
+    parser.UnparsedEntityDeclHandler = declared
+    parser.StartElementHandler = root
+    try:
+        parser.Parse(data, True)
+    except _PrologRead:
+        return
+    except expat.ExpatError:
+        if any(pattern in data for pattern in _ENTITY_BYTES):
+            raise EntityDeclarationError("the document declares XML entities") from None
