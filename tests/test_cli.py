@@ -328,3 +328,182 @@ def test_issue8_credentials_are_masked_wherever_a_url_is_printed(cli, store: Sto
     assert removed.code == 0 and "hunter2" not in removed.out and "alice:***@" in removed.out
     missing = cli("remove", url)
     assert missing.code == 1 and "hunter2" not in missing.err
+
+
+# --- config.toml: every setting checked, every command says so -------------------------------
+
+
+def _write_config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "default"),
+    [
+        ("timeout = -1", "timeout", 30.0),
+        ("timeout = 0", "timeout", 30.0),
+        ("timeout = 1e9", "timeout", 30.0),
+        ("timeout = nan", "timeout", 30.0),
+        ('timeout = "3"', "timeout", 30.0),
+        ("timeout = true", "timeout", 30.0),
+        ("mark_read_after = inf", "mark_read_after", 1.0),
+        ("mark_read_after = 1e6", "mark_read_after", 1.0),
+        ("concurrency = 0", "concurrency", 16),
+        ("concurrency = 100000", "concurrency", 16),
+        ("concurrency = 2.5", "concurrency", 16),
+        ("theme = 7", "theme", "textual-dark"),
+        ('theme = ""', "theme", "textual-dark"),
+        ('theme = "a\\u001b]0;x\\u0007"', "theme", "textual-dark"),
+        ('refresh_on_start = "yes"', "refresh_on_start", False),
+    ],
+)
+def test_issue8_bad_setting_falls_back_and_is_reported(tmp_path: Path, text: str, name: str, default: object) -> None:
+    from reader.config import load_settings
+
+    full = text if "concurrency" in text else text + "\nconcurrency = 4\n"
+    settings = load_settings(_write_config(tmp_path, full))
+    assert getattr(settings, name) == default
+    assert settings.error is not None and name in settings.error and "\n" not in settings.error
+    assert "\x1b" not in settings.error
+    if name != "concurrency":
+        assert settings.concurrency == 4  # one bad setting costs only itself
+
+
+def test_issue8_good_settings_and_negative_mark_read_after(tmp_path: Path) -> None:
+    from reader.config import load_settings
+
+    settings = load_settings(_write_config(tmp_path, 'timeout = 600\nmark_read_after = -1e9\ntheme = "nord"\n'))
+    assert settings.error is None
+    assert (settings.timeout, settings.mark_read_after, settings.theme) == (600.0, -1e9, "nord")
+
+
+def test_issue8_unknown_setting_and_bad_key_are_reported(tmp_path: Path) -> None:
+    from reader.config import load_settings
+
+    settings = load_settings(_write_config(tmp_path, 'timout = 3\n[keys]\n"app.quit" = 1\n"app.help" = "h"\n'))
+    assert settings.error is not None and "timout" in settings.error and "app.quit" in settings.error
+    assert settings.keymap == {"app.help": "h"} and settings.timeout == 30.0
+
+
+@pytest.mark.parametrize("command", [("feeds",), ("entries",), ("export",), ("refresh",)])
+def test_issue8_every_command_warns_about_a_broken_config(cli, tmp_path: Path, command: tuple[str, ...]) -> None:
+    path = _write_config(tmp_path, "timeout = \n")  # not TOML
+    result = cli(*command)
+    assert result.code == 0
+    warning = [line for line in result.err.splitlines() if line.startswith("reader: warning:")]
+    assert warning == [f"reader: warning: {path}: not valid TOML: Invalid value (at line 1, column 11); "
+                       "every setting is at its default"]
+
+
+def test_issue8_negative_timeout_does_not_reach_the_fetcher(cli, tmp_path: Path, feed_server) -> None:
+    _write_config(tmp_path, "timeout = -1\n")
+    assert cli("add", "--no-fetch", feed_server.url("atom.xml")).code == 0
+    result = cli("refresh")
+    assert result.code == 0 and "0 failed" in result.out
+    assert "timed out" not in result.err
+    assert result.err.startswith("reader: warning:") and "timeout must be" in result.err
+
+
+# --- item 7: our own directory names, and a one-time move of our files --------------------
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh home with the XDG dirs under it, and no READER_*_DIR overrides."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.delenv("READER_DATA_DIR", raising=False)
+    monkeypatch.delenv("READER_CONFIG_DIR", raising=False)
+    return home
+
+
+def _legacy(home: Path) -> tuple[Path, Path]:
+    """What an older reader and the lemon24/reader library left in ~/.config/reader and ~/.local/share/reader."""
+    old_config, old_data = home / ".config" / "reader", home / ".local" / "share" / "reader"
+    old_config.mkdir(parents=True)
+    (old_config / "config.toml").write_text('theme = "nord"\n')
+    (old_config / "config.yaml").write_text("reader: {url: db.sqlite}\n")  # lemon24's
+    (old_config / "db.sqlite").write_bytes(b"lemon24's cache")
+    store = Store(old_data / "reader.sqlite")
+    store.add_feed("https://kept.example/feed")
+    store.close()
+    (old_data / "db.sqlite").write_bytes(b"lemon24's other cache")
+    return old_config, old_data
+
+
+def test_issue8_new_dirs_are_named_reader_tui(home: Path) -> None:
+    from reader.config import config_dir, data_dir
+
+    assert config_dir() == home / ".config" / "reader-tui"
+    assert data_dir() == home / ".local" / "share" / "reader-tui"
+
+
+def test_issue8_our_files_move_once_and_lemon24s_stay(cli, home: Path) -> None:
+    old_config, old_data = _legacy(home)
+    new_config, new_data = home / ".config" / "reader-tui", home / ".local" / "share" / "reader-tui"
+
+    first = cli("feeds", "--json")
+    assert first.code == 0, first.err
+    assert [f["url"] for f in first.json()] == ["https://kept.example/feed"]  # the cache came along
+    moves = first.err.splitlines()
+    assert len(moves) == 2 and all(line.startswith("reader: moved your ") for line in moves)
+    assert (new_config / "config.toml").read_text() == 'theme = "nord"\n'
+    assert (new_data / "reader.sqlite").is_file()
+    assert not (old_config / "config.toml").exists() and not (old_data / "reader.sqlite").exists()
+    # Not ours: untouched.
+    assert (old_config / "config.yaml").read_text() == "reader: {url: db.sqlite}\n"
+    assert (old_config / "db.sqlite").read_bytes() == b"lemon24's cache"
+    assert (old_data / "db.sqlite").read_bytes() == b"lemon24's other cache"
+    assert sorted(p.name for p in new_data.iterdir() if not p.name.startswith("reader.sqlite")) == []
+
+    second = cli("feeds", "--json")
+    assert second.err == ""  # said once
+
+
+def test_issue8_move_never_clobbers_the_new_dirs(cli, home: Path) -> None:
+    old_config, old_data = _legacy(home)
+    new_config = home / ".config" / "reader-tui"
+    new_config.mkdir(parents=True)
+    (new_config / "config.toml").write_text('theme = "gruvbox"\n')
+    new_store = Store(home / ".local" / "share" / "reader-tui" / "reader.sqlite")
+    new_store.add_feed("https://new.example/feed")
+    new_store.close()
+
+    result = cli("feeds", "--json")
+    assert [f["url"] for f in result.json()] == ["https://new.example/feed"]
+    assert "moved" not in result.err
+    assert (new_config / "config.toml").read_text() == 'theme = "gruvbox"\n'
+    assert (old_config / "config.toml").read_text() == 'theme = "nord"\n'
+    assert (old_data / "reader.sqlite").is_file()
+
+
+def test_issue8_overrides_skip_the_move(cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    old_config, old_data = _legacy(home)
+    monkeypatch.setenv("READER_CONFIG_DIR", str(tmp_path / "mine"))
+    result = cli("--data-dir", str(tmp_path / "elsewhere"), "feeds", "--json")
+    assert result.code == 0 and result.json() == [] and result.err == ""
+    assert (old_config / "config.toml").exists() and (old_data / "reader.sqlite").exists()
+    assert not (home / ".config" / "reader-tui").exists() and not (home / ".local" / "share" / "reader-tui").exists()
+    monkeypatch.delenv("READER_CONFIG_DIR")
+    monkeypatch.setenv("READER_DATA_DIR", str(tmp_path / "elsewhere"))
+    result = cli("feeds")
+    assert result.err.count("moved your settings") == 1 and "cache" not in result.err
+    assert (old_data / "reader.sqlite").exists()
+
+
+def test_issue8_an_interrupted_move_is_finished_next_time(cli, home: Path) -> None:
+    """The -wal goes first and the database last: a move cut short between them completes later, intact."""
+    _, old_data = _legacy(home)
+    new_data = home / ".local" / "share" / "reader-tui"
+    new_data.mkdir(parents=True)
+    (old_data / "reader.sqlite-wal").write_bytes(b"")
+    (old_data / "reader.sqlite-wal").rename(new_data / "reader.sqlite-wal")  # as if the move stopped here
+    result = cli("feeds", "--json")
+    assert [f["url"] for f in result.json()] == ["https://kept.example/feed"]
+    assert not (old_data / "reader.sqlite").exists()
