@@ -75,6 +75,19 @@ def _pair_surrogates(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
+# Characters XML 1.0 forbids outright (even as character references).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str | None) -> str:
+    """Text fit for an XML document: surrogate pairs joined, what XML forbids dropped."""
+    if not text:
+        return ""
+    if not _NOT_XML.search(text):
+        return text
+    return _NOT_XML.sub("", _pair_surrogates(text))
+
+
 def mask_credentials(url: str | None) -> str:
     """A URL fit to show: `https://user:secret@host/` becomes `https://user:***@host/`.
 
