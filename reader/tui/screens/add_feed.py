@@ -1,8 +1,17 @@
-"""`a`: subscribe to a feed. The URL is fetched and checked (in a worker) before it is added."""
+"""`a`: subscribe to a feed. The URL is fetched and checked (in a worker) before it is added.
+
+Cancelling (Esc, the Cancel button, quitting) while the check runs means nothing is added:
+the worker only fetches and parses, and it may write to the cache only after it has moved
+the dialog from "checking" to "adding" under a lock that cancelling takes too. The fetch
+itself is cancelled at once, so a slow server holds nothing up.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import asyncio
+import re
+import threading
+from typing import ClassVar, Literal
 
 from rich.text import Text
 from textual import work
@@ -12,18 +21,48 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from reader.store import Store, StoreError
+from reader.sanitize import clean_line
+from reader.store import Store
+
+# Credentials in any URL inside a message (mask_credentials only looks at a message's start).
+_URL_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@\s]*)@")
+# A status is one line in a 72-column dialog: a server's essay of a reason phrase gets cut.
+MAX_STATUS = 300
+
+State = Literal["idle", "checking", "adding", "closed"]
+
+
+def status_text(message: object) -> str:
+    """Any message fit for the terminal: one line, no escapes or controls, no passwords.
+
+    Server text (a reason phrase, a Location header, an exception's words) reaches the
+    dialog through here, so an OSC 52 or a bidi override in it is stripped, whatever raised it.
+    """
+
+    def hide(match: re.Match[str]) -> str:
+        user, _, password = match.group(2).partition(":")
+        return f"{match.group(1)}{user}:***@" if password else f"{match.group(1)}***@"
+
+    return clean_line(_URL_CREDENTIALS.sub(hide, str(message)), limit=MAX_STATUS)
 
 
 class AddFeedScreen(ModalScreen[str | None]):
     """Dismisses with a one-line summary of what was added, or None."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel", id="add.cancel")]
+    DEFAULT_CSS = """
+    #add-status { height: auto; margin-top: 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="add.cancel")]
 
     def __init__(self, store: Store, timeout: float) -> None:
         super().__init__()
         self.store = store
         self.timeout = timeout
+        # Guards `state` and `_inflight` between the UI thread and the check worker.
+        self._lock = threading.Lock()
+        self.state: State = "idle"
+        self._inflight: tuple[asyncio.AbstractEventLoop, asyncio.Task[object]] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="add-feed"):
@@ -38,8 +77,10 @@ class AddFeedScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.query_one("#add-url", Input).focus()
 
-    def _status(self, message: str, error: bool = False) -> None:
-        self.query_one("#add-status", Static).update(Text(message, style="bold red" if error else "italic"))
+    def _status(self, message: object, error: bool = False) -> None:
+        self.query_one("#add-status", Static).update(
+            Text(status_text(message), style="bold red" if error else "italic")
+        )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         # Enter in either field adds the feed (Tab moves between them).
@@ -50,7 +91,36 @@ class AddFeedScreen(ModalScreen[str | None]):
         if event.button.id == "add":
             self._submit()
         else:
-            self.dismiss(None)
+            self.action_cancel()
+
+    def action_cancel(self) -> None:
+        with self._lock:
+            if self.state == "adding":
+                # The cache is being written: it takes a moment and the dialog then closes.
+                self._status("Adding it now; too late to cancel.")
+                return
+            self.state = "closed"
+            inflight, self._inflight = self._inflight, None
+        self._cancel_fetch(inflight)
+        self.dismiss(None)
+
+    def on_unmount(self) -> None:
+        # Quitting the app with the dialog open: the check must not hold anything up.
+        with self._lock:
+            if self.state != "adding":
+                self.state = "closed"
+            inflight, self._inflight = self._inflight, None
+        self._cancel_fetch(inflight)
+
+    @staticmethod
+    def _cancel_fetch(inflight: tuple[asyncio.AbstractEventLoop, asyncio.Task[object]] | None) -> None:
+        if inflight is None:
+            return
+        loop, task = inflight
+        try:
+            loop.call_soon_threadsafe(task.cancel)
+        except RuntimeError:
+            pass  # the check's loop has just finished: nothing left to cancel
 
     def _submit(self) -> None:
         from reader.subscribe import SubscribeError, normalize_url
@@ -62,36 +132,86 @@ class AddFeedScreen(ModalScreen[str | None]):
         try:
             url = normalize_url(text)
         except SubscribeError as exc:
-            self._status(str(exc), error=True)
+            self._status(exc, error=True)
             return
         categories = [c.strip() for c in self.query_one("#add-categories", Input).value.split(",") if c.strip()]
+        with self._lock:
+            if self.state not in ("idle",):
+                return
+            self.state = "checking"
         self._status(f"Checking {url} …")
         self.query_one("#add", Button).disabled = True
         self._check(url, categories)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="add")
     def _check(self, url: str, categories: list[str]) -> None:
-        import asyncio
+        try:
+            summary = self._check_and_add(url, categories)
+        except Exception as exc:  # whatever a hostile server provokes, the dialog must not hang
+            from reader.store import StoreError
+            from reader.subscribe import SubscribeError
 
+            if isinstance(exc, (SubscribeError, StoreError)):
+                message = str(exc)
+            else:
+                message = f"Could not add {url}: {type(exc).__name__}: {exc}"
+            self._finish(None, message)
+            return
+        self._finish(summary, None)
+
+    def _check_and_add(self, url: str, categories: list[str]) -> str | None:
+        """The summary of what was added, or None if the dialog was closed meanwhile."""
         from reader.fetch import FetchOptions
         from reader.subscribe import SubscribeError, discover
 
-        try:
-            if self.store.get_feed(url):
-                raise SubscribeError(f"already subscribed: {url}")
-            final_url, parsed, result = asyncio.run(discover(url, FetchOptions(timeout=self.timeout)))
-            if self.store.get_feed(final_url):
-                raise SubscribeError(f"already subscribed: {final_url}")
-            self.store.add_feed(final_url, parsed.title, categories)
-            new, _updated = self.store.save_parsed(
-                final_url, parsed, etag=result.etag, last_modified=result.last_modified
-            )
-        except (SubscribeError, StoreError) as exc:
-            self.app.call_from_thread(self._failed, str(exc))
-            return
-        summary = f"Subscribed to {parsed.title or final_url} ({new} posts)"
-        self.app.call_from_thread(self.dismiss, summary)
+        if self.store.get_feed(url):
+            raise SubscribeError(f"already subscribed: {url}")
 
-    def _failed(self, message: str) -> None:
-        self._status(message, error=True)
+        async def check() -> object:
+            task = asyncio.current_task()
+            assert task is not None
+            with self._lock:
+                if self.state != "checking":
+                    return None
+                self._inflight = (asyncio.get_running_loop(), task)
+            return await discover(url, FetchOptions(timeout=self.timeout))
+
+        try:
+            found = asyncio.run(check())
+        except asyncio.CancelledError:
+            return None
+        finally:
+            with self._lock:
+                self._inflight = None
+        if found is None:
+            return None
+        final_url, parsed, result = found  # type: ignore[misc]
+        if self.store.get_feed(final_url):
+            raise SubscribeError(f"already subscribed: {final_url}")
+        with self._lock:
+            if self.state != "checking":
+                return None  # cancelled while the answer was on its way: add nothing
+            self.state = "adding"
+        self.store.add_feed(final_url, parsed.title, categories)
+        new, _updated = self.store.save_parsed(final_url, parsed, etag=result.etag, last_modified=result.last_modified)
+        return f"Subscribed to {parsed.title or final_url} ({new} posts)"
+
+    def _finish(self, summary: str | None, error: str | None) -> None:
+        """From the worker: show the outcome, unless the dialog is gone."""
+        with self._lock:
+            if self.state == "closed":
+                return
+            self.state = "idle" if summary is None else "closed"
+        try:
+            self.app.call_from_thread(self._show_outcome, summary, error)
+        except RuntimeError:
+            pass  # the app has stopped
+
+    def _show_outcome(self, summary: str | None, error: str | None) -> None:
+        if not self.is_attached:
+            return
+        if summary is not None:
+            self.dismiss(status_text(summary))
+            return
+        self._status(error or "Not added.", error=True)
         self.query_one("#add", Button).disabled = False

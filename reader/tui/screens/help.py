@@ -20,7 +20,53 @@ def key_label(keys: str) -> str:
     return " ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
 
 
+SECTIONS = ("Moving", "Reading", "Marks", "Filtering", "Feeds", "App")
+
+# Which section each binding belongs in; a binding not named here shows under App, so a
+# new key is never left out of the help.
+SECTION_OF: dict[str, str] = {
+    **dict.fromkeys(
+        ("post_list.down", "post_list.up", "post_list.page_down", "post_list.page_up", "post_list.top",
+         "post_list.bottom", "sidebar.down", "sidebar.up", "sidebar.top", "sidebar.bottom"),
+        "Moving",
+    ),
+    **dict.fromkeys(
+        ("post_list.open", "app.page", "app.next_unread", "app.previous_unread", "reading.down", "reading.up",
+         "reading.top", "reading.bottom", "app.open_browser", "app.link_1", "app.copy_url"),
+        "Reading",
+    ),
+    **dict.fromkeys(("app.toggle_read", "app.toggle_star", "app.mark_all_read"), "Marks"),
+    **dict.fromkeys(("app.filter", "app.category", "app.unread_only"), "Filtering"),
+    **dict.fromkeys(("app.refresh", "app.errors", "app.add_feed", "app.remove_feed"), "Feeds"),
+}
+
+# Keys that are not bindings of ours but that a user must know (Textual's): (keys, what, section).
+EXTRA_ROWS: list[tuple[str, str, str]] = [
+    ("Tab / Shift+Tab", "Move the focus between the sidebar, the post list and the open post", "Moving"),
+    ("Ctrl+P", "The command palette: every action by name, and the theme picker", "App"),
+]
+
+
+def group_rows(rows: list[tuple[str, str, str]]) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """(keys, description, binding id) rows by section, in SECTIONS order, with Textual's keys added."""
+    grouped: dict[str, list[tuple[str, str, str]]] = {name: [] for name in SECTIONS}
+    for row in rows:
+        first_id = row[2].split()[0] if row[2] else ""
+        grouped[SECTION_OF.get(first_id, "App")].append(row)
+    for keys, description, section in EXTRA_ROWS:
+        grouped[section].append((keys, description, "(Textual)"))
+    return [(name, section_rows) for name, section_rows in grouped.items() if section_rows]
+
+
 class HelpScreen(ModalScreen[None]):
+    """The keys by section. The column headings stay put; only the body scrolls."""
+
+    DEFAULT_CSS = """
+    #help-scroll { height: 1fr; scrollbar-gutter: stable; }
+    /* The headings line up with the scrolled table: the same width less the scrollbar gutter. */
+    #help-columns { padding-right: 2; }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
         Binding("j,down", "scroll(1)", "Scroll down", show=False, id="help.down"),
@@ -36,20 +82,34 @@ class HelpScreen(ModalScreen[None]):
         super().__init__()
         self.rows = rows
 
-    def compose(self) -> ComposeResult:
-        table = Table(box=None, show_header=True, header_style="bold", expand=True, pad_edge=False)
+    def _table(self, key_width: int, id_width: int, header: bool) -> Table:
+        table = Table(box=None, show_header=header, header_style="bold", expand=True, pad_edge=False)
         # Headers as Text: a plain string header is Rich markup, and "[keys]" would vanish.
-        table.add_column(Text("Key"), no_wrap=True, style="bold")
-        table.add_column(Text("Action"))
-        table.add_column(Text("Binding id (config.toml [keys])"), style="dim", no_wrap=True)
-        for keys, description, binding_id in self.rows:
-            table.add_row(Text(key_label(keys)), Text(description), Text(binding_id))
+        table.add_column(Text("Key"), no_wrap=True, style="bold", width=key_width)
+        table.add_column(Text("Action"), ratio=1)
+        table.add_column(Text("Binding id (config.toml [keys])"), style="dim", no_wrap=True, width=id_width)
+        return table
+
+    def compose(self) -> ComposeResult:
+        sections = group_rows([(key_label(keys), what, binding_id) for keys, what, binding_id in self.rows])
+        rows = [row for _name, section_rows in sections for row in section_rows]
+        key_width = max(len(row[0]) for row in rows)
+        id_width = max(len("Binding id (config.toml [keys])"), *(len(row[2]) for row in rows))
+        body = self._table(key_width, id_width, header=False)
+        for number, (section, section_rows) in enumerate(sections):
+            if number:
+                body.add_row()
+            body.add_row(Text(section, style="bold underline"))
+            for keys, description, binding_id in section_rows:
+                body.add_row(Text(keys), Text(description), Text(binding_id))
         with Vertical(classes="dialog wide", id="help"):
             yield Static(Text("Keys", style="bold"), markup=False)
+            yield Static(self._table(key_width, id_width, header=True), id="help-columns", markup=False)
             with VerticalScroll(id="help-scroll"):
-                yield Static(table, markup=False)
+                yield Static(body, markup=False)
             yield Static(
-                Text("j/k, Space, g/G scroll · Ctrl+P opens the command palette · Esc closes", style="dim"),
+                Text("j/k, Space, g/G scroll · Tab / Shift+Tab move between the panes · "
+                     "Ctrl+P opens the command palette · Esc closes", style="dim"),
                 markup=False,
             )
 
