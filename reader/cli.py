@@ -204,11 +204,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("id", type=_post_id)
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("mark", help="mark posts read, unread, starred or unstarred")
+    p = sub.add_parser("mark", help="mark posts read, unread, starred or unstarred (--star --read: both)")
     p.add_argument("ids", nargs="+", type=_post_id, metavar="ID")
     # Not mutually exclusive: `--star --read` is one command; only opposites are refused.
     for flag in ("read", "unread", "star", "unstar"):
-        p.add_argument(f"--{flag}", action="store_true")
+        p.add_argument(f"--{flag}", action="store_true", help=f"mark {flag if flag != 'star' else 'starred'}")
     p.set_defaults(func=cmd_mark)
 
     p = sub.add_parser("import", help="subscribe to the feeds of an OPML file")
@@ -246,9 +246,13 @@ def _store(args: argparse.Namespace) -> Store:
 
 
 def _iso(ts: float | None) -> str | None:
+    """ISO 8601 in UTC, or None when there is no date a datetime can hold (a feed's year 20000)."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+    try:
+        return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 # --- add / remove ------------------------------------------------------------------------

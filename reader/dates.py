@@ -13,7 +13,13 @@ NO_DAY = "----------"
 
 def _local(ts: float, fmt: str) -> str | None:
     try:
-        return time.strftime(fmt, time.localtime(ts))
+        local = time.localtime(ts)
+        # localtime takes years a calendar date can't show ("-31686769-06-29" breaks a
+        # column); outside 1..9999 there is no usable date.
+        if not 1 <= local.tm_year <= 9999:
+            return None
+        # glibc's %Y doesn't pad (year 1 is "1"): pad it, so every date is as wide as a column.
+        return time.strftime(fmt.replace("%Y", f"{local.tm_year:04d}"), local)
     except (OverflowError, OSError, ValueError, TypeError):
         return None
 

@@ -507,3 +507,18 @@ def test_issue8_an_interrupted_move_is_finished_next_time(cli, home: Path) -> No
     result = cli("feeds", "--json")
     assert [f["url"] for f in result.json()] == ["https://kept.example/feed"]
     assert not (old_data / "reader.sqlite").exists()
+
+
+def test_issue8_dates_a_calendar_cannot_hold_list_without_crashing(cli, store: Store) -> None:
+    store.add_feed("https://a.example/feed")
+    store.save_parsed("https://a.example/feed", ParsedFeed("A", None, [
+        ParsedEntry("past", "far past", None, "", -1e15, [], "<p>x</p>", None),
+        ParsedEntry("one", "year one", None, "", -62135596800.0, [], "<p>x</p>", None),
+    ]))
+    listed = cli("entries")
+    assert listed.code == 0
+    columns = {line.index("A ") for line in listed.out.splitlines()}
+    assert len(columns) == 1  # every date is ten characters, or ten dashes
+    assert "----------" in listed.out
+    posts = cli("entries", "--json")
+    assert posts.code == 0 and None in [p["published"] for p in posts.json()]
