@@ -4,23 +4,29 @@ Redirects are followed by hand so that each hop can be checked (http(s) only, at
 MAX_REDIRECTS) and so a chain of permanent redirects can update the stored URL.
 Decompression is done here too, with a cap on the decompressed size, because httpx
 would inflate a gzip bomb chunk by chunk without a bound per chunk.
+
+Everything a server sends besides the body (status line, headers, redirect targets)
+is hostile text: whatever of it reaches an error message is cleaned here, where it
+enters, so every caller can print `FetchResult.error` as it is.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
+import re
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from . import __version__
 from .models import FetchResult
-from .sanitize import safe_url
+from .sanitize import clean_line, mask_credentials, safe_url
 
 USER_AGENT = f"reader/{__version__} (terminal feed reader; +https://github.com/reader-app/reader)"
 MAX_BODY = 10 * 1024 * 1024
@@ -31,6 +37,13 @@ ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
+# Validators are sent back verbatim as request headers: anything else than a short line
+# of printable ASCII would make the next request invalid (or carry the server's junk).
+MAX_VALIDATOR = 512
+_VALIDATOR = re.compile(rf"[\x20-\x7e]{{1,{MAX_VALIDATOR}}}")
+ERROR_LIMIT = 500
+_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@]*@")
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 class FetchError(Exception):
@@ -63,6 +76,11 @@ def make_ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def clean_error(text: str) -> str:
+    """A message built from server or user text, fit to print: one clean line, credentials masked."""
+    return clean_line(_USERINFO.sub(lambda m: mask_credentials(m.group(0)), text), ERROR_LIMIT)
+
+
 async def fetch(
     client: httpx.AsyncClient,
     url: str,
@@ -71,27 +89,101 @@ async def fetch(
     last_modified: str | None = None,
     options: FetchOptions = FetchOptions(),
 ) -> FetchResult:
-    """Fetch one feed. Never raises for network or HTTP trouble: it ends up in `error`."""
+    """Fetch one feed. Never raises (but for cancellation): any trouble ends up in `error`.
+
+    `options.timeout` bounds the whole fetch, redirects and body included: httpx's own
+    timeouts are per read, so a server dripping a byte a second would never trip them.
+    """
     result = FetchResult(url=url, final_url=url)
     try:
-        await _fetch(client, result, etag, last_modified, options)
-    except httpx.TimeoutException:
+        async with asyncio.timeout(options.timeout):
+            await _fetch(client, result, etag, last_modified, options)
+    except (TimeoutError, httpx.TimeoutException):
         result.error = f"timed out after {options.timeout:g} s"
-    except httpx.ConnectError as exc:
-        result.error = _connect_error(exc)
-    except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-        result.error = f"connection broken mid-response ({_short(exc)})"
-    except httpx.HTTPError as exc:
-        result.error = f"network error: {_short(exc)}"
-    except httpx.InvalidURL as exc:
-        result.error = f"invalid URL: {_short(exc)}"
     except FetchError as exc:
         result.error = str(exc)
-    except (OSError, ValueError) as exc:
-        result.error = f"network error: {_short(exc)}"
+    except Exception as exc:  # one feed's trouble, whatever it is, is that feed's error
+        result.error = describe_error(exc)
+        result.unreachable = _unreachable(exc, result.error)
     if result.error:
+        result.error = clean_error(result.error)
         result.body = None
     return result
+
+
+def describe_error(exc: BaseException) -> str:
+    """A plain one-line account of a network failure (never raw OpenSSL text or a traceback)."""
+    exc = _leaf(exc)
+    tls = _find(exc, ssl.SSLError)
+    if isinstance(tls, ssl.SSLCertVerificationError):
+        reason = tls.verify_message or tls.reason or "verification failed"
+        return f"certificate not trusted: {reason}"
+    if tls is not None or isinstance(exc, ssl.SSLError):
+        return _tls_error(tls or exc)
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError) or _find(exc, ConnectionRefusedError):
+        return _connect_error(exc)
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+        return f"connection broken mid-response ({_short(exc)})"
+    if isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
+        return f"invalid URL: {_short(exc)}"
+    if isinstance(exc, httpx.HTTPError):
+        return f"network error: {_short(exc)}"
+    if isinstance(exc, (OSError, ValueError, OverflowError, UnicodeError)):
+        return f"network error: {_short(exc)}"
+    return f"unexpected error: {type(exc).__name__}: {_short(exc)}"
+
+
+def _unreachable(exc: BaseException, message: str) -> bool:
+    """No connection or no TLS handshake (but the host name resolved): another scheme may work."""
+    if message.startswith(("certificate not trusted", "could not resolve")):
+        return False
+    return isinstance(_leaf(exc), (httpx.ConnectError, ssl.SSLError)) or _find(exc, ssl.SSLError) is not None
+
+
+def _tls_error(exc: BaseException) -> str:
+    reason = (getattr(exc, "reason", None) or "").upper()
+    text = str(exc).upper()
+    if any(word in reason or word in text for word in ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "PACKET_LENGTH",
+                                                           "RECORD_LAYER", "UNEXPECTED_EOF", "EOF OCCURRED")):
+        return "TLS handshake failed: the server does not speak https on this port"
+    if "UNSUPPORTED_PROTOCOL" in reason or "VERSION" in reason:
+        return "TLS handshake failed: the server only offers an outdated TLS version"
+    if "ALERT" in reason or "HANDSHAKE_FAILURE" in reason or "NO_SHARED_CIPHER" in reason:
+        return "TLS handshake failed: the server refused the secure connection"
+    return "TLS handshake failed: the secure connection could not be set up"
+
+
+def _leaf(exc: BaseException) -> BaseException:
+    """The first real exception inside (nested) exception groups: anyio raises those."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def _find(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """`exc` or the first exception of type `kind` in its cause/context chain."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current = _leaf(current)
+        if isinstance(current, kind):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _check_url(url: str) -> None:
+    """Refuse what the network stack would choke on with an obscure error (a port of 99999)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        raise FetchError(f"invalid URL: {_short(exc)}") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise FetchError("invalid URL: not an http(s) URL with a host")
 
 
 async def _fetch(
@@ -103,26 +195,36 @@ async def _fetch(
 ) -> None:
     url = result.url
     permanent = True
+    etag, last_modified = _validator(etag), _validator(last_modified)
     for _hop in range(MAX_REDIRECTS + 1):
+        _check_url(url)
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        request = client.build_request("GET", url, headers=headers)
         try:
+            request = client.build_request("GET", url, headers=headers)
             response = await client.send(request, stream=True)
         except httpx.InvalidURL as exc:
             # httpx parses a redirect's Location even when not following it.
             raise FetchError(f"redirect to an invalid or non-http(s) URL refused ({_short(exc)})") from exc
+        except httpx.RemoteProtocolError as exc:
+            if "location header" not in str(exc).lower():
+                raise
+            # ...and says so as a protocol error when the Location holds control characters.
+            raise FetchError(f"redirect to an invalid URL refused ({_short(exc)})") from exc
         try:
             if response.status_code in (301, 302, 303, 307, 308):
                 location = response.headers.get("location", "").strip()
                 if not location:
                     raise FetchError(f"HTTP {response.status_code} redirect without a Location")
-                target = urljoin(url, location)
+                try:
+                    target = urljoin(url, location)
+                except ValueError:
+                    target = location
                 if not safe_url(target):
-                    raise FetchError(f"redirect to a non-http(s) URL refused: {target[:100]}")
+                    raise FetchError(f"redirect to a non-http(s) or malformed URL refused: {target[:100]}")
                 permanent = permanent and response.status_code in (301, 308)
                 url = target
                 continue
@@ -132,8 +234,8 @@ async def _fetch(
             result.headers = {k.lower(): v for k, v in response.headers.items()}
             if response.status_code == 304:
                 result.not_modified = True
-                result.etag = response.headers.get("etag") or etag
-                result.last_modified = response.headers.get("last-modified") or last_modified
+                result.etag = _validator(response.headers.get("etag")) or etag
+                result.last_modified = _validator(response.headers.get("last-modified")) or last_modified
                 return
             if response.status_code == 410:
                 result.gone = True
@@ -143,49 +245,137 @@ async def _fetch(
             if response.status_code >= 400 or response.status_code < 200:
                 raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
             result.body = await _read_body(response, options.max_body)
-            result.etag = response.headers.get("etag")
-            result.last_modified = response.headers.get("last-modified")
+            result.etag = _validator(response.headers.get("etag"))
+            result.last_modified = _validator(response.headers.get("last-modified"))
             return
         finally:
             await response.aclose()
     raise FetchError(f"too many redirects (more than {MAX_REDIRECTS})")
 
 
+def _validator(value: str | None) -> str | None:
+    """An ETag or Last-Modified fit to send back, else None (the feed is then fetched in full)."""
+    if value is None:
+        return None
+    value = value.strip()
+    return value if _VALIDATOR.fullmatch(value) else None
+
+
 async def _read_body(response: httpx.Response, cap: int) -> bytes:
     encoding = response.headers.get("content-encoding", "").strip().lower()
-    inflater = None
-    if encoding in ("gzip", "x-gzip"):
-        inflater = zlib.decompressobj(wbits=47)  # gzip or zlib header, auto-detected
-    elif encoding == "deflate":
-        inflater = zlib.decompressobj()
+    inflater: _Inflater | None = None
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        inflater = _Inflater(cap)
     elif encoding not in ("", "identity"):
         raise FetchError(f"unsupported Content-Encoding: {encoding[:40]}")
     chunks: list[bytes] = []
     total = 0
+
+    def add(data: bytes) -> None:
+        nonlocal total
+        total += len(data)
+        if total > cap:
+            raise FetchError(f"response larger than {cap // (1024 * 1024)} MB, gave up")
+        chunks.append(data)
+
     try:
-        async for data in _decoded(response, inflater, cap):
-            total += len(data)
-            if total > cap:
-                raise FetchError(f"response larger than {cap // (1024 * 1024)} MB, gave up")
-            chunks.append(data)
+        async for raw in response.aiter_raw():
+            if inflater is None:
+                add(raw)
+            else:
+                for data in inflater.feed(raw):
+                    add(data)
+        if inflater is not None:
+            for data in inflater.finish():
+                add(data)
     except zlib.error as exc:
         raise FetchError(f"corrupt {encoding} body ({exc})") from exc
     return b"".join(chunks)
 
 
-async def _decoded(response: httpx.Response, inflater: zlib._Decompress | None, cap: int) -> AsyncIterator[bytes]:
-    """The body's bytes, inflated in steps that never exceed the cap (a bomb stops there)."""
-    async for raw in response.aiter_raw():
-        if inflater is None:
-            yield raw
-            continue
-        data = inflater.decompress(raw, cap + 1)
-        yield data
-        while inflater.unconsumed_tail and data:
-            data = inflater.decompress(inflater.unconsumed_tail, cap + 1)
+class _Inflater:
+    """gzip/deflate bodies as servers really send them, inflated in steps of at most `cap` bytes.
+
+    - gzip may have several members back to back (concatenated files): each is read in
+      turn, where one decompressobj alone would stop silently after the first.
+    - "deflate" is meant to be zlib-wrapped, but many servers send raw deflate: when the
+      first bytes are not a zlib (or gzip) header, the body is read as raw deflate.
+    Every decompress call is bounded by `cap`, so a bomb stops at the cap.
+    """
+
+    AUTO = 47  # zlib or gzip header, auto-detected
+    RAW = -15
+    # Input kept while the format is still undecided; a header is a few bytes, so this is plenty.
+    SNIFF = 64 * 1024
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap + 1
+        self._wbits = self.AUTO
+        self._obj = zlib.decompressobj(self._wbits)
+        self._decided = False
+        self._sniffed = b""
+        self._between = b""  # what followed a finished member, until we know if another starts
+        self._done = False
+
+    def feed(self, raw: bytes) -> Iterator[bytes]:
+        if self._done or not raw:
+            return
+        if self._obj.eof:
+            yield from self._next_member(raw)
+            return
+        if not self._decided:
+            self._sniffed += raw
+            if len(self._sniffed) > self.SNIFF:
+                self._decided = True
+        yield from self._inflate(raw)
+
+    def _inflate(self, data: bytes) -> Iterator[bytes]:
+        while data:
+            try:
+                out = self._obj.decompress(data, self.cap)
+            except zlib.error:
+                if self._decided or self._wbits == self.RAW:
+                    raise
+                # No zlib/gzip header: raw deflate. Start again on everything seen so far.
+                self._wbits, self._decided = self.RAW, True
+                self._obj = zlib.decompressobj(self.RAW)
+                data, self._sniffed = self._sniffed, b""
+                continue
+            if out:
+                if not self._decided:
+                    self._decided, self._sniffed = True, b""
+                yield out
+            if self._obj.eof:
+                rest = self._obj.unused_data
+                if rest:
+                    yield from self._next_member(rest)
+                return
+            data = self._obj.unconsumed_tail
+
+    def _next_member(self, raw: bytes) -> Iterator[bytes]:
+        """After a finished stream: another gzip member follows, or the rest is padding to ignore."""
+        if self._wbits == self.RAW:
+            self._done = True
+            return
+        self._between += raw
+        rest = self._between.lstrip(b"\x00")  # some servers pad with zeros, as gzip(1) tolerates
+        if len(rest) < 2:
+            self._between = rest
+            return
+        self._between = b""
+        if rest[:2] != _GZIP_MAGIC:
+            self._done = True  # trailing junk after a complete body: ignored, as gzip(1) and browsers do
+            return
+        self._obj = zlib.decompressobj(self.AUTO)
+        self._decided = True
+        yield from self._inflate(rest)
+
+    def finish(self) -> Iterator[bytes]:
+        if self._done or self._obj.eof:
+            return
+        data = self._obj.flush(self.cap)  # what the last input still held back; bounded like the rest
+        if data:
             yield data
-    if inflater is not None:
-        yield inflater.flush()
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -194,31 +384,28 @@ def _retry_after(value: str | None) -> float | None:
         return None
     value = value.strip()
     now = time.time()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         delay = float(value)
     else:
         try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
+            delay = email.utils.parsedate_to_datetime(value).timestamp() - now
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
-        delay = when.timestamp() - now
     return now + max(0.0, min(delay, 7 * 24 * 3600))
 
 
-def _connect_error(exc: Exception) -> str:
+def _connect_error(exc: BaseException) -> str:
     text = _short(exc)
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused (is the server down?)"
-        cause = cause.__cause__ or cause.__context__
-    if "refused" in text.lower() or "all connection attempts failed" in text.lower():
+    if _find(exc, ConnectionRefusedError) is not None:
         return "connection refused (is the server down?)"
-    if "name or service" in text.lower() or "nodename" in text.lower() or "getaddrinfo" in text.lower():
+    lowered = text.lower()
+    if "refused" in lowered or "all connection attempts failed" in lowered:
+        return "connection refused (is the server down?)"
+    if "name or service" in lowered or "nodename" in lowered or "getaddrinfo" in lowered:
         return "could not resolve the host name"
     return f"could not connect: {text}"
 
 
-def _short(exc: Exception) -> str:
+def _short(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:200]
+    return text.splitlines()[0][:200] if text.strip() else type(exc).__name__

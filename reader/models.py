@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .sanitize import mask_credentials
+
 
 @dataclass(slots=True)
 class Feed:
@@ -22,7 +24,12 @@ class Feed:
 
     @property
     def display_title(self) -> str:
-        return self.title or self.url
+        # A URL with `user:password@` is stored whole (it is needed to fetch) but never shown so.
+        return self.title or mask_credentials(self.url)
+
+    @property
+    def display_url(self) -> str:
+        return mask_credentials(self.url)
 
 
 @dataclass(slots=True)
@@ -97,6 +104,7 @@ class FetchResult:
     gone: bool = False
     error: str | None = None
     retry_after: float | None = None  # epoch seconds before which not to fetch again
+    unreachable: bool = False  # the error came before any response: no connection, or no TLS handshake
 
 
 @dataclass(slots=True)

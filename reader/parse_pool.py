@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -39,7 +40,13 @@ def _exit_with_parent(main_pid: int) -> None:
     A worker blocks reading its task pipe, and if `reader` is killed (SIGKILL, the
     OOM killer) nothing ever closes that pipe, so without this the workers would
     live on, orphaned, forever.
+
+    Ctrl+C on a terminal sends SIGINT to the whole process group, workers included: they
+    ignore it, so only the main process reacts (one line, exit 130) and no worker prints
+    a KeyboardInterrupt traceback; they end when the main process shuts the pool down.
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked across the fork, see ParsePool._start
     parent = os.getppid()
 
     def watch() -> None:
@@ -80,12 +87,19 @@ class ParsePool:
                 else:
                     context = multiprocessing.get_context("forkserver")
                     context.set_forkserver_preload(["reader.parse_pool"])
-                self._executor = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=context,
-                    initializer=_exit_with_parent, initargs=(os.getpid(),),
-                )
-                for _ in range(self.workers):
-                    self._executor.submit(_ready)
+                # SIGINT stays blocked while the workers are forked (here, in submit) until
+                # their initializer ignores it: a Ctrl+C in between would otherwise give a
+                # worker a KeyboardInterrupt traceback. The parent gets it when unblocked.
+                blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+                try:
+                    self._executor = ProcessPoolExecutor(
+                        max_workers=self.workers, mp_context=context,
+                        initializer=_exit_with_parent, initargs=(os.getpid(),),
+                    )
+                    for _ in range(self.workers):
+                        self._executor.submit(_ready)
+                finally:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             except (OSError, ValueError, BrokenProcessPool):
                 self._disable()
 

@@ -19,7 +19,7 @@ from typing import TypeVar
 
 import httpx
 
-from .fetch import FetchOptions, fetch, make_client, make_ssl_context
+from .fetch import FetchOptions, clean_error, fetch, make_client, make_ssl_context
 from .models import Feed, FeedOutcome, FetchResult, RefreshSummary
 from .parse import NotAFeedError
 from .parse_pool import ParsePool
@@ -78,7 +78,9 @@ async def refresh_async(
                 outcome = await job.refresh_feed(client, feed, explicit=urls is not None)
                 summary.outcomes.append(outcome)
                 if progress:
-                    progress(len(summary.outcomes), total, outcome)
+                    # A failing progress display (a closed stderr) must not end this lane's feeds.
+                    with contextlib.suppress(Exception):
+                        progress(len(summary.outcomes), total, outcome)
 
     async def stopped() -> None:
         while stop is not None and not stop.is_set():
@@ -93,6 +95,13 @@ async def refresh_async(
             summary.stopped = True
         with contextlib.suppress(asyncio.CancelledError):
             await lanes
+    except BaseException:
+        # Cancelled from outside (Ctrl+C in asyncio.run): end the lanes here and wait for
+        # them, so no abandoned request is left for asyncio to log with its traceback.
+        lanes.cancel()
+        with contextlib.suppress(BaseException):
+            await lanes
+        raise
     finally:
         if watcher is not None:
             watcher.cancel()
@@ -116,6 +125,23 @@ class _Job:
         return await asyncio.get_running_loop().run_in_executor(self.writer, partial(method, *args, **kwargs))
 
     async def refresh_feed(self, client: httpx.AsyncClient, feed: Feed, explicit: bool = False) -> FeedOutcome:
+        """Refresh one feed. Never raises (but for cancellation): any failure lands on the feed."""
+        try:
+            outcome = await self._refresh_feed(client, feed, explicit)
+        except Exception as exc:
+            # One feed's surprise (a parser bug, a dead worker, a full disk) must not end the refresh.
+            if isinstance(exc, StoreError):
+                message = clean_error(str(exc))
+            else:
+                message = clean_error(f"could not process the feed: {type(exc).__name__}: {exc}")
+            with contextlib.suppress(Exception):  # the cache itself may be what failed
+                await self.write(self.store.record_error, feed.url, message)
+            return FeedOutcome(feed.url, "error", error=message)
+        if outcome.error:
+            outcome.error = clean_error(outcome.error)
+        return outcome
+
+    async def _refresh_feed(self, client: httpx.AsyncClient, feed: Feed, explicit: bool) -> FeedOutcome:
         url, retry_after = feed.url, feed.retry_after
         if url == WELCOME_URL:
             new = await self.write(load_welcome, self.store)
@@ -128,16 +154,7 @@ class _Job:
             return FeedOutcome(url, "skipped", error=f"the server asked not to be fetched again before {wait}")
         etag, last_modified, old_hash = self.store.fetch_state(url)
         result = await fetch(client, url, etag=etag, last_modified=last_modified, options=self.options)
-        try:
-            return await self._store_result(url, result, old_hash)
-        except StoreError as exc:
-            message = str(exc)
-        except Exception as exc:
-            # One feed's surprise (a parser bug, a dead worker) must not end the refresh.
-            message = f"could not process the feed: {type(exc).__name__}: {exc}"
-        with contextlib.suppress(Exception):  # the cache itself may be what failed
-            await self.write(self.store.record_error, url, message)
-        return FeedOutcome(url, "error", error=message)
+        return await self._store_result(url, result, old_hash)
 
     async def _store_result(self, url: str, result: FetchResult, old_hash: str | None) -> FeedOutcome:
         store = self.store
@@ -160,6 +177,7 @@ class _Job:
             message = str(exc)
             if exc.links:
                 message += f" ({exc.links[0]}); subscribe to that instead"
+            message = clean_error(message)
             await self.write(store.record_error, url, message)
             return FeedOutcome(url, "error", error=message)
         new, updated = await self.write(

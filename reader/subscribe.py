@@ -3,33 +3,64 @@
 A URL is fetched once; if it is a feed, that is the answer; if it is a web page that
 links a feed (rel=alternate), that feed is fetched instead. Anything else is a
 SubscribeError whose message says what was found.
+
+Input without a scheme (`example.com/feed`) is tried as https first, then as plain
+http if https can't even connect (nothing listens on 443, or the port speaks plain
+HTTP): that is what the user meant. A typed `https://` is never downgraded.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
-from .fetch import FetchOptions, fetch, make_client
+from .fetch import FetchOptions, clean_error, fetch, make_client
 from .models import FetchResult, ParsedFeed
 from .parse import NotAFeedError, parse_feed
 from .sanitize import safe_url
 
 
 class SubscribeError(Exception):
-    """A URL that cannot be subscribed to, with a message for the user."""
+    """A URL that cannot be subscribed to, with a message for the user.
+
+    The message is cleaned here (escapes, controls, bidi, credentials masked) because it
+    quotes what servers and pages sent: every caller can print it as it is.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(clean_error(message))
+
+
+class GuessedURL(str):
+    """A URL whose `https://` normalize_url added: discover may fall back to `http://`.
+
+    A str, so callers that only store or print it need not know; discover checks the type.
+    """
+
+    @property
+    def http(self) -> str:
+        return "http://" + self.removeprefix("https://")
 
 
 def normalize_url(text: str) -> str:
-    """`example.com/feed` means https; only http(s) URLs are accepted."""
+    """`example.com/feed` means https (or http, see discover); only http(s) URLs are accepted."""
     url = text.strip()
     if not url or any(c.isspace() for c in url):
         raise SubscribeError(f"not a URL: {text!r}")
-    if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:(?!\d)", url):
+    guessed = not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:(?!\d)", url)
+    if guessed:
         url = "https://" + url
     if not safe_url(url):
         raise SubscribeError(f"only http and https feeds can be added, not {text!r}")
-    return url
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is out of range or not a number
+    except ValueError as exc:
+        raise SubscribeError(f"not a valid URL: {text!r} ({exc})") from None
+    if not parts.hostname:
+        raise SubscribeError(f"not a valid URL: {text!r} (no host name)")
+    return GuessedURL(url) if guessed else url
 
 
 async def discover(
@@ -37,14 +68,26 @@ async def discover(
     options: FetchOptions = FetchOptions(),
     *,
     on_redirect: Callable[[str, str], None] | None = None,
+    on_fallback: Callable[[str, str], None] | None = None,
 ) -> tuple[str, ParsedFeed, FetchResult]:
     """Fetch `url` once; return (feed URL, parsed feed, fetch result) for the feed it is or links.
 
-    `on_redirect(page_url, feed_url)` is told when a web page pointed at its feed.
+    `on_redirect(page_url, feed_url)` is told when a web page pointed at its feed, and
+    `on_fallback(https_url, http_url)` when a scheme-less URL only answered over plain http.
+    Every request is bounded by `options.timeout` (see fetch), so at most three are made.
     """
     async with make_client(options) as client:
-        for _attempt in range(2):
-            result = await fetch(client, url, options=options)
+        result = await fetch(client, url, options=options)
+        if result.error and isinstance(url, GuessedURL) and result.unreachable:
+            plain = await fetch(client, url.http, options=options)
+            if plain.error:
+                raise SubscribeError(
+                    f"could not fetch {url} ({result.error}) nor {url.http} ({plain.error})"
+                )
+            if on_fallback is not None:
+                on_fallback(str(url), url.http)
+            url, result = url.http, plain
+        for attempt in range(2):
             if result.error:
                 raise SubscribeError(f"could not fetch {url}: {result.error}")
             assert result.body is not None
@@ -53,7 +96,10 @@ async def discover(
             except NotAFeedError as exc:
                 if not exc.links:
                     raise SubscribeError(f"{url} is {exc}") from None
+                if attempt:
+                    break
                 if on_redirect is not None:
                     on_redirect(url, exc.links[0])
                 url = exc.links[0]
+            result = await fetch(client, url, options=options)
     raise SubscribeError(f"{url} is a web page that links another page, not a feed")
