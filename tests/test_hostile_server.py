@@ -496,7 +496,7 @@ def test_item5_credentials_are_masked_in_every_output(cli, raw: RawServer, tmp_p
     assert sum(bool(f.last_error) for f in private) == 3
     assert all(SECRET not in f.display_title for f in private)
     untitled = next(f for f in private if f.url == refused)
-    assert untitled.display_title == "http://alice:***@127.0.0.1:1/feed.xml"
+    assert untitled.display_title == untitled.display_url == "http://alice:***@127.0.0.1:1/feed.xml"
 
 
 # --- item 6: Ctrl+C in `reader refresh` ------------------------------------------------------
