@@ -29,7 +29,7 @@ import pytest
 from feedserver import FeedServer
 
 import reader.refresh as refresh_module
-from reader.fetch import FetchOptions, fetch, make_client
+from reader.fetch import FetchOptions, _Inflater, fetch, make_client
 from reader.refresh import POOL_THRESHOLD, refresh
 from reader.store import Store
 from reader.subscribe import SubscribeError, discover, normalize_url
@@ -348,9 +348,10 @@ def test_item2_dripping_servers_are_bounded_and_do_not_hold_back_the_rest(
     by_url = {o.url: o for o in summary.outcomes}
     assert all(by_url[u].status == "new" for u in good)
     assert all(by_url[u].error == "timed out after 1.5 s" for u in slow)
-    # Unbounded, each drip takes len(FEED) * 0.2 s (minutes); bounded, the refresh takes about one timeout.
-    assert elapsed < 1.5 + 2.5
-    assert all(finished[u] < 1.5 for u in good)  # the good feeds did not wait for the slow ones
+    # Unbounded, each drip takes len(FEED) * 0.2 s (minutes); bounded, the refresh takes about one
+    # timeout (the slow feeds wait side by side, not one after another).
+    assert elapsed < 1.5 + 3
+    assert max(finished[u] for u in good) < min(finished[u] for u in slow)  # the good ones did not wait
 
 
 def test_item2_add_is_bounded_by_the_timeout(raw: RawServer) -> None:
@@ -358,7 +359,7 @@ def test_item2_add_is_bounded_by_the_timeout(raw: RawServer) -> None:
         started = time.monotonic()
         with pytest.raises(SubscribeError, match="timed out after 1 s"):
             asyncio.run(discover(raw.url(path), FetchOptions(timeout=1)))
-        assert time.monotonic() - started < 3
+        assert time.monotonic() - started < 4  # unbounded: minutes
 
 
 # --- item 3: one bad URL never kills a refresh -------------------------------------------
@@ -447,6 +448,26 @@ def test_item4_compressed_bodies_are_read_in_full(store: Store, raw: RawServer, 
     outcome = refresh(store, [url]).outcomes[0]
     assert outcome.error is None
     assert outcome.status == "new" and outcome.new_entries == FEED_POSTS  # a cut body would lose posts
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 7, 10, 64, 4096])
+def test_item4_member_and_header_boundaries_anywhere_in_the_stream(step: int) -> None:
+    # The network cuts a body anywhere: a gzip header, a member boundary or the zero padding
+    # may be split across reads. Every cut must give the same bytes.
+    half = len(FEED) // 3
+    bodies = {
+        "gzip, 3 members, padded, junk": b"".join(
+            gzip.compress(FEED[i : i + half], mtime=0) for i in range(0, len(FEED), half)
+        ) + b"\x00\x00\x00\x00trailing junk",
+        "zlib": zlib.compress(FEED),
+        "raw deflate": _deflate(FEED, wbits=-15),
+        "gzip sent as deflate": gzip.compress(FEED, mtime=0),
+    }
+    for name, body in bodies.items():
+        inflater = _Inflater(len(FEED) * 2)
+        out = b"".join(b"".join(inflater.feed(body[i : i + step])) for i in range(0, len(body), step))
+        out += b"".join(inflater.finish())
+        assert out == FEED, name
 
 
 @pytest.mark.parametrize("path", ["gzip-member-bomb", "deflate-raw-bomb"])
