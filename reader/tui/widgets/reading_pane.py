@@ -7,12 +7,15 @@ done off the UI thread (`build_body`); this widget only shows the result.
 
 from __future__ import annotations
 
+import io
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
+from rich.theme import Theme
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.events import Resize
@@ -24,9 +27,58 @@ from textual.widgets import Static
 
 from reader.dates import format_time
 from reader.models import Entry, EntryRow
-from reader.sanitize import clean_line
+from reader.sanitize import clean_line, mask_credentials, safe_url
 
 PLACEHOLDER = "Select a post and press Enter to read it."
+
+# The longest line a post is laid out at: lines of 165 characters at 200 columns are hard to
+# read. The pane is wider than this on a big screen; the text keeps this measure.
+MEASURE = 100
+
+# How posts' Markdown looks. Rich's defaults colour headings and quotes magenta, which a
+# Textual theme shows as its error red; these use weight and slant only, so they suit every theme.
+POST_THEME = Theme({
+    "markdown.h1": "bold underline",
+    "markdown.h1.border": "dim",
+    "markdown.h2": "bold underline",
+    "markdown.h3": "bold",
+    "markdown.h4": "bold italic",
+    "markdown.h5": "italic",
+    "markdown.h6": "dim italic",
+    "markdown.h7": "dim italic",
+    "markdown.block_quote": "dim italic",  # drawn with Rich's left bar, "▌"
+    "markdown.code": "bold",
+    "markdown.list": "bold",
+    "markdown.item.number": "bold",
+    "markdown.hr": "dim",
+    "markdown.table.border": "dim",
+    "markdown.table.header": "bold",
+    "markdown.link": "underline",
+    "markdown.link_url": "underline",
+    "markdown.kbd": "bold",
+})
+
+_post_consoles: dict[tuple[int, str | None], Console] = {}
+_post_consoles_lock = threading.Lock()
+
+
+def post_console(console: Console) -> Console:
+    """A console like `console` but with POST_THEME, made once.
+
+    A separate console, not `console.use_theme()`: Rich's theme stack is shared between
+    threads, and posts are laid out in workers while the UI thread draws with the app's console.
+    """
+    key = (id(console), console.color_system)
+    with _post_consoles_lock:
+        found = _post_consoles.get(key)
+        if found is None:
+            found = Console(
+                file=io.StringIO(), theme=POST_THEME, color_system=console.color_system,  # type: ignore[arg-type]
+                force_terminal=True, legacy_windows=False, markup=False, emoji=False, highlight=False,
+                width=console.width,
+            )
+            _post_consoles[key] = found
+        return found
 
 
 @dataclass
@@ -59,6 +111,11 @@ def build_header(entry: Entry | EntryRow, categories: list[str] | None = None) -
     text.append(format_time(entry.published, entry.date_known))
     if entry.starred:
         text.append("  ★", style="bold")
+    link = safe_url(entry.link)
+    if link:
+        text.append("\n")
+        text.append("Link: ", style="dim")
+        text.append(clean_line(mask_credentials(link)))
     if categories:
         text.append("\n")
         text.append("Categories: ", style="dim")
@@ -67,9 +124,12 @@ def build_header(entry: Entry | EntryRow, categories: list[str] | None = None) -
 
 
 def render_lines(console: Console, body: RenderableType, width: int) -> list[Strip]:
-    """Lay the body out at `width` (the slow part for a big post: run it off the UI thread)."""
+    """Lay the body out at `width` (the slow part for a big post: run it off the UI thread).
+
+    `console` is the app's: its options are used, and POST_THEME for the styles.
+    """
     options = console.options.update(width=max(width, 10), height=None)
-    return [Strip(line) for line in console.render_lines(body, options, pad=False)]
+    return [Strip(line) for line in post_console(console).render_lines(body, options, pad=False)]
 
 
 # Posts longer than this (Markdown characters) show a first screenful before the whole
@@ -166,8 +226,8 @@ class PostBody(Widget):
     than once per layout pass. When the width changes, `Relayout` asks for new lines.
     """
 
-    DEFAULT_CSS = """
-    PostBody { width: 1fr; height: auto; }
+    DEFAULT_CSS = f"""
+    PostBody {{ width: 1fr; max-width: {MEASURE}; height: auto; }}
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -210,6 +270,16 @@ class ReadingPane(VerticalScroll, can_focus=False):
 
     It takes the focus (Tab, or a narrow screen) only while a post is open: an empty
     pane would be a focus stop where no key does anything.
+
+    The reading position is kept across any sequence of resizes: it is remembered as the
+    fraction of the post's lines above the top of the pane, and only when the reader moves
+    (a scroll at a settled size and width); a resize's own effects (a taller pane clamping
+    the scroll, a relayout at another width) never change it. At each new final width the
+    post is laid out again and scrolled back to that fraction.
+    """
+
+    DEFAULT_CSS = f"""
+    ReadingPane > #post-header {{ max-width: {MEASURE}; }}
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -231,8 +301,15 @@ class ReadingPane(VerticalScroll, can_focus=False):
         super().__init__(id=id)
         self.post: OpenPost | None = None
         self.pending_id: int | None = None
-        self._keep_fraction: float | None = None  # the reading position across a relayout
-        self._relayouts = 0
+        self._previewed: int | None = None
+        # The reading position: a fraction of the body's lines, or "still in the header".
+        self._fraction = 0.0
+        self._in_header = True
+        # (pane size, body width) at which the position was last taken or restored; a
+        # scroll at any other size is the layout's doing, not the reader's.
+        self._settled: tuple[Size, int] | None = None
+        self._restoring = False
+        self._requested_width = 0  # the width of the relayout asked for last
 
     @property
     def body(self) -> PostBody:
@@ -243,48 +320,93 @@ class ReadingPane(VerticalScroll, can_focus=False):
         """The width to lay posts out at (a guess from the screen while the pane is hidden)."""
         width = self.body.size.width
         if width <= 0:
-            width = self.app.size.width - 4
+            width = min(self.app.size.width - 4, MEASURE)
         return max(width, 20)
 
-    def body_resized(self, width: int) -> None:
+    @property
+    def _body_top(self) -> int:
+        """Lines above the body's first line: the header and its padding."""
+        return self.query_one("#post-header", Static).outer_size.height
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._remember_position()
+
+    def _remember_position(self) -> None:
         post = self.post
-        if self.pending_id is not None:
-            return  # the post being opened is laid out at the new width anyway
-        if post is not None and width > 0 and post.width != width:
-            # Keep the reading position: the same fraction of the way through the post's lines.
-            # Taken when the width changes, before any relayout (a resize can bring two).
-            if self._keep_fraction is None:
-                self._keep_fraction = self.scroll_y / max(len(post.lines), 1)
-            self.post_message(self.Relayout(post, width))
+        if post is None or self.pending_id is not None or self._restoring or not post.lines:
+            return
+        width = self.body.size.width
+        if post.width != width or self._settled != (self.size, width):
+            return  # mid-resize: this scroll is the layout clamping, not the reader moving
+        offset = self.scroll_y - self._body_top
+        self._in_header = offset < 0
+        self._fraction = max(offset, 0) / len(post.lines)
 
-    def relaid(self, post: OpenPost, lines: list[Strip], width: int) -> None:
-        if post is self.post:
-            self._relayouts += 1
-            post.lines, post.width = lines, width
-            self.body.set_lines(lines)
-            # Restore only at the final width: a layout for a width already gone is replaced soon.
-            if self._keep_fraction is not None and width == self.body_width:
-                target = round(self._keep_fraction * len(lines))
-                self.call_after_refresh(self._restore_position, post, self._relayouts, target, 5)
+    def _settle_here(self) -> None:
+        """Take the position as it is now, at the current size (after opening a post)."""
+        post = self.post
+        width = self.body.size.width
+        if post is not None and post.width == width:
+            self._settled = (self.size, width)
+            self._remember_position()
+        else:
+            self._settled = None
 
-    def _restore_position(self, post: OpenPost, relayout: int, target: int, tries: int) -> None:
-        if relayout != self._relayouts or post is not self.post or post.width != self.body_width:
-            return  # a later relayout restores it
+    def on_resize(self, event: Resize) -> None:
+        self.call_after_refresh(self._sync_position)
+
+    def body_resized(self, width: int) -> None:
+        self.call_after_refresh(self._sync_position)
+
+    def _sync_position(self, tries: int = 5) -> None:
+        """After a resize or a relayout: ask for a layout at the new width, or go back to the position."""
+        post = self.post
+        if post is None or self.pending_id is not None:
+            return  # a post being opened is laid out at the new width anyway
+        width = self.body.size.width
+        if width <= 0:
+            return  # hidden (the list on a narrow screen): done when it shows again
+        if post.width != width:
+            if self._requested_width != width:
+                self._requested_width = width
+                self.post_message(self.Relayout(post, width))
+            return
+        if self._settled == (self.size, width):
+            return
+        target = 0 if self._in_header else self._body_top + round(self._fraction * len(post.lines))
         if self.max_scroll_y < target and tries:
             # The new lines are not laid out yet (a busy machine): scrolling now would be clamped.
-            self.call_after_refresh(self._restore_position, post, relayout, target, tries - 1)
+            self.call_after_refresh(self._sync_position, tries - 1)
             return
-        self._keep_fraction = None
-        self.scroll_to(y=target, animate=False, immediate=True)
+        self._restoring = True
+        try:
+            self.scroll_to(y=target, animate=False, immediate=True)
+        finally:
+            self._restoring = False
+        self._settled = (self.size, width)
+
+    def relaid(self, post: OpenPost, lines: list[Strip], width: int) -> None:
+        if post is not self.post:
+            return
+        post.lines, post.width = lines, width
+        self._requested_width = 0
+        self.body.set_lines(lines)
+        # After the new lines are laid out: restore there, or (a width already gone) ask again.
+        self.call_after_refresh(self._sync_position)
 
     def compose(self):
         yield Static(Text(PLACEHOLDER, style="dim"), id="post-header", markup=False)
         yield PostBody(id="post-body")
 
+    def _reset_position(self) -> None:
+        self._fraction, self._in_header, self._settled, self._requested_width = 0.0, True, None, 0
+
     def show_loading(self, row: EntryRow) -> None:
         """Show the header straight away while the body renders."""
         self.pending_id = row.id
         self.can_focus = True
+        self._reset_position()
         self.query_one("#post-header", Static).update(build_header(row))
         self.body.set_placeholder(Text("Loading…", style="dim"))
         self.scroll_home(animate=False)
@@ -298,16 +420,26 @@ class ReadingPane(VerticalScroll, can_focus=False):
         return True
 
     def show(self, post: OpenPost) -> None:
-        previewed = getattr(self, "_previewed", None) == post.entry.id
+        previewed = self._previewed == post.entry.id
         self._previewed = None
         self.post = post
         self.pending_id = None
+        self._reset_position()
         self.query_one("#post-header", Static).update(post.header)
         self.body.set_lines(post.lines)
         if not previewed:
             self.scroll_home(animate=False)  # after a preview, the reader may have scrolled already
-        if post.width != self.body_width:
-            self.post_message(self.Relayout(post, self.body_width))
+        # Once the lines are laid out: take the position (the reader may have scrolled the
+        # preview), or lay the post out again if the width changed while it was being built.
+        self.call_after_refresh(self._after_show, post)
+
+    def _after_show(self, post: OpenPost) -> None:
+        if post is not self.post:
+            return
+        if post.width == self.body.size.width:
+            self._settle_here()
+        else:
+            self._sync_position()
 
     def update_header(self) -> None:
         if self.post is not None:
@@ -318,6 +450,7 @@ class ReadingPane(VerticalScroll, can_focus=False):
         self.post = None
         self.pending_id = None
         self.can_focus = False
+        self._reset_position()
         self.query_one("#post-header", Static).update(Text(PLACEHOLDER, style="dim"))
         self.body.set_placeholder(None)
 
