@@ -1,12 +1,20 @@
 """Drive the real app headlessly on the seed feed and the Welcome feed; write SVG and PNG screenshots.
 
 Run:  python screenshots/make_screenshots.py   (writes into screenshots/)
+
+The PNGs need cairosvg (`pip install cairosvg`) and the DejaVu Sans Mono font
+(`apt-get install fonts-dejavu-core`). The SVGs name Fira Code, fetched from the web,
+which cairosvg cannot do: it fell back to a proportional font, and the columns of a
+terminal app drifted apart. So the PNGs are drawn from a copy naming a local monospace font.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +33,20 @@ from reader.welcome import offer_welcome  # noqa: E402
 HERE = Path(__file__).parent
 SEED = HERE.parent / "tests" / "data" / "blog-hong-kong.xml"
 SEED_URL = "https://blog.cloudflare.com/rss/"
+PNG_FONT = "DejaVu Sans Mono"
+
+
+def monospace_svg(svg: str) -> str:
+    """The SVG with its web font swapped for PNG_FONT: no @font-face, every family monospace."""
+    svg = re.sub(r"@font-face\s*\{[^}]*\}", "", svg)
+    return re.sub(r"font-family:[^;]*;", f'font-family: "{PNG_FONT}", monospace;', svg)
+
+
+def font_installed(family: str) -> bool:
+    if shutil.which("fc-list") is None:
+        return False
+    listed = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, check=False).stdout
+    return any(family in line.split(",") for line in listed.splitlines())
 
 
 def build_cache(path: Path) -> Store:
@@ -65,11 +87,17 @@ async def main() -> None:
     try:
         import cairosvg
     except ImportError:
-        print("cairosvg is not installed: SVGs only", file=sys.stderr)
+        print("cairosvg is not installed (pip install cairosvg): SVGs only", file=sys.stderr)
+        cairosvg = None
+    if cairosvg is not None and not font_installed(PNG_FONT):
+        # A PNG in a proportional font is worse than none: keep the old PNGs.
+        print(f"{PNG_FONT} is not installed (apt-get install fonts-dejavu-core): SVGs only", file=sys.stderr)
         cairosvg = None
     for svg in shots:
         if cairosvg is not None:
-            cairosvg.svg2png(url=str(svg), write_to=str(svg.with_suffix(".png")))
+            png = svg.with_suffix(".png")
+            cairosvg.svg2png(bytestring=monospace_svg(svg.read_text()).encode(), write_to=str(png))
+            print(png)
         print(svg)
 
 
