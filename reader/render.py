@@ -58,7 +58,7 @@ class Rendered:
 @dataclass
 class _Mark:
     marker: str
-    state: str  # "pending" (not written yet), "open" (written), "dup" (same marker already active: ignored)
+    state: str  # "pending" (not written yet) or "open" (written)
 
 
 class _Converter(html2text.HTML2Text):
@@ -75,7 +75,8 @@ class _Converter(html2text.HTML2Text):
         # A counter, not a flag on every open anchor, so 10,000 nested anchors cost nothing per word.
         self._anchors: list[tuple[str | None, int]] = []
         self._texts = 0
-        self._marks: list[_Mark] = []
+        self._marks: list[_Mark] = []  # at most one per marker: three at most
+        self._nested: dict[str, int] = {}  # opens of a marker already active, ignored
         self._held_space = False  # trailing space inside emphasis, written after the closing marker
         self._after_underscore = False  # a closing `_` must not touch a following letter
         self.tag_callback = _Converter._tag
@@ -123,10 +124,17 @@ class _Converter(html2text.HTML2Text):
     # --- emphasis: balanced by construction ---------------------------------------------
 
     def _open_mark(self, marker: str) -> None:
-        active = self.pre or self.code or any(m.marker == marker and m.state != "dup" for m in self._marks)
-        self._marks.append(_Mark(marker, "dup" if active else "pending"))
+        if self.pre or self.code or any(m.marker == marker for m in self._marks):
+            # Already active (<b><b>) or meaningless here: only counted, so the list of
+            # marks holds each marker at most once and 5,000 nested <b> cost nothing per word.
+            self._nested[marker] = self._nested.get(marker, 0) + 1
+        else:
+            self._marks.append(_Mark(marker, "pending"))
 
     def _close_mark(self, marker: str) -> None:
+        if self._nested.get(marker):
+            self._nested[marker] -= 1  # the innermost of a nested pair closes first
+            return
         for index in range(len(self._marks) - 1, -1, -1):
             if self._marks[index].marker == marker:
                 break
@@ -193,6 +201,7 @@ class _Converter(html2text.HTML2Text):
     def close(self) -> str:
         self._close_written()
         self._marks.clear()
+        self._nested.clear()
         return super().close()
 
 

@@ -39,6 +39,7 @@ _SNIFF = (
     (b"\x00<", "utf-16-be"),
 )
 _DECLARED = re.compile(r"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_DECLARATION = re.compile(r"\s*<\?xml[^>]*\?>")
 # What the declarations look like in every encoding the fallback can't read: a last resort
 # for documents expat gives up on before it reaches the end of their prolog.
 _ENTITY_BYTES = tuple("<!ENTITY".encode(name) for name in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
@@ -67,6 +68,28 @@ def decode_xml(data: bytes, charset: str | None = None) -> str:
         name = declared.group(1) if declared else charset
         encoding = _codec(name) if name else "utf-8"
     return data.decode(encoding, "replace")
+
+
+def wide_encoding(data: bytes) -> str | None:
+    """"utf-16-le" and the like when the document is in a UTF-16/32 form, else None."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return None if name == "utf-8" else name
+    return next((name for pattern, name in _SNIFF if data.startswith(pattern)), None)
+
+
+def as_utf8_document(data: bytes) -> bytes:
+    """A UTF-16/32 document as UTF-8, its declaration saying so. Others are returned as they are.
+
+    Byte-level work on the document (character references) then sees ASCII as ASCII.
+    """
+    if wide_encoding(data) is None:
+        return data
+    text = decode_xml(data)
+    declared = _DECLARATION.match(text)
+    if declared:
+        text = text[declared.end() :]
+    return b'<?xml version="1.0" encoding="utf-8"?>' + text.encode("utf-8", "replace")
 
 
 def _codec(name: str) -> str:
@@ -109,6 +132,6 @@ def refuse_entities(data: bytes, encoding: str | None = None) -> None:
         parser.Parse(data, True)
     except _PrologRead:
         return
-    except expat.ExpatError:
+    except (expat.ExpatError, ValueError):  # ValueError: "multi-byte encodings are not supported"
         if any(pattern in data for pattern in _ENTITY_BYTES):
             raise EntityDeclarationError("the document declares XML entities") from None
