@@ -27,6 +27,8 @@ from .sanitize import clean_line, safe_url, strip_tags
 # Future dates beyond this are treated as unknown: a post "from 2100" would otherwise
 # sit at the top of every list forever.
 FUTURE_SLACK = 24 * 3600
+# The posts of feeds filed under no category (the sidebar's "Uncategorized").
+UNCATEGORIZED_SQL = "e.feed_id NOT IN (SELECT feed_id FROM feed_categories)"
 # Text indexed per post: enough for any real post, bounded for a 4 MB one.
 INDEX_TEXT_LIMIT = 200_000
 
@@ -509,21 +511,48 @@ class Store:
             )
         return found
 
+    # What a category holds, one definition for the sidebar, the `c` picker and the list
+    # (Scope.to_sql and `category:` in the query language): the posts of the feeds filed
+    # under it plus the posts their feed tagged with that name, each post once. Names
+    # match case-insensitively (categories.name is COLLATE NOCASE).
+    _CATEGORY_MEMBERS = (
+        "SELECT category_id, entry_id FROM entry_categories "
+        "UNION SELECT fc.category_id, e.id FROM feed_categories fc JOIN entries e ON e.feed_id = fc.feed_id"
+    )
+
     def category_counts(self) -> list[tuple[str, int, int]]:
         """(category, unread, total) over entry and feed categories, most used first."""
         rows = self.db.execute(
-            """
-            SELECT c.name, sum(e.read = 0), count(*) FROM categories c
-            JOIN (
-                SELECT category_id, entry_id FROM entry_categories
-                UNION
-                SELECT fc.category_id, e.id FROM feed_categories fc JOIN entries e ON e.feed_id = fc.feed_id
-            ) m ON m.category_id = c.id
-            JOIN entries e ON e.id = m.entry_id
-            GROUP BY c.id ORDER BY count(*) DESC, c.name COLLATE NOCASE
-            """
+            f"SELECT c.name, coalesce(sum(e.read = 0), 0), count(*) FROM categories c "
+            f"JOIN ({self._CATEGORY_MEMBERS}) m ON m.category_id = c.id "
+            f"JOIN entries e ON e.id = m.entry_id "
+            f"GROUP BY c.id ORDER BY count(*) DESC, c.name COLLATE NOCASE"
         )
         return [(r[0], r[1], r[2]) for r in rows]
+
+    def category_unread(self) -> dict[str, int]:
+        """Unread posts per category (same definition as category_counts), keyed by casefolded name.
+
+        Only the categories that have any unread post appear. The key "" holds the posts of
+        feeds filed under no category (the sidebar's Uncategorized).
+        """
+        result = {
+            name.casefold(): unread
+            for name, unread in self.db.execute(
+                "SELECT c.name, count(*) FROM categories c JOIN ("
+                "SELECT ec.category_id, ec.entry_id FROM entry_categories ec JOIN entries e ON e.id = ec.entry_id "
+                "WHERE e.read = 0 UNION SELECT fc.category_id, e.id FROM feed_categories fc "
+                "JOIN entries e ON e.feed_id = fc.feed_id WHERE e.read = 0"
+                ") m ON m.category_id = c.id GROUP BY c.id"
+            )
+        }
+        result[""] = self.count_entries(f"e.read = 0 AND {UNCATEGORIZED_SQL}")
+        return result
+
+    def entry_flags(self, entry_id: int) -> tuple[bool, bool] | None:
+        """(read, starred) as stored now: a toggle acts on these, not on a row that may be stale."""
+        row = self.db.execute("SELECT read, starred FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        return (bool(row[0]), bool(row[1])) if row else None
 
     def count_entries(self, where: str = "", params: Sequence[object] = ()) -> int:
         sql = "SELECT count(*) FROM entries e" + (f" WHERE {where}" if where else "")
@@ -543,15 +572,18 @@ class Store:
         return total, starred
 
     def change_marker(self) -> tuple[object, ...]:
-        """Changes when posts or feeds are added or removed, or a feed is checked; not on read/star marks.
+        """Changes whenever the cache changes: posts or feeds added or removed, a feed checked, a mark set.
 
-        Cheap at any size (index lookups on small tables), so a client can poll it to
-        notice another process's refresh.
+        `PRAGMA data_version` moves when another connection (another process, `reader mark`,
+        or another thread of this one) commits; the rest catches this connection's own
+        writes of new posts and feeds. Cheap at any size (index lookups on small tables), so
+        a client can poll it to notice another process's changes.
         """
-        return self.db.execute(
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        return (version, *self.db.execute(
             "SELECT (SELECT max(id) FROM entries), (SELECT count(*) FROM feeds), "
             "(SELECT max(id) FROM feeds), (SELECT max(last_checked) FROM feeds)"
-        ).fetchone()
+        ).fetchone())
 
     def counts(self) -> tuple[int, int, int]:
         """(total, unread, starred) over the whole cache."""

@@ -151,7 +151,7 @@ async def test_failed_feeds_stay_marked_until_they_refresh(filled: Store) -> Non
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
         assert "1 feed failed (e for details)" in screen_text(app)
-        row = app.sidebar.get_option_at_index(sidebar_index(app, "feed", "The Cloudflare Blog")).prompt
+        row = app.sidebar.get_option_at_index(sidebar_index(app, "feed", "The Cloudflare Blog")).prompt.line(40)
         assert "The Cloudflare Blog !" in str(row)
         bang = str(row).index("!")
         assert any(span.start <= bang < span.end and "red" in str(span.style) for span in row.spans)

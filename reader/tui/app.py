@@ -4,6 +4,11 @@ Everything slow runs in thread workers: loading the id list for a filter, render
 a post, counting unread posts for the sidebar, refreshing feeds. The UI thread only
 swaps finished results in. Feed text reaches the screen only as rich Text (or
 through PostList, which never parses markup).
+
+The actions live in two mixins: reader/tui/actions_reading.py (open, page, marks,
+links) and reader/tui/actions_feeds.py (refresh, add, remove, categories); the
+command palette's entries in reader/tui/commands.py; the daemon worker threads that
+let quitting never wait in reader/tui/lifecycle.py.
 """
 
 from __future__ import annotations
@@ -19,26 +24,29 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from reader.config import DB_NAME, Settings, load_settings, save_setting
-from reader.models import EntryRow, Feed, FeedOutcome, RefreshSummary
+from reader.models import Feed, FeedOutcome
 from reader.query import QueryError, parse_query
-from reader.sanitize import safe_url
-from reader.store import Store, StoreError, explain_db_error
+from reader.store import CorruptCacheError, Store, StoreError, explain_db_error
+from reader.tui.actions_feeds import FeedActions
+from reader.tui.actions_reading import ReadingActions
+from reader.tui.commands import REPLACED_SYSTEM_COMMANDS, reader_commands
+from reader.tui.footer import ReaderFooter
+from reader.tui.lifecycle import install_daemon_executor
 from reader.tui.source import StoreSource
 from reader.tui.widgets.filter_bar import FilterBar
 from reader.tui.widgets.post_list import PostList
-from reader.tui.widgets.reading_pane import OpenPost, ReadingPane, build_post, render_lines
+from reader.tui.widgets.reading_pane import ReadingPane
 from reader.tui.widgets.sidebar import ALL, Scope, Sidebar
 from reader.tui.widgets.status_bar import StatusBar
 
-# Asking before marking this many posts read at once.
-CONFIRM_MARK_ALL = 50
-# Seconds between looks for another process's changes to the cache (a cron refresh).
+# Seconds between looks for another process's changes to the cache (a cron refresh, `reader mark`).
 EXTERNAL_CHANGE_POLL = 3.0
 
 
@@ -49,7 +57,7 @@ def _link_bindings() -> list[Binding]:
     ]
 
 
-class ReaderApp(App[int]):
+class ReaderApp(ReadingActions, FeedActions, App[int]):
     """The feed reader."""
 
     TITLE = "reader"
@@ -97,6 +105,10 @@ class ReaderApp(App[int]):
         self.reading = False
         self._theme_ready = False
         self._load_started = 0.0
+        self._marker: tuple[object, ...] | None = None
+        self._open_first_unread_on_load = False  # `n` moved on to another feed or category
+        # A damaged cache found while running: the app exits and run_app raises it for the CLI.
+        self.fatal_error: CorruptCacheError | None = None
         # For tests and the benchmark: when the last list load and post render landed.
         self.list_loaded_at = 0.0
         self.post_shown_at = 0.0  # the post's first screen of text
@@ -112,7 +124,7 @@ class ReaderApp(App[int]):
                 yield PostList(id="posts", empty_text="Loading…")
                 yield ReadingPane(id="reading")
         yield StatusBar(id="status")
-        yield Footer()
+        yield ReaderFooter()
 
     @property
     def post_list(self) -> PostList:
@@ -129,6 +141,10 @@ class ReaderApp(App[int]):
     @property
     def filter_bar(self) -> FilterBar:
         return self.query_one("#filter-bar", FilterBar)
+
+    @property
+    def status_bar(self) -> StatusBar:
+        return self.query_one("#status", StatusBar)
 
     @property
     def narrow(self) -> bool:
@@ -155,6 +171,7 @@ class ReaderApp(App[int]):
         self._sync_reading_class()
 
     def on_mount(self) -> None:
+        install_daemon_executor()  # before the first worker: quitting never waits on one
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         elif self.settings.theme:
@@ -165,21 +182,27 @@ class ReaderApp(App[int]):
             self.notify(self.settings.error, title="Config", severity="warning", markup=False, timeout=10)
         self.post_list.focus()
         self._startup()
-        self._marker = self.store.change_marker()
         self.set_interval(EXTERNAL_CHANGE_POLL, self._check_external_changes)
 
     def _check_external_changes(self) -> None:
-        """Another process (`reader refresh` from cron, `reader add`) changed the cache: show it."""
-        if self.refreshing:
+        """Another process (`reader refresh` from cron, `reader add`, `reader mark`) changed the cache: show it."""
+        if self.refreshing or self._exit:
             return  # our own refresh reloads when it is done
         try:
             marker = self.store.change_marker()
         except (StoreError, sqlite3.DatabaseError):
             return  # a busy or damaged cache is reported by the next real query
-        if marker != self._marker:
+        if self._marker is None:
+            self._marker = marker
+        elif marker != self._marker:
             self._marker = marker
             self.reload(keep_current=True)
             self.refresh_counts()
+            post = self.reading_pane.post
+            flags = self.store.entry_flags(post.entry.id) if post is not None else None
+            if post is not None and flags is not None:
+                self._show_flag(post.entry.id, "read", flags[0])
+                self._show_flag(post.entry.id, "starred", flags[1])
 
     def _apply_keymap(self, keymap: dict[str, str]) -> None:
         known = {b.id for b in self.all_bindings() if b.id}
@@ -204,6 +227,73 @@ class ReaderApp(App[int]):
             except OSError as exc:
                 self.notify(f"Could not save the theme: {exc}", severity="warning", markup=False)
 
+    # --- notifications, errors and quitting -------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        # The same message again while it is still shown (Space at the last post, held
+        # down) would stack identical toasts: the one on screen says it already.
+        if threading.get_ident() == self._thread_id:
+            for shown in self._notifications:
+                if shown.message == message and shown.title == title and shown.severity == severity:
+                    return
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def cache_failed(self, error: BaseException) -> bool:
+        """A damaged cache, from any worker or handler, ends up here: the app exits cleanly
+        and run_app raises it, so the CLI says what is wrong and offers to move it aside.
+        Returns whether `error` was such a failure."""
+        if isinstance(error, sqlite3.DatabaseError):
+            error = explain_db_error(error, self.store.path)
+        if not isinstance(error, CorruptCacheError):
+            return False
+        if self.fatal_error is None:
+            self.fatal_error = error
+            self._refresh_stop.set()
+            self.exit(1, return_code=1)
+        return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        # The one place every unhandled error passes: a damaged cache exits cleanly, and a
+        # widget looked up while the app is shutting down (a key or a worker's result that
+        # arrived after `q`) is not a failure.
+        if self.cache_failed(error):
+            return
+        if self._exit and isinstance(error, NoMatches):
+            return
+        super()._handle_exception(error)
+
+    async def run_action(self, action: str | object, default_namespace: object = None) -> bool:
+        if self._exit:
+            return False  # keys typed after `q` (q then a) act on nothing: the widgets are going
+        return await super().run_action(action, default_namespace)  # type: ignore[arg-type]
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every background job's failure ends up here, as one readable notification."""
+        error = event.worker.error
+        if event.state is not WorkerState.ERROR or error is None or self._exit:
+            return
+        if self.cache_failed(error):
+            return
+        if isinstance(error, sqlite3.DatabaseError):
+            error = explain_db_error(error, self.store.path)
+        if isinstance(error, (StoreError, QueryError)):
+            message = str(error)
+        else:
+            message = f"{event.worker.group} failed: {type(error).__name__}: {error}"
+        self.notify(message, title="Something went wrong", severity="error", markup=False, timeout=10)
+
+    async def action_quit(self) -> None:
+        self._refresh_stop.set()
+        await super().action_quit()
+
     # --- loading ------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="startup")
@@ -215,10 +305,15 @@ class ReaderApp(App[int]):
             offer_welcome(self.store)
         source = StoreSource.query(self.store)
         self.call_from_thread(self._apply_source, source, None)
-        feeds, counts = self.store.list_feeds(), self.store.counts()
-        self.call_from_thread(self._apply_counts, feeds, counts, source, source.unread_count())
+        feeds, counts, categories = self.store.list_feeds(), self.store.counts(), self.store.category_unread()
+        self.call_from_thread(self._apply_counts, feeds, counts, source, source.unread_count(), categories)
+        self.call_from_thread(self._set_marker)
         if self.settings.refresh_on_start:
             self.call_from_thread(self.action_refresh_feeds)
+
+    def _set_marker(self) -> None:
+        # Read on the UI thread, whose connection the poll uses (data_version is per connection).
+        self._marker = self.store.change_marker()
 
     def _where(self) -> tuple[str, list[object]] | None:
         clauses: list[str] = []
@@ -269,30 +364,44 @@ class ReaderApp(App[int]):
 
     def _apply_source(self, source: StoreSource, keep: int | None) -> None:
         self.source = source
-        self.post_list.empty_text = "No posts match" if (self.query_text or self.scope != ALL) else "No posts yet"
+        self.post_list.empty_text = "No posts match" if (self.query_text or self.scope != ALL) else self._no_posts()
         self.post_list.set_source(source, keep_entry_id=keep)
         self.list_loaded_at = time.perf_counter()
         self._update_status()
+        if self._open_first_unread_on_load:
+            self._open_first_unread_on_load = False
+            self.open_first_unread()
+
+    def _no_posts(self) -> str:
+        from reader.tui.screens.help import key_label
+
+        binding = next(b for b in ReaderApp.BINDINGS if isinstance(b, Binding) and b.id == "app.add_feed")
+        return f"No posts yet — press {key_label(self.settings.keymap.get('app.add_feed', binding.key))} to add a feed"
 
     def refresh_counts(self) -> None:
         self._load_counts()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="counts")
     def _load_counts(self) -> None:
-        feeds, counts = self.store.list_feeds(), self.store.counts()
+        feeds, counts, categories = self.store.list_feeds(), self.store.counts(), self.store.category_unread()
         source = self.source
         unread = source.unread_count() if source is not None else 0
         if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._apply_counts, feeds, counts, source, unread)
+            self.call_from_thread(self._apply_counts, feeds, counts, source, unread, categories)
 
     def _apply_counts(
-        self, feeds: list[Feed], counts: tuple[int, int, int], source: StoreSource | None = None, unread: int = 0
+        self,
+        feeds: list[Feed],
+        counts: tuple[int, int, int],
+        source: StoreSource | None = None,
+        unread: int = 0,
+        categories: dict[str, int] | None = None,
     ) -> None:
         self.feeds = feeds
         self.counts = counts
         if source is not None and source is self.source:
             self.shown_unread = unread
-        self.sidebar.populate(feeds, counts)
+        self.sidebar.populate(feeds, counts, categories)
         self._update_status()
 
     def last_refresh(self) -> tuple[float | None, bool]:
@@ -306,7 +415,7 @@ class ReaderApp(App[int]):
 
     def _update_status(self) -> None:
         when, offline = self.last_refresh()
-        self.query_one(StatusBar).show(
+        self.status_bar.show(
             scope=self.scope.label,
             query=self.query_text,
             unread_only=self.unread_only,
@@ -358,120 +467,15 @@ class ReaderApp(App[int]):
         self.unread_only = not self.unread_only
         self.reload()
 
-    def action_pick_category(self) -> None:
-        self._load_categories()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="categories")
-    def _load_categories(self) -> None:
-        categories = self.store.category_counts()
-        self.call_from_thread(self._show_picker, categories)
-
-    def _show_picker(self, categories: list[tuple[str, int, int]]) -> None:
-        from reader.tui.screens.category_picker import CategoryPicker, category_query
-
-        if not categories:
-            self.notify("No categories yet.", markup=False)
-            return
-
-        def picked(name: str | None) -> None:
-            if name:
-                # The picker's counts are over every post: show them all, not the sidebar's scope.
-                self.set_scope(ALL, reload=False)
-                self.set_filter(category_query(name))
-                self.post_list.focus()
-
-        self.push_screen(CategoryPicker(categories), picked)
-
-    # --- reading ------------------------------------------------------------------------
+    # --- reading (the handlers; the actions are in actions_reading.py) ------------------------
 
     @on(PostList.Selected)
     def _row_selected(self, event: PostList.Selected) -> None:
         self.open_post(event.entry)
 
-    def open_post(self, row: EntryRow) -> None:
-        pane = self.reading_pane
-        pane.show_loading(row)
-        self.post_shown_at = self.post_complete_at = 0.0
-        self.set_reading(True)
-        if self.narrow:
-            # The pane takes the screen: j/k scroll it. Wide, the list keeps the focus (j/k
-            # move, Space pages the post), which also spares a restyle and footer rebuild.
-            pane.focus()
-        self._render_post(row.id, pane.body_width)
-        if self._mark_timer is not None:
-            self._mark_timer.stop()
-            self._mark_timer = None
-        after = self.settings.mark_read_after
-        if after == 0 and not row.read:
-            self._set_flag(row.id, "read", True)  # (set_timer(0) divides by zero in Textual)
-        elif after > 0 and not row.read:
-            self._mark_timer = self.set_timer(after, lambda: self._mark_read_if_open(row.id))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="render")
-    def _render_post(self, entry_id: int, width: int) -> None:
-        entry = self.store.get_entry(entry_id)
-        if entry is None or get_current_worker().is_cancelled:
-            return
-        worker = get_current_worker()
-
-        def preview(lines: list) -> None:
-            if not worker.is_cancelled:
-                painted = threading.Event()
-                self.call_from_thread(self._show_preview, entry_id, lines, painted)
-                # Step aside (no GIL) until the UI thread has painted the first screen, so
-                # laying out the rest does not compete with that paint.
-                painted.wait(0.25)
-
-        post = build_post(entry, self.console, width, on_preview=preview)
-        if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._show_post, post)
-
-    def _show_preview(self, entry_id: int, lines: list, painted: threading.Event) -> None:
-        if self.reading_pane.show_preview(entry_id, lines):
-            self.post_shown_at = time.perf_counter()
-            self.call_after_refresh(painted.set)
-        else:
-            painted.set()
-
-    def _show_post(self, post: OpenPost) -> None:
-        if self.reading_pane.pending_id == post.entry.id:
-            self.reading_pane.show(post)
-            self.post_shown_at = self.post_shown_at or time.perf_counter()
-            self.post_complete_at = time.perf_counter()
-
     @on(ReadingPane.Relayout)
     def _relayout(self, event: ReadingPane.Relayout) -> None:
         self._relayout_post(event.post, event.width)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="relayout")
-    def _relayout_post(self, post: OpenPost, width: int) -> None:
-        lines = render_lines(self.console, post.body, width)
-        if not get_current_worker().is_cancelled:
-            self.call_from_thread(self.reading_pane.relaid, post, lines, width)
-
-    def _open_id(self) -> int | None:
-        pane = self.reading_pane
-        if pane.pending_id is not None:
-            return pane.pending_id
-        return pane.post.entry.id if pane.post else None
-
-    def _mark_read_if_open(self, entry_id: int) -> None:
-        self._mark_timer = None
-        if self._open_id() == entry_id:
-            self._set_flag(entry_id, "read", True)
-
-    def _set_flag(self, entry_id: int, flag: str, value: bool) -> None:
-        try:
-            self.store.set_flag([entry_id], flag, value)
-        except StoreError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
-        self.post_list.update_row(entry_id, **{flag: value})
-        post = self.reading_pane.post
-        if post is not None and post.entry.id == entry_id:
-            setattr(post.entry, flag, value)
-            self.reading_pane.update_header()
-        self.refresh_counts()
 
     def action_back(self) -> None:
         """Esc: one visible step back per press, and the keys go to the list again.
@@ -489,267 +493,6 @@ class ReaderApp(App[int]):
             self.close_post()
         self.post_list.focus()
 
-    def close_post(self) -> None:
-        self.post_list.focus()  # before the pane stops taking the focus
-        self.reading_pane.clear()
-        self.set_reading(False)
-
-    def action_page(self) -> None:
-        pane = self.reading_pane
-        if pane.post is None and pane.pending_id is None:
-            entry = self.post_list.current_entry
-            if entry is not None:
-                self.open_post(entry)
-            return
-        if not pane.at_end:
-            pane.scroll_page_down(animate=False)
-            return
-        posts = self.post_list
-        open_id = self._open_id()
-        current = posts.current_entry
-        if current is not None and current.id == open_id:
-            if posts.cursor + 1 >= posts.row_count:
-                self.notify("That was the last post.", markup=False)
-                return
-            posts.cursor += 1
-        entry = posts.current_entry
-        if entry is not None:
-            self.open_post(entry)
-
-    def _go_unread(self, step: int) -> None:
-        if self.source is None:
-            return
-        cursor = self.post_list.cursor
-        current = self.post_list.current_entry
-        if current is not None and current.id != self._open_id():
-            cursor -= step  # the post under the cursor is not open yet: it counts too
-        index = self.source.find_unread(cursor, step)
-        if index is None:
-            self.notify("No more unread posts" + (" below." if step > 0 else " above."), markup=False)
-            return
-        self.post_list.cursor = index
-        entry = self.post_list.get_row(index)
-        if entry is not None:
-            self.open_post(entry)
-
-    def action_next_unread(self) -> None:
-        self._go_unread(1)
-
-    def action_previous_unread(self) -> None:
-        self._go_unread(-1)
-
-    def _target(self) -> EntryRow | None:
-        """The post a key acts on: the one under the list cursor."""
-        return self.post_list.current_entry
-
-    def action_toggle_read(self) -> None:
-        entry = self._target()
-        if entry is None:
-            return
-        if self._mark_timer is not None and self._open_id() == entry.id:
-            self._mark_timer.stop()  # an explicit choice beats the open-for-a-moment rule
-            self._mark_timer = None
-        self._set_flag(entry.id, "read", not entry.read)
-
-    def action_toggle_star(self) -> None:
-        entry = self._target()
-        if entry is not None:
-            self._set_flag(entry.id, "starred", not entry.starred)
-
-    def _post_link(self) -> str | None:
-        post = self.reading_pane.post
-        if post is not None:
-            return post.entry.link
-        entry = self._target()
-        return entry.link if entry else None
-
-    def _open_url(self, url: str | None) -> None:
-        safe = safe_url(url)
-        if safe is None:
-            self.notify("This post has no http(s) link to open.", severity="warning", markup=False)
-            return
-        self._browse(safe)
-        self.notify(f"Opening {safe}", markup=False)
-
-    @work(thread=True, exit_on_error=False, group="browser")
-    def _browse(self, url: str) -> None:
-        # webbrowser honours $BROWSER and runs it without a shell; only http(s) gets here.
-        import webbrowser
-
-        if not webbrowser.open(url):
-            self.call_from_thread(self.notify, f"No browser could open {url}", severity="warning", markup=False)
-
-    def action_open_in_browser(self) -> None:
-        self._open_url(self._post_link())
-
-    def action_open_link(self, number: int) -> None:
-        post = self.reading_pane.post
-        if post is None:
-            self.notify("Open a post first (Enter).", markup=False)
-            return
-        if not 1 <= number <= len(post.links):
-            self.notify(f"This post has no link {number}.", markup=False)
-            return
-        self._open_url(post.links[number - 1])
-
-    def action_copy_url(self) -> None:
-        url = safe_url(self._post_link())
-        if url is None:
-            self.notify("This post has no link to copy.", severity="warning", markup=False)
-            return
-        self.copy_to_clipboard(url)
-        self.notify(f"Copied {url}", markup=False)
-
-    def action_mark_all_read(self) -> None:
-        if self.source is None or not len(self.source):
-            return
-        ids = list(self.source.ids)
-
-        def go(confirmed: bool | None) -> None:
-            if confirmed:
-                self._mark_all(ids)
-
-        if len(ids) > CONFIRM_MARK_ALL:
-            from reader.tui.screens.confirm import ConfirmScreen
-
-            self.push_screen(ConfirmScreen(f"Mark all {len(ids)} posts shown read?", yes="Mark read"), go)
-        else:
-            go(True)
-
-    @work(thread=True, exit_on_error=False, group="mark")
-    def _mark_all(self, ids: list[int]) -> None:
-        changed = self.store.set_flag(ids, "read", True)
-        self.call_from_thread(self._marked_all, changed)
-
-    def _marked_all(self, changed: int) -> None:
-        self.notify(f"Marked {changed} posts read.", markup=False)
-        self.reload()
-        self.refresh_counts()
-
-    # --- feeds --------------------------------------------------------------------------
-
-    async def action_quit(self) -> None:
-        self._refresh_stop.set()
-        await super().action_quit()
-
-    def action_refresh_feeds(self) -> None:
-        if self.refreshing:
-            self.notify("Already refreshing.", markup=False)
-            return
-        self.refreshing = True
-        self.query_one(StatusBar).progress(0, max(len(self.feeds), 1))
-        self._refresh()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="refresh")
-    def _refresh(self) -> None:
-        from reader.fetch import FetchOptions
-        from reader.refresh import refresh
-
-        options = FetchOptions(timeout=self.settings.timeout, concurrency=self.settings.concurrency)
-        status = self.query_one(StatusBar)
-
-        def progress(done: int, total: int, outcome: FeedOutcome) -> None:
-            if not self._refresh_stop.is_set():
-                self.call_from_thread(status.progress, done, total)
-
-        try:
-            summary = refresh(self.store, options=options, progress=progress, stop=self._refresh_stop)
-        except Exception as exc:  # a refresh must never take the app down
-            if not self._refresh_stop.is_set():
-                self.call_from_thread(self._refresh_failed, str(exc))
-            return
-        if not summary.stopped:
-            self.call_from_thread(self._refresh_done, summary)
-
-    def _refresh_failed(self, message: str) -> None:
-        self.refreshing = False
-        self.query_one(StatusBar).progress(None, None)
-        self.notify(f"Refresh failed: {message}", severity="error", markup=False)
-
-    def _refresh_done(self, summary: RefreshSummary) -> None:
-        self.refreshing = False
-        self.query_one(StatusBar).progress(None, None)
-        self.last_failed = summary.failed
-        self._marker = self.store.change_marker()  # what this refresh changed is reloaded here
-        self.reload()
-        self.refresh_counts()
-        if summary.failed:
-            self.notify(
-                f"{summary.line()}. Press e for the errors.",
-                title="Refresh", severity="warning", markup=False, timeout=8,
-            )
-        else:
-            self.notify(summary.line(), title="Refresh", markup=False)
-
-    def action_show_errors(self) -> None:
-        from reader.tui.screens.errors import ErrorsScreen
-
-        failed = self.last_failed or [
-            FeedOutcome(f.url, "error", error=f.last_error) for f in self.feeds if f.last_error
-        ]
-        if not failed:
-            self.notify("No feed errors.", markup=False)
-            return
-        self.push_screen(ErrorsScreen(failed, {f.url: f.display_title for f in self.feeds}))
-
-    def action_add_feed(self) -> None:
-        from reader.tui.screens.add_feed import AddFeedScreen
-
-        def added(summary: str | None) -> None:
-            if summary:
-                self.notify(summary, markup=False)
-                self.reload()
-                self.refresh_counts()
-
-        self.push_screen(AddFeedScreen(self.store, self.settings.timeout), added)
-
-    def _feed_under_cursor(self) -> tuple[str, str] | None:
-        """The selected sidebar feed (when the sidebar has the focus), else the post's feed."""
-        if self.focused is self.sidebar:
-            scope = self.sidebar.highlighted_scope
-            if scope is not None and scope.kind == "feed" and scope.feed_url:
-                return scope.feed_url, scope.label
-            return None
-        entry = self._target()
-        if entry is None:
-            return None
-        return entry.feed_url, entry.feed_title
-
-    def action_remove_feed(self) -> None:
-        from reader.tui.screens.confirm import ConfirmScreen
-
-        target = self._feed_under_cursor()
-        if target is None:
-            self.notify("Select a feed in the sidebar, or a post, to remove its feed.", markup=False)
-            return
-        url, title = target
-        total, starred = self.store.feed_post_counts(url)
-        question = f"Remove the feed {title}?\n{url}\nIts {total} post{'s' if total != 1 else ''} leave the cache."
-        if starred:
-            question += f"\n{starred} starred post{'s' if starred != 1 else ''} will be removed too."
-
-        def go(confirmed: bool | None) -> None:
-            if confirmed:
-                self._remove_feed(url, title)
-
-        self.push_screen(ConfirmScreen(question, "Remove"), go)
-
-    @work(thread=True, exit_on_error=False, group="remove")
-    def _remove_feed(self, url: str, title: str) -> None:
-        # A worker: dropping a feed of thousands of posts takes a moment (the search index).
-        self.store.remove_feed(url)
-        self.call_from_thread(self._feed_removed, url, title)
-
-    def _feed_removed(self, url: str, title: str) -> None:
-        if self.scope.feed_url == url:
-            self.set_scope(ALL, reload=False)
-        post = self.reading_pane.post
-        if post is not None and post.entry.feed_url == url:
-            self.close_post()
-        self.notify(f"Removed {title}", markup=False)
-        self.reload()
-        self.refresh_counts()
-
     # --- help and the command palette ---------------------------------------------------
 
     def action_help(self) -> None:
@@ -757,56 +500,25 @@ class ReaderApp(App[int]):
 
         self.push_screen(HelpScreen(binding_rows(self.all_bindings(), self.settings.keymap)))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Every background job's failure ends up here, as one readable notification."""
-        error = event.worker.error
-        if event.state is not WorkerState.ERROR or error is None:
-            return
-        if isinstance(error, sqlite3.DatabaseError):
-            error = explain_db_error(error, self.store.path)
-        if isinstance(error, (StoreError, QueryError)):
-            message = str(error)
-        else:
-            message = f"{event.worker.group} failed: {type(error).__name__}: {error}"
-        self.notify(message, title="Something went wrong", severity="error", markup=False, timeout=10)
-
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        commands = [
-            ("Help: all keys", "Show every key and its binding id", self.action_help),
-            ("Filter posts", "Type a query: words, category:NAME, is:unread, since:7d", self.action_filter),
-            ("Pick a category", "Filter the list to one category", self.action_pick_category),
-            ("Toggle unread only", "Show only unread posts, or all", self.action_toggle_unread_only),
-            ("Next unread post", "Open the next unread post", self.action_next_unread),
-            ("Previous unread post", "Open the previous unread post", self.action_previous_unread),
-            ("Toggle read", "Mark the post under the cursor read or unread", self.action_toggle_read),
-            ("Toggle star", "Star or unstar the post under the cursor", self.action_toggle_star),
-            ("Open in browser", "Open the post's link in the web browser", self.action_open_in_browser),
-            ("Copy post URL", "Copy the post's link to the clipboard", self.action_copy_url),
-            ("Mark all shown read", "Mark every post in the list read", self.action_mark_all_read),
-            ("Refresh all feeds", "Fetch every feed in the background", self.action_refresh_feeds),
-            ("Show refresh errors", "Details of the feeds that failed", self.action_show_errors),
-            ("Add a feed", "Subscribe to a feed URL", self.action_add_feed),
-            ("Remove feed", "Unsubscribe from the feed under the cursor", self.action_remove_feed),
-        ]
-        keys = {b.action.split("(")[0]: b for b in self.all_bindings()}
-        for title, help_text, callback in commands:
-            binding = keys.get(callback.__name__.removeprefix("action_"))
-            if binding is not None and binding.id:
-                from reader.tui.screens.help import key_label
-
-                title = f"{title} · {key_label(self.settings.keymap.get(binding.id, binding.key))}"
-            yield SystemCommand(title, help_text, callback)
+        # Textual's "Keys" panel would be a second help entry next to ours.
+        yield from (c for c in super().get_system_commands(screen) if c.title not in REPLACED_SYSTEM_COMMANDS)
+        yield from reader_commands(self)
 
 
 def run_app(data_dir: Path) -> int:
     """Open the app on the cache in `data_dir`. Returns the exit status.
 
-    A damaged cache raises CorruptCacheError before anything is drawn; the CLI
-    offers to move it aside.
+    A damaged cache raises CorruptCacheError, before anything is drawn or (when a
+    worker finds the damage) after the app has closed; the CLI says so and offers to
+    move it aside.
     """
     store = Store(data_dir / DB_NAME)
     app = ReaderApp(store)
-    result = app.run()
-    store.close()
+    try:
+        result = app.run()
+    finally:
+        store.close()
+    if app.fatal_error is not None:
+        raise app.fatal_error
     return result if isinstance(result, int) else (app.return_code or 0)

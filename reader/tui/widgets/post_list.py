@@ -28,7 +28,7 @@ from textual.strip import Strip
 
 from reader.dates import format_day
 from reader.models import EntryRow
-from reader.sanitize import clean_line
+from reader.sanitize import clean_line, mask_credentials
 
 __all__ = ["MAX_PAGES", "PAGE_SIZE", "ListRowSource", "PostList", "RowSource"]
 
@@ -104,8 +104,9 @@ def fit(text: str, width: int) -> str:
 
 @lru_cache(maxsize=4096)
 def _fit_feed(feed_title: str, width: int) -> str:
-    # Feed titles repeat on every row of a feed: clean and fit each once.
-    return fit(clean_line(feed_title), width)
+    # Feed titles repeat on every row of a feed: clean and fit each once. A feed with no
+    # title is shown by its URL, whose credentials must not be.
+    return fit(clean_line(mask_credentials(feed_title)), width)
 
 
 class PostList(ScrollView, can_focus=True):
@@ -255,7 +256,10 @@ class PostList(ScrollView, can_focus=True):
         """
         screen_row = self.cursor - self.scroll_offset.y
         self._source = source
+        old_length = self._length
         self._length = len(source) if source is not None else 0
+        if self._length != old_length and self.is_mounted:
+            self.refresh(layout=True)  # a list sized to its rows (height: auto) grows or shrinks
         self._pages.clear()
         self._strips.clear()
 
@@ -326,6 +330,11 @@ class PostList(ScrollView, can_focus=True):
             self.refresh_line(index)
 
     # ------------------------------------------------------------ geometry
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        # One line per row (at least one, for the empty text): with `height: auto` a short
+        # list takes only the lines it needs, leaving the rest to the reading pane.
+        return max(self._length, 1)
 
     @property
     def _render_width(self) -> int:

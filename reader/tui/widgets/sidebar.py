@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -12,7 +16,8 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from reader.models import Feed
-from reader.sanitize import clean_line
+from reader.sanitize import clean_line, mask_credentials
+from reader.store import UNCATEGORIZED_SQL
 
 UNCATEGORIZED = "Uncategorized"
 
@@ -35,7 +40,7 @@ class Scope:
             return "e.feed_id = ?", [self.value]
         if self.kind == "category":
             if self.value == UNCATEGORIZED:
-                return "e.feed_id NOT IN (SELECT feed_id FROM feed_categories)", []
+                return UNCATEGORIZED_SQL, []
             return (
                 "(e.id IN (SELECT ec.entry_id FROM entry_categories ec JOIN categories c ON c.id = ec.category_id "
                 "WHERE c.name = ?) OR e.feed_id IN (SELECT fc.feed_id FROM feed_categories fc "
@@ -53,7 +58,7 @@ ACTIVE_MARK = "▸ "  # before the scope the list shows (the highlight is the si
 
 def _line(
     label: str, count: int, width: int, *, indent: int = 0, bold: bool = False, active: bool = False,
-    failed: bool = False,
+    failed: bool = False, suffix: str = "",
 ) -> Text:
     """One row, never wrapped: the label is cut with "…" so the unread count stays visible."""
     # Feed text goes into a Text as plain characters: never parsed as markup.
@@ -64,6 +69,10 @@ def _line(
         tail.append(" !", style="bold red")
     if count:
         tail.append(f" {count}", style="bold")
+    if suffix and label.endswith(suffix):
+        # "Title (host)": the title is cut first, so two feeds of one title stay apart.
+        label = label[: -len(suffix)]
+        tail = Text(suffix, style="dim", no_wrap=True) + tail
     name = Text(clean_line(label) or "(untitled)", style="bold" if bold or active else "", no_wrap=True)
     name.truncate(max(width - text.cell_len - tail.cell_len, 1), overflow="ellipsis")
     text.append_text(name)
@@ -71,6 +80,44 @@ def _line(
     if active:
         text.stylize("bold")
     return text
+
+
+class _Row:
+    """A sidebar row laid out at the width it is drawn at, whatever that turns out to be.
+
+    Cutting rows to a width guessed before the first layout made the first screen wrong
+    (a row wider than the sidebar wraps: its count and `!` landed on a second line), so
+    the cut happens here, at render time, with the real width.
+    """
+
+    def __init__(self, label: str, count: int, **style: Any) -> None:
+        self.label, self.count, self.style = label, count, style
+
+    def line(self, width: int) -> Text:
+        return _line(self.label, self.count, width, **self.style)
+
+    def __str__(self) -> str:
+        return self.line(1000).plain  # the whole row, uncut
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.line(options.max_width)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(1, options.max_width)
+
+
+def feed_labels(feeds: list[Feed]) -> dict[int, tuple[str, str]]:
+    """Each feed's sidebar label and its suffix: its title (a URL shown with any credentials
+    masked), plus " (host)" for titles that two feeds share, so they can be told apart."""
+    titles = {f.id: clean_line(mask_credentials(f.display_title)) or "(untitled)" for f in feeds}
+    seen = Counter(t.casefold() for t in titles.values())
+    labels: dict[int, tuple[str, str]] = {}
+    for feed in feeds:
+        title, suffix = titles[feed.id], ""
+        if seen[title.casefold()] > 1:
+            suffix = f" ({urlsplit(feed.url).hostname or clean_line(mask_credentials(feed.url))})"
+        labels[feed.id] = (title + suffix, suffix)
+    return labels
 
 
 class Sidebar(OptionList):
@@ -97,27 +144,51 @@ class Sidebar(OptionList):
         self._scopes: dict[str, Scope] = {}
         self._feeds: list[Feed] = []
         self._counts: tuple[int, int, int] = (0, 0, 0)
+        self._category_unread: dict[str, int] = {}
         self._active: Scope = ALL
         self._active_id: str | None = "all"
-        self._built_width = 0
+        self._rows: list[tuple[str, Scope, int]] = []  # option id, scope, unread count: sidebar order
 
-    @property
-    def _row_width(self) -> int:
-        """The cells a row may take (a guess from the CSS width before the first layout)."""
-        width = self.scrollable_content_region.width
-        return width - self._get_left_gutter_width() if width > 0 else 28
+    def populate(
+        self, feeds: list[Feed], counts: tuple[int, int, int], category_unread: dict[str, int] | None = None
+    ) -> None:
+        """Rebuild the entries, keeping the highlighted one where it still exists.
 
-    def populate(self, feeds: list[Feed], counts: tuple[int, int, int]) -> None:
-        """Rebuild the entries, keeping the highlighted one where it still exists."""
+        `category_unread` is Store.category_unread(): a category's count is counted by the
+        cache with the same definition as its list, never summed from its feeds here.
+        """
         self._feeds, self._counts = feeds, counts
+        self._category_unread = category_unread or {}
         self._build()
+
+    def rendered_lines(self) -> list[str]:
+        """The rows' text as drawn at the current width (separators as rules): for tests."""
+        return [self.render_line(y).text for y in range(self.scrollable_content_region.height)]
+
+    def next_scope_with_unread(self, current: Scope) -> Scope | None:
+        """The next feed (from a feed) or category (from a category) after `current` in sidebar
+        order that has unread posts, wrapping around; None from All, Unread or Starred."""
+        if current.kind not in ("feed", "category"):
+            return None
+        rows = [(option_id, scope, count) for option_id, scope, count in self._rows if scope.kind == current.kind]
+        start = next(
+            (i for i, (option_id, scope, _c) in enumerate(rows) if option_id == self._active_id and scope == current),
+            next((i for i, (_o, scope, _c) in enumerate(rows) if scope == current), None),
+        )
+        if start is None:
+            return None
+        for step in range(1, len(rows)):
+            _option_id, scope, count = rows[(start + step) % len(rows)]
+            if count and scope != current:
+                return scope
+        return None
 
     def _build(self) -> None:
         previous = None
         if self.highlighted is not None and self.highlighted < self.option_count:
             previous = self.get_option_at_index(self.highlighted).id
         _total, unread, starred = self._counts
-        width = self._built_width = self._row_width
+        labels = feed_labels(self._feeds)
         rows: list[tuple[str, Scope, int, dict[str, Any]]] = []  # option id, scope, count, _line style
 
         def add(option_id: str, scope: Scope, count: int, **style: Any) -> None:
@@ -135,11 +206,14 @@ class Sidebar(OptionList):
             names.append(UNCATEGORIZED)
         for n, name in enumerate(names):
             members = groups[name]
-            add(f"cat:{n}", Scope("category", name, name), sum(f.unread for f in members), bold=True)
+            key = "" if name == UNCATEGORIZED else name.casefold()
+            add(f"cat:{n}", Scope("category", name, name), self._category_unread.get(key, 0), bold=True)
             for feed in members:
-                scope = Scope("feed", feed.display_title, feed.id, feed.url)
-                add(f"feed:{feed.id}:{n}", scope, feed.unread, indent=2, failed=bool(feed.last_error))
+                label, suffix = labels[feed.id]
+                scope = Scope("feed", label, feed.id, feed.url)
+                add(f"feed:{feed.id}:{n}", scope, feed.unread, indent=2, failed=bool(feed.last_error), suffix=suffix)
         self._scopes = {option_id: scope for option_id, scope, _count, _style in rows}
+        self._rows = [(option_id, scope, count) for option_id, scope, count, _style in rows]
         if self._scopes.get(self._active_id or "") != self._active:
             # A feed in two categories has two rows: keep the one chosen, else mark the first.
             self._active_id = next((i for i, scope in self._scopes.items() if scope == self._active), None)
@@ -148,7 +222,7 @@ class Sidebar(OptionList):
             if option_id.startswith("cat:"):
                 options.append(None)  # a rule above each category
             active = option_id == self._active_id
-            options.append(Option(_line(scope.label, count, width, active=active, **style), id=option_id))
+            options.append(Option(_Row(scope.label, count, active=active, **style), id=option_id))
         with self.app.batch_update():
             self.clear_options()
             self.add_options(options)
@@ -181,10 +255,6 @@ class Sidebar(OptionList):
     @property
     def highlighted_scope(self) -> Scope | None:
         return self._scopes.get(self.highlighted_id or "")
-
-    def on_resize(self) -> None:
-        if self._scopes and self._row_width != self._built_width:
-            self._build()  # the rows are cut to the width
 
     def _step(self, direction: int) -> None:
         # Unlike OptionList's, stops at the ends instead of wrapping around.

@@ -1,15 +1,23 @@
-"""The status line: the active filter, counts, the last refresh, and a refresh progress bar."""
+"""The status line: the active filter, counts, refresh progress, the last refresh.
+
+It is one line whatever the width: when everything does not fit, whole parts are
+dropped, least important first, so nothing is ever cut mid-word (only a filter text
+too long for the screen on its own is cut, with "…"). Refresh progress is a part of
+the line too ("refreshing 12/67"), so nothing draws over it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import ProgressBar, Static
+from textual.widgets import Static
 
 from reader.dates import format_time
 from reader.sanitize import clean_line
+
+SEPARATOR = " │ "
 
 
 def describe_refresh(when: float | None, offline: bool) -> str:
@@ -18,16 +26,44 @@ def describe_refresh(when: float | None, offline: bool) -> str:
     return f"refreshed {format_time(when)}" + (" (offline)" if offline else "")
 
 
-class StatusBar(Horizontal):
+@dataclass(frozen=True)
+class _Part:
+    text: Text
+    keep: int  # higher is dropped later
+    sep: str = SEPARATOR  # what comes before it
+
+
+@dataclass(frozen=True)
+class _Fields:
+    scope: str
+    query: str
+    unread_only: bool
+    shown: int
+    shown_unread: int
+    counts: tuple[int, int, int]
+    last_refresh: float | None
+    offline: bool
+    failed: int
+    note: str
+
+
+class StatusBar(Static):
     class Resized(Message):
         """The terminal's width changed (the bar always spans it)."""
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id, markup=False)
+        self._fields: _Fields | None = None
+        self._progress: tuple[int, int] | None = None
+
     def on_resize(self) -> None:
+        self._draw()
         self.post_message(self.Resized())
 
-    def compose(self) -> ComposeResult:
-        yield Static("", id="status-text", markup=False)
-        yield ProgressBar(total=None, show_eta=False, id="refresh-progress")
+    @property
+    def plain(self) -> str:
+        """The line as shown now (for tests)."""
+        return self._line(self.size.width or 10_000).plain
 
     def show(
         self,
@@ -43,30 +79,60 @@ class StatusBar(Horizontal):
         failed: int = 0,
         note: str = "",
     ) -> None:
-        total, unread, starred = counts
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f" {clean_line(scope)}", style="bold")
-        if unread_only:
-            text.append(" · unread only")
-        if query:
-            text.append(" · filter: ")
-            text.append(clean_line(query), style="italic")
-        # What the list shows, then the whole cache: "in all" keeps the two apart.
-        text.append(f" │ {shown} shown ({shown_unread} unread) · {unread} unread of {total} in all · {starred} ★ │ ")
-        if failed:  # before the refresh time: a narrow screen cuts the line's end
-            text.append(f"{failed} feed{'s' if failed != 1 else ''} failed (e for details)", style="bold red")
-            text.append(" │ ")
-        text.append(describe_refresh(last_refresh, offline), style="bold" if offline else "")
-        if note:
-            text.append(" │ ")
-            text.append(clean_line(note))
-        text.append(" │ ? help")
-        self.query_one("#status-text", Static).update(text)
+        self._fields = _Fields(scope, query, unread_only, shown, shown_unread, counts, last_refresh, offline,
+                               failed, note)
+        self._draw()
 
     def progress(self, done: int | None, total: int | None) -> None:
-        bar = self.query_one(ProgressBar)
-        if total is None:
-            bar.remove_class("-active")
-            return
-        bar.add_class("-active")
-        bar.update(total=max(total, 1), progress=done or 0)
+        """Show (or, with None, stop showing) refresh progress as a part of the line."""
+        self._progress = None if total is None else (done or 0, max(total, 1))
+        self._draw()
+
+    def _parts(self) -> list[_Part]:
+        f = self._fields
+        if f is None:
+            return []
+        total, unread, starred = f.counts
+        head = Text(f" {clean_line(f.scope)}", style="bold")
+        if f.unread_only:
+            head.append(" · unread only")
+        if f.query:
+            head.append(" · filter: ")
+            head.append(clean_line(f.query), style="italic")
+        parts = [_Part(head, 100)]
+        if self._progress is not None:
+            done, count = self._progress
+            parts.append(_Part(Text(f"refreshing {done}/{count}", style="bold"), 90))
+        # What the list shows, then the whole cache: "in all" keeps the two apart.
+        parts.append(_Part(Text(f"{f.shown} shown ({f.shown_unread} unread)"), 80))
+        parts.append(_Part(Text(f"{unread} unread of {total} in all"), 60, " · "))
+        parts.append(_Part(Text(f"{starred} ★"), 30, " · "))
+        if f.failed:
+            plural = "s" if f.failed != 1 else ""
+            parts.append(_Part(Text(f"{f.failed} feed{plural} failed (e for details)", style="bold red"), 70))
+        if self._progress is None:
+            refreshed = Text(describe_refresh(f.last_refresh, f.offline), style="bold" if f.offline else "")
+            parts.append(_Part(refreshed, 55 if f.offline else 40))
+        if f.note:
+            parts.append(_Part(Text(clean_line(f.note)), 50))
+        parts.append(_Part(Text("? help"), 10))
+        return parts
+
+    def _line(self, width: int) -> Text:
+        parts = self._parts()
+
+        def length() -> int:
+            return sum(p.text.cell_len for p in parts) + sum(len(p.sep) for p in parts[1:])
+
+        # Drop the least important parts until the rest fits.
+        while len(parts) > 1 and length() > width:
+            parts.remove(min(parts, key=lambda p: p.keep))
+        line = Text(no_wrap=True, overflow="ellipsis")
+        for n, part in enumerate(parts):
+            if n:
+                line.append(SEPARATOR if n == 1 else part.sep)  # the scope always stands apart
+            line.append_text(part.text)
+        return line
+
+    def _draw(self) -> None:
+        self.update(self._line(self.size.width or 10_000))

@@ -1,0 +1,42 @@
+"""The command palette's entries: every action of the app by name, with its key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from textual.app import SystemCommand
+
+if TYPE_CHECKING:
+    from reader.tui.app import ReaderApp
+
+# Textual's own entries that duplicate ours: its "Keys" panel is a second help.
+REPLACED_SYSTEM_COMMANDS = {"Keys"}
+
+
+def reader_commands(app: ReaderApp) -> Iterable[SystemCommand]:
+    from reader.tui.screens.help import key_label
+
+    commands: list[tuple[str, str, Callable[[], object]]] = [
+        ("Help: all keys", "Show every key and its binding id", app.action_help),
+        ("Filter posts", "Type a query: words, category:NAME, is:unread, since:7d", app.action_filter),
+        ("Pick a category", "Filter the list to one category", app.action_pick_category),
+        ("Toggle unread only", "Show only unread posts, or all", app.action_toggle_unread_only),
+        ("Next unread post", "Open the next unread post (then the next feed's)", app.action_next_unread),
+        ("Previous unread post", "Open the previous unread post", app.action_previous_unread),
+        ("Toggle read", "Mark the post under the cursor read or unread", app.action_toggle_read),
+        ("Toggle star", "Star or unstar the post under the cursor", app.action_toggle_star),
+        ("Open in browser", "Open the post's link in the web browser", app.action_open_in_browser),
+        ("Copy post URL", "Copy the post's link to the clipboard", app.action_copy_url),
+        ("Mark all shown read", "Mark every post in the list read", app.action_mark_all_read),
+        ("Refresh all feeds", "Fetch every feed in the background", app.action_refresh_feeds),
+        ("Show refresh errors", "Details of the feeds that failed", app.action_show_errors),
+        ("Add a feed", "Subscribe to a feed URL", app.action_add_feed),
+        ("Remove feed", "Unsubscribe from the feed under the cursor", app.action_remove_feed),
+    ]
+    keys = {b.action.split("(")[0]: b for b in app.all_bindings()}
+    for title, help_text, callback in commands:
+        binding = keys.get(getattr(callback, "__name__", "").removeprefix("action_"))
+        if binding is not None and binding.id:
+            title = f"{title} · {key_label(app.settings.keymap.get(binding.id, binding.key))}"
+        yield SystemCommand(title, help_text, callback)
