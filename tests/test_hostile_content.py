@@ -379,3 +379,18 @@ def test_rss091_unclosed_bold_end_to_end(store: Store) -> None:
     body_markdown = shown.split("\n\n", 1)[1]
     assert "**Breaking: news**" in body_markdown
     assert "*" not in visible_text(body_markdown)
+
+
+@pytest.mark.parametrize("name", ["entity-late-doctype.xml", "entity-utf16.xml"])
+def test_item6_refusal_is_one_clear_line_for_add_and_refresh(cli, feed_server, tmp_path: Path, name: str) -> None:
+    url = feed_server.url(name)
+    added = cli("add", url)
+    assert added.code != 0 and "declares XML entities; refused" in added.err and "Traceback" not in added.err
+    # Subscribed another way (an OPML import), the refusal lands on that feed as its error.
+    opml = tmp_path / "one.opml"
+    opml.write_text(f'<opml version="2.0"><body><outline type="rss" text="x" xmlUrl="{url}"/></body></opml>')
+    assert cli("import", str(opml)).code == 0
+    cli("refresh")
+    [feed] = cli("feeds", "--json").json()
+    assert "declares XML entities; refused" in (feed["last_error"] or "")
+    assert cli("entries", "--json").json() == []

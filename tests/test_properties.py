@@ -80,7 +80,8 @@ def _mutate(data: bytes, rng: random.Random) -> bytes:
             del buf[pos : pos + rng.randint(1, 200)]
         elif op < 0.6:
             buf[pos:pos] = rng.choice([b"<", b"]]>", b"&", b"\x00", b"\x1b[31m", b"\xff\xfe", b"<item>", b"</channel>",
-                                       b"<![CDATA[", b"&#0;", b"\xc3", b"<entry><title>", b"[/]"])
+                                       b"<![CDATA[", b"&#0;", b"\xc3", b"<entry><title>", b"[/]",
+                                       b"&#55356;", b"&#xDF89;", b"&#55356;&#57225;", b"<item/>"])
         elif buf:
             buf[pos % len(buf)] = rng.randrange(256)
     return bytes(buf)
@@ -104,5 +105,7 @@ def test_mutated_feeds_through_the_whole_pipeline(seed_file: Path, tmp_path: Pat
             assert not CONTROL.search(row.title + row.author)
             entry = store.get_entry(row.id)
             assert entry is not None
-            assert not CONTROL.search(render_html(entry.content, entry.base_url).text)
+            shown = render_html(entry.content, entry.base_url).text
+            assert not CONTROL.search(shown)
+            (shown + entry.title + entry.author + entry.feed_title + "".join(entry.categories)).encode()
     store.close()
