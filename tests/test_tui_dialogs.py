@@ -337,3 +337,22 @@ async def test_issue8_help_has_sections_a_fixed_heading_and_tab(filled: Store) -
         text = screen_text(app)
         assert "Binding id (config.toml [keys])" in text  # the heading stayed put
         assert "app.quit" in text
+
+
+@pytest.mark.asyncio
+async def test_issue8_quitting_while_checking_ends_the_check_at_once(store: Store, feed_server) -> None:
+    """The app's own loop waits for its worker threads at exit: a slow check must not hold it."""
+    fill(store, seed=False)
+    url = feed_server.url("slow/5000/blog-hong-kong.xml")
+    app = make_app(store)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await start_adding(pilot, url)
+        screen = app.screen
+        assert isinstance(screen, AddFeedScreen) and screen.state == "checking"
+        started = time.monotonic()
+        app.exit()
+        await pilot.pause()
+    assert await asyncio.to_thread(screen.check_done.wait, 3.0)
+    assert time.monotonic() - started < 3.0
+    assert store.get_feed(url) is None

@@ -63,6 +63,7 @@ class AddFeedScreen(ModalScreen[str | None]):
         self._lock = threading.Lock()
         self.state: State = "idle"
         self._inflight: tuple[asyncio.AbstractEventLoop, asyncio.Task[object]] | None = None
+        self.check_done = threading.Event()  # set when a check's worker ends, however it ends
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="add-feed"):
@@ -136,9 +137,10 @@ class AddFeedScreen(ModalScreen[str | None]):
             return
         categories = [c.strip() for c in self.query_one("#add-categories", Input).value.split(",") if c.strip()]
         with self._lock:
-            if self.state not in ("idle",):
+            if self.state != "idle":
                 return
             self.state = "checking"
+        self.check_done.clear()
         self._status(f"Checking {url} …")
         self.query_one("#add", Button).disabled = True
         self._check(url, categories)
@@ -156,8 +158,10 @@ class AddFeedScreen(ModalScreen[str | None]):
             else:
                 message = f"Could not add {url}: {type(exc).__name__}: {exc}"
             self._finish(None, message)
-            return
-        self._finish(summary, None)
+        else:
+            self._finish(summary, None)
+        finally:
+            self.check_done.set()
 
     def _check_and_add(self, url: str, categories: list[str]) -> str | None:
         """The summary of what was added, or None if the dialog was closed meanwhile."""
