@@ -180,6 +180,8 @@ def _parse_with_feedparser(body: bytes, url: str, http_headers: dict[str, str]) 
     import feedparser  # here, not at the top: it takes 50 ms to import and most feeds never need it
     from feedparser.encodings import convert_to_utf8
 
+    _bound_feedparser_tags()
+
     # Relative links resolve against the URL the bytes came from.
     http_headers = dict(http_headers)
     http_headers["content-location"] = urljoin(url, http_headers.get("content-location", ""))
@@ -197,6 +199,27 @@ def _parse_with_feedparser(body: bytes, url: str, http_headers: dict[str, str]) 
         site_url=feed.get("link"),
         entries=[_raw_entry(e) for e in result.entries],
     )
+
+
+def _bound_feedparser_tags() -> None:
+    """Cap the categories feedparser collects per entry.
+
+    feedparser dedupes each new tag against a list of all earlier ones (`value not in tags`),
+    so one item with 20,000 categories cost 6 s there. With a cap the scan is bounded; more
+    than we keep (URI terms are dropped later) so the first MAX_CATEGORIES labels survive.
+    """
+    from feedparser.mixin import _FeedParserMixin as Mixin
+
+    original = Mixin._add_tag
+    if getattr(original, "_bounded", False):
+        return
+
+    def add_tag(self: Mixin, term: str | None, scheme: str | None, label: str | None) -> None:
+        if len(self._get_context().get("tags") or ()) < 4 * MAX_CATEGORIES:
+            original(self, term, scheme, label)
+
+    add_tag._bounded = True  # type: ignore[attr-defined]
+    Mixin._add_tag = add_tag  # type: ignore[method-assign]
 
 
 def _raw_entry(e: feedparser.FeedParserDict) -> RawEntry:

@@ -109,10 +109,12 @@ def test_item4_sixty_thousand_links() -> None:
     assert "l29999" in rendered.text
 
 
-def test_item4_twenty_thousand_categories_refresh_store_show(store: Store) -> None:
-    """One item with 20,000 categories: 13.5 s to parse before (a generator per name); now 0.02 s."""
+@pytest.mark.parametrize("prolog", ["", "<!DOCTYPE rss>"], ids=["fast", "feedparser"])
+def test_item4_twenty_thousand_categories_refresh_store_show(store: Store, prolog: str) -> None:
+    """One item with 20,000 categories: 13.5 s to parse before (a generator per name), 48 s through
+    feedparser (which dedupes against a list too); now 0.02 s and 0.6 s."""
     names = "".join(f"<category>c{i}</category><category>C{i}</category>" for i in range(20_000))
-    body = rss(f"<item><title>x</title><guid>1</guid>{names}</item>")
+    body = rss(f"<item><title>x</title><guid>1</guid>{names}</item>", prolog=prolog)
     parsed = within(3, lambda: parse_feed(body, FEED_URL))
     categories = parsed.entries[0].categories
     assert categories == [f"c{i}" for i in range(MAX_CATEGORIES)]  # deduped case-insensitively, capped
