@@ -3,8 +3,9 @@
 feedparser handles every odd and broken feed there is, at 2-5 MB/s. Most feeds are
 well-formed RSS 2.0 or Atom 1.0, which expat reads at over 100 MB/s. This module
 reads those, and says "not mine" (returns None) for everything else so feedparser
-can take it: malformed XML, DOCTYPEs (entity tricks live there), other formats, and
-any doubt about the character encoding.
+can take it: malformed XML, an early DOCTYPE (old RSS 0.91 with HTML entities), other
+formats, and any doubt about the character encoding. Entity declarations never get
+this far: parse.py refuses them first (xmlguard), wherever the DOCTYPE sits.
 
 It yields raw fields; `parse.py` turns them into ParsedEntry the same way for both
 paths, so an entry's identity doesn't depend on which parser read it.

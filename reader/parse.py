@@ -24,7 +24,7 @@ from urllib.parse import urljoin
 from .fastfeed import RawEntry, RawFeed, parse_fast
 from .models import ParsedEntry, ParsedFeed
 from .sanitize import clean_line, clean_text, safe_url, strip_tags
-from .xmlguard import EntityDeclarationError, as_utf8_document, refuse_entities
+from .xmlguard import EntityDeclarationError, as_utf8_document, pair_surrogate_refs, refuse_entities
 
 if TYPE_CHECKING:
     import feedparser
@@ -37,13 +37,6 @@ _URI_TERM = re.compile(r"^(?:[a-z][a-z0-9+.-]*://\S*|(?:urn|tag):\S+)$", re.I)
 # Read as "<url> is ..." by `add` and alone by `refresh`.
 ENTITIES_REFUSED = "a feed that declares XML entities; refused"
 
-# A run of character references to UTF-16 surrogates (D800-DFFF), decimal or hex.
-_REF = (
-    rb"&#(?:[xX]0*[dD][89a-fA-F][0-9a-fA-F]{2}"
-    rb"|0*(?:5529[6-9]|55[3-9][0-9]{2}|56[0-9]{3}|57[0-2][0-9]{2}|573[0-3][0-9]|5734[0-3]));"
-)
-_SURROGATE_REFS = re.compile(rb"(?:" + _REF + rb")+")
-_ONE_REF = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]+)|0*([0-9]+));")
 _CHARSET_PARAM = re.compile(r";\s*charset\s*=\s*[^;]*", re.I)
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
@@ -66,7 +59,7 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
     if utf8 is not body:  # it was UTF-16 or UTF-32: the HTTP charset no longer applies
         body = utf8
         http_headers["content-type"] = _CHARSET_PARAM.sub("", http_headers.get("content-type", ""))
-    body = _pair_surrogate_refs(body)
+    body = pair_surrogate_refs(body)
     _refuse_entities(body)  # as the fast path's expat reads the bytes
     raw = parse_fast(body, url, http_headers.get("content-type", "")) or _parse_with_feedparser(body, url, http_headers)
     return ParsedFeed(
@@ -82,29 +75,6 @@ def _is_post(raw: RawEntry) -> bool:
     return bool(
         raw.title.strip() or raw.link or raw.guid or raw.content.strip() or raw.date_text or raw.categories
     )
-
-
-def _pair_surrogate_refs(body: bytes) -> bytes:
-    """`&#55356;&#57225;` (an emoji written as UTF-16 halves) as the one reference it means.
-
-    XML forbids references to surrogates: expat refuses the document and feedparser's
-    lenient parser dies encoding one, so the feed would store nothing. A lone half
-    becomes U+FFFD. Byte-level: `&#` and digits are ASCII in every encoding a body
-    can have at this point (UTF-16 and UTF-32 are made UTF-8 first).
-    """
-    if b"&#" not in body:
-        return body
-    return _SURROGATE_REFS.sub(_paired, body)
-
-
-def _paired(match: re.Match[bytes]) -> bytes:
-    units = bytearray()
-    for ref in _ONE_REF.finditer(match.group(0)):
-        hex_digits, decimal = ref.groups()
-        value = int(hex_digits, 16) if hex_digits else int(decimal)
-        units += value.to_bytes(2, "little")  # each is a surrogate: one UTF-16 code unit
-    text = units.decode("utf-16-le", "replace")
-    return "".join(f"&#{ord(char)};" for char in text).encode()
 
 
 def _refuse_entities(body: bytes, encoding: str | None = None) -> None:

@@ -68,7 +68,8 @@ def clean_line(text: str | None, limit: int = 1000) -> str:
 def _pair_surrogates(text: str) -> str:
     """UTF-16 surrogate pairs (from `&#55356;&#57225;`) joined into the character they mean.
 
-    A lone surrogate can't be encoded as UTF-8 at all; the cleaners then drop it.
+    A lone surrogate can't be encoded as UTF-8 at all (SQLite and the terminal would
+    raise): it becomes U+FFFD, the replacement character.
     """
     if not _SURROGATE.search(text):
         return text

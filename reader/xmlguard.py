@@ -1,5 +1,7 @@
 """XML documents from strangers: their text in the right encoding, and no DTD entities.
 
+Shared by feeds (parse.py) and OPML (opml.py), so both refuse the same things the same way.
+
 Feeds and OPML files both go through `refuse_entities`. An internal entity is the
 whole of an entity-expansion attack (a 10 KB file that expands to gigabytes, or
 only to 100x, which no parser's guard stops), and no real feed or subscription list
@@ -40,6 +42,13 @@ _SNIFF = (
 )
 _DECLARED = re.compile(r"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _DECLARATION = re.compile(r"\s*<\?xml[^>]*\?>")
+# A run of character references to UTF-16 surrogates (D800-DFFF), decimal or hex.
+_REF = (
+    rb"&#(?:[xX]0*[dD][89a-fA-F][0-9a-fA-F]{2}"
+    rb"|0*(?:5529[6-9]|55[3-9][0-9]{2}|56[0-9]{3}|57[0-2][0-9]{2}|573[0-3][0-9]|5734[0-3]));"
+)
+_SURROGATE_REFS = re.compile(rb"(?:" + _REF + rb")+")
+_ONE_REF = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]+)|0*([0-9]+));")
 # What the declarations look like in every encoding the fallback can't read: a last resort
 # for documents expat gives up on before it reaches the end of their prolog.
 _ENTITY_BYTES = tuple("<!ENTITY".encode(name) for name in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
@@ -107,6 +116,29 @@ def to_utf8(data: bytes, charset: str | None = None) -> bytes:
     rest must be decoded in Python first.
     """
     return decode_xml(data, charset).encode("utf-8", "replace")
+
+
+def pair_surrogate_refs(body: bytes) -> bytes:
+    """`&#55356;&#57225;` (an emoji written as UTF-16 halves) as the one reference it means.
+
+    XML forbids references to surrogates: expat refuses the document and feedparser's
+    lenient parser dies encoding one, so the feed would store nothing. A lone half
+    becomes U+FFFD. Byte-level: `&#` and digits are the same ASCII bytes in UTF-8 and
+    every legacy encoding; callers make UTF-16 and UTF-32 documents UTF-8 first.
+    """
+    if b"&#" not in body:
+        return body
+    return _SURROGATE_REFS.sub(_paired, body)
+
+
+def _paired(match: re.Match[bytes]) -> bytes:
+    units = bytearray()
+    for ref in _ONE_REF.finditer(match.group(0)):
+        hex_digits, decimal = ref.groups()
+        value = int(hex_digits, 16) if hex_digits else int(decimal)
+        units += value.to_bytes(2, "little")  # each is a surrogate: one UTF-16 code unit
+    text = units.decode("utf-16-le", "replace")
+    return "".join(f"&#{ord(char)};" for char in text).encode()
 
 
 def refuse_entities(data: bytes, encoding: str | None = None) -> None:

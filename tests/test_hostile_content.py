@@ -183,6 +183,17 @@ def test_item5_surrogate_character_references_end_to_end(store: Store, body: byt
     assert not re.search("[\ud800-\udfff]", "".join(shown))
 
 
+def test_item5_opml_with_surrogate_references(cli, tmp_path: Path) -> None:
+    data = (f'<opml version="2.0"><body><outline text="Fun {EMOJI}{LONE}">'
+            f'<outline type="rss" text="Party {EMOJI}" xmlUrl="https://p.example/feed"/></outline></body></opml>')
+    [outline] = parse_opml(data.encode())
+    assert outline.title == "Party \U0001f389" and outline.categories == ["Fun \U0001f389\ufffd"]
+    path = tmp_path / "emoji.opml"
+    path.write_text(data)
+    assert cli("import", str(path)).code == 0
+    assert cli("feeds", "--json").json()[0]["categories"] == ["Fun \U0001f389\ufffd"]
+
+
 def test_item5_opml_nested_5000_deep(cli, tmp_path: Path) -> None:
     data = (b'<opml version="2.0"><body>' + b'<outline text="Folder">' * 5000
             + b'<outline xmlUrl="https://deep.example/feed" text="Deep"/>' + b"</outline>" * 5000 + b"</body></opml>")
