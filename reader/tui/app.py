@@ -324,7 +324,7 @@ class ReaderApp(ReadingActions, FeedActions, App[int]):
             params.extend(scope_params)
         try:
             where, query_params = parse_query(self.query_text).to_sql()
-        except QueryError:
+        except (QueryError, ValueError, OverflowError):
             return None  # the filter bar shows the error; keep the current list
         if where:
             clauses.append(where)

@@ -58,10 +58,15 @@ class FilterBar(Vertical):
         error.set_class(bool(message), "-visible")
 
     def validate(self, text: str) -> bool:
+        # Translated to SQL too: a term that parses but cannot be turned into a query (a date
+        # out of range) is an error under the bar, never an exception in the app.
         try:
-            parse_query(text)
+            parse_query(text).to_sql()
         except QueryError as exc:
             self._show_error(str(exc))
+            return False
+        except (ValueError, OverflowError) as exc:
+            self._show_error(f"cannot use this filter: {exc}")
             return False
         self._show_error(None)
         return True
