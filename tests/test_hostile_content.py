@@ -407,3 +407,20 @@ def test_item6_refusal_is_one_clear_line_for_add_and_refresh(cli, feed_server, t
     [feed] = cli("feeds", "--json").json()
     assert "declares XML entities; refused" in (feed["last_error"] or "")
     assert cli("entries", "--json").json() == []
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig", "shift_jis", "euc-kr", "big5"])
+def test_item5_opml_in_any_declared_encoding(encoding: str) -> None:
+    declared = "utf-16" if encoding.startswith("utf-16") else encoding.replace("-sig", "")
+    title = {"shift_jis": "日本語", "euc-kr": "한국어", "big5": "繁體中文"}.get(encoding, "Ünïcödé 日本")
+    data = (f'<?xml version="1.0" encoding="{declared}"?><opml version="2.0"><body>'
+            f'<outline type="rss" text="{title}" xmlUrl="https://e.example/feed"/></body></opml>').encode(encoding)
+    assert [(o.url, o.title) for o in parse_opml(data)] == [("https://e.example/feed", title)]
+
+
+def test_item5_opml_in_an_unknown_encoding_is_one_line(cli, tmp_path: Path) -> None:
+    path = tmp_path / "odd.opml"
+    path.write_bytes(b'<?xml version="1.0" encoding="x-no-such"?><opml version="2.0"><body/></opml>')
+    result = cli("import", str(path))
+    assert result.code == 1 and "x-no-such" in result.err and "Traceback" not in result.err
+    assert len(result.err.strip().splitlines()) == 1
