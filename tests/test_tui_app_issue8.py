@@ -251,7 +251,9 @@ async def test_issue8_repeated_space_at_the_last_post_shows_one_toast(store: Sto
 async def test_issue8_duplicate_titles_get_their_host_and_urls_are_masked(store: Store) -> None:
     add_synthetic(store, "https://one.example/feed", 1, "Same Title")
     add_synthetic(store, "https://two.example/feed", 1, "Same Title")
-    store.add_feed("https://alice:hunter2@private.example/feed")  # no title: shown by its URL
+    secret = "https://alice:hunter2@private.example/feed"
+    add_synthetic(store, secret, 2, "")  # no title: shown by its URL
+    store.record_error(secret, "timed out")
     store.set_meta("welcome_offered", "1")
     app = make_app(store)
     async with app.run_test(size=(160, 40)) as pilot:
@@ -259,8 +261,18 @@ async def test_issue8_duplicate_titles_get_their_host_and_urls_are_masked(store:
         labels = [scope.label for scope in app.sidebar._scopes.values()]
         assert "Same Title (one.example)" in labels and "Same Title (two.example)" in labels
         assert "https://alice:***@private.example/feed" in labels
-        assert "hunter2" not in screen_text(app)
-        assert "alice:***@priva" in "\n".join(sidebar_lines(app))
+        assert "alice:***@p" in "\n".join(sidebar_lines(app))
+        assert "hunter2" not in screen_text(app)  # the sidebar, the list's feed column, the status line
+        await pilot.press("e")  # the errors screen
+        await pilot.pause()
+        assert "alice:***@" in screen_text(app) and "hunter2" not in screen_text(app)
+        await pilot.press("escape")
+        app.post_list.cursor = next(
+            i for i in range(app.post_list.row_count) if app.post_list.get_row(i).feed_url == secret
+        )
+        await pilot.press("d")  # the remove question names the feed and its URL
+        await pilot.pause()
+        assert "alice:***@" in screen_text(app) and "hunter2" not in screen_text(app)
 
 
 @pytest.mark.asyncio
