@@ -293,6 +293,13 @@ async def test_issue8_category_picker_with_20000_categories_stays_fast(store: St
         await pilot.press("enter")
         await settle(pilot)
         assert app.query_text == "category:topic-12345"
+        # Typing and Enter at once: Enter waits for the matches of what was typed, then picks.
+        await pilot.press("c")
+        await wait_for(lambda: isinstance(app.screen, CategoryPicker) and app.screen.shown_for == "")
+        await pilot.press(*"00042", "enter")
+        await wait_for(lambda: not isinstance(app.screen, CategoryPicker))
+        await settle(pilot)
+        assert app.query_text == "category:topic-00042"
     assert names[12345] == "topic-12345"
 
 

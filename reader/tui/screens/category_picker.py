@@ -109,7 +109,8 @@ class CategoryPicker(ModalScreen[str | None]):
         self.categories = [c for c in categories if '"' not in c[0] and not is_junk(c[0])]
         self._lowered = [clean_line(c[0]).lower() for c in self.categories]
         self.query_text = ""
-        self.shown_for: str | None = None  # the query whose matches the list shows (for tests)
+        self.shown_for: str | None = None  # the query whose matches the list shows
+        self._pick_when_shown = False  # Enter came before the matches for the last keystroke
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="picker"):
@@ -160,6 +161,9 @@ class CategoryPicker(ModalScreen[str | None]):
         more.update(Text(f"… {total - len(options):,} more, type to narrow", style="dim italic"))
         self.query_one("#picker-empty", Static).display = not options
         self.shown_for = query
+        if self._pick_when_shown:
+            self._pick_when_shown = False
+            self._pick_highlighted()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._fill(event.value)
@@ -170,9 +174,14 @@ class CategoryPicker(ModalScreen[str | None]):
             picker.highlighted = max(0, min(picker.option_count - 1, (picker.highlighted or 0) + step))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        picker = self.query_one(OptionList)
         if self.shown_for != self.query_text:
-            return  # the list is for an older query: Enter would pick something not asked for
+            # The list is for an older query: pick from the matches for what was typed, when they land.
+            self._pick_when_shown = True
+            return
+        self._pick_highlighted()
+
+    def _pick_highlighted(self) -> None:
+        picker = self.query_one(OptionList)
         if picker.highlighted is not None and picker.option_count:
             self._pick(picker.get_option_at_index(picker.highlighted).id)
 
