@@ -39,6 +39,9 @@ ENTITIES_REFUSED = "a feed that declares XML entities; refused"
 
 _CHARSET_PARAM = re.compile(r";\s*charset\s*=\s*[^;]*", re.I)
 
+# Feeds an HTML page may name that are kept (the first is what `add` follows).
+MAX_DISCOVERED = 50
+
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
 
 
@@ -266,9 +269,11 @@ def discover_feeds(body: bytes, url: str) -> list[str]:
         finder.close()
     except Exception:
         pass
-    links: list[str] = []
+    links: dict[str, None] = {}  # a dict keeps order and dedupes in O(1) (a page may list thousands)
     for _type, href in finder.found:
         absolute = safe_url(urljoin(url, href.strip()))
-        if absolute and absolute not in links:
-            links.append(absolute)
-    return links
+        if absolute:
+            links[absolute] = None
+            if len(links) >= MAX_DISCOVERED:
+                break
+    return list(links)
