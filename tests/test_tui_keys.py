@@ -345,7 +345,7 @@ async def test_d_removes_the_feed_after_asking(filled: Store) -> None:
 
 async def test_help_screen_and_command_palette(filled: Store) -> None:
     app = make_app(filled)
-    async with app.run_test(size=WIDE) as pilot:
+    async with app.run_test(size=(140, 100)) as pilot:  # tall: every section of the help on one screen
         await settle(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
