@@ -9,7 +9,6 @@ itself is cancelled at once, so a slow server holds nothing up.
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from typing import ClassVar, Literal
 
@@ -24,8 +23,6 @@ from textual.widgets import Button, Input, Static
 from reader.sanitize import clean_line
 from reader.store import Store
 
-# Credentials in any URL inside a message (mask_credentials only looks at a message's start).
-_URL_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@\s]*)@")
 # A status is one line in a 72-column dialog: a server's essay of a reason phrase gets cut.
 MAX_STATUS = 300
 
@@ -36,14 +33,12 @@ def status_text(message: object) -> str:
     """Any message fit for the terminal: one line, no escapes or controls, no passwords.
 
     Server text (a reason phrase, a Location header, an exception's words) reaches the
-    dialog through here, so an OSC 52 or a bidi override in it is stripped, whatever raised it.
+    dialog through here, so an OSC 52 or a bidi override in it is stripped, whatever raised
+    it. The same cleaner as the CLI's errors (fetch.clean_error): every URL in it masked.
     """
+    from reader.fetch import clean_error
 
-    def hide(match: re.Match[str]) -> str:
-        user, _, password = match.group(2).partition(":")
-        return f"{match.group(1)}{user}:***@" if password else f"{match.group(1)}***@"
-
-    return clean_line(_URL_CREDENTIALS.sub(hide, str(message)), limit=MAX_STATUS)
+    return clean_line(clean_error(str(message)), limit=MAX_STATUS)
 
 
 class AddFeedScreen(ModalScreen[str | None]):
