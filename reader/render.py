@@ -58,7 +58,7 @@ class Rendered:
 @dataclass
 class _Mark:
     marker: str
-    state: str  # "pending" (not written yet) or "open" (written)
+    state: str  # "pending" (not written yet), "open" (written), "closed" (written and closed)
 
 
 class _Converter(html2text.HTML2Text):
@@ -107,6 +107,9 @@ class _Converter(html2text.HTML2Text):
         if tag == "img":
             if start:
                 alt = clean_line(attrs.get("alt") or attrs.get("title") or "", 200)
+                if self._held_space:  # "<b>see <img></b>": the space goes before the image
+                    self._held_space = False
+                    super().handle_data(" ")
                 self.o(f"[image: {alt}]" if alt else "[image]")
                 self._texts += 1
             return True
@@ -178,10 +181,12 @@ class _Converter(html2text.HTML2Text):
             pending = [m for m in self._marks if m.state == "pending"]
             if pending and not self.pre:
                 stripped = data.lstrip()
-                if len(stripped) < len(data):
-                    super().handle_data(data[: len(data) - len(stripped)], entity_char)
+                lead = data[: len(data) - len(stripped)]
+                if lead:
+                    super().handle_data(lead, entity_char)
                     data = stripped
-                previous = self.preceding_data[-1:]
+                # `word_em_` is no emphasis in Markdown (underscores inside a word are literal).
+                previous = " " if lead else self.outtextlist[-1][-1:] if self.outtextlist else ""
                 if "_" in (m.marker for m in pending) and (previous.isalnum() or previous == "_"):
                     self.o(" ")
                 for mark in pending:
