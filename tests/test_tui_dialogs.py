@@ -364,3 +364,20 @@ async def test_issue8_quitting_while_checking_ends_the_check_at_once(store: Stor
     assert await asyncio.to_thread(screen.check_done.wait, 3.0)
     assert time.monotonic() - started < 3.0
     assert store.get_feed(url) is None
+
+
+@pytest.mark.asyncio
+async def test_issue8_errors_screen_masks_and_cleans(filled: Store) -> None:
+    from reader.models import FeedOutcome
+    from reader.tui.screens.errors import ErrorsScreen
+
+    url = "https://carol:t0ps3cret@feeds.example/rss"
+    failed = [FeedOutcome(url, "error", error=f"could not fetch {url}: HTTP 500 \x1b]52;c;aGk=\x07\x9b1m\u202eboom")]
+    app = make_app(filled)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        app.push_screen(ErrorsScreen(failed, {}))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "carol:***@feeds.example" in text and "t0ps3cret" not in text and "boom" in text
+        assert_clean(text)

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from reader.models import FeedOutcome
-from reader.sanitize import clean_line
+from reader.sanitize import clean_line, mask_credentials
 
 
 class ErrorsScreen(ModalScreen[None]):
@@ -24,13 +24,17 @@ class ErrorsScreen(ModalScreen[None]):
         self.titles = titles
 
     def compose(self) -> ComposeResult:
+        from reader.fetch import clean_error
+
         text = Text()
         for outcome in self.failed:
-            text.append(clean_line(self.titles.get(outcome.url) or outcome.url), style="bold")
+            # Masked here too, whatever the caller did: a stored URL keeps its password.
+            url = mask_credentials(outcome.url)
+            text.append(clean_line(self.titles.get(outcome.url) or url), style="bold")
             text.append("\n  ")
-            text.append(clean_line(outcome.url), style="dim")
+            text.append(clean_line(url), style="dim")
             text.append("\n  ")
-            text.append(clean_line(outcome.error or "failed"))
+            text.append(clean_error(outcome.error or "failed"))
             text.append("\n\n")
         with Vertical(classes="dialog wide"):
             yield Static(Text(f"{len(self.failed)} feeds failed in the last refresh", style="bold"), markup=False)
