@@ -5,40 +5,41 @@ a post, counting unread posts for the sidebar, refreshing feeds. The UI thread o
 swaps finished results in. Feed text reaches the screen only as rich Text (or
 through PostList, which never parses markup).
 
-The actions live in two mixins: reader/tui/actions_reading.py (open, page, marks,
-links) and reader/tui/actions_feeds.py (refresh, add, remove, categories); the
-command palette's entries in reader/tui/commands.py; the daemon worker threads that
-let quitting never wait in reader/tui/lifecycle.py.
+This module holds the layout, the key bindings and the message handlers; the rest
+of ReaderApp comes from mixins: reader/tui/loading.py (the list, counts, status line
+and other processes' changes), reader/tui/actions_reading.py (open, page, marks,
+links), reader/tui/actions_feeds.py (refresh, add, remove, categories) and
+reader/tui/lifecycle.py (a damaged cache, quitting without waiting on worker
+threads, notifications). The command palette's entries are in reader/tui/commands.py
+and the footer in reader/tui/footer.py.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.css.query import NoMatches
-from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
 from reader.config import DB_NAME, Settings, load_settings, save_setting
 from reader.models import Feed, FeedOutcome
-from reader.query import QueryError, parse_query
+from reader.query import QueryError
 from reader.store import CorruptCacheError, Store, StoreError, explain_db_error
 from reader.tui.actions_feeds import FeedActions
 from reader.tui.actions_reading import ReadingActions
 from reader.tui.commands import REPLACED_SYSTEM_COMMANDS, reader_commands
 from reader.tui.footer import ReaderFooter
-from reader.tui.lifecycle import install_daemon_executor
+from reader.tui.lifecycle import LifecycleMixin, install_daemon_executor
+from reader.tui.loading import LoadingMixin
 from reader.tui.source import StoreSource
 from reader.tui.widgets.filter_bar import FilterBar
 from reader.tui.widgets.post_list import PostList
@@ -57,7 +58,7 @@ def _link_bindings() -> list[Binding]:
     ]
 
 
-class ReaderApp(ReadingActions, FeedActions, App[int]):
+class ReaderApp(LoadingMixin, ReadingActions, FeedActions, LifecycleMixin, App[int]):
     """The feed reader."""
 
     TITLE = "reader"
@@ -184,26 +185,6 @@ class ReaderApp(ReadingActions, FeedActions, App[int]):
         self._startup()
         self.set_interval(EXTERNAL_CHANGE_POLL, self._check_external_changes)
 
-    def _check_external_changes(self) -> None:
-        """Another process (`reader refresh` from cron, `reader add`, `reader mark`) changed the cache: show it."""
-        if self.refreshing or self._exit:
-            return  # our own refresh reloads when it is done
-        try:
-            marker = self.store.change_marker()
-        except (StoreError, sqlite3.DatabaseError):
-            return  # a busy or damaged cache is reported by the next real query
-        if self._marker is None:
-            self._marker = marker
-        elif marker != self._marker:
-            self._marker = marker
-            self.reload(keep_current=True)
-            self.refresh_counts()
-            post = self.reading_pane.post
-            flags = self.store.entry_flags(post.entry.id) if post is not None else None
-            if post is not None and flags is not None:
-                self._show_flag(post.entry.id, "read", flags[0])
-                self._show_flag(post.entry.id, "starred", flags[1])
-
     def _apply_keymap(self, keymap: dict[str, str]) -> None:
         known = {b.id for b in self.all_bindings() if b.id}
         unknown = sorted(set(keymap) - known)
@@ -227,54 +208,6 @@ class ReaderApp(ReadingActions, FeedActions, App[int]):
             except OSError as exc:
                 self.notify(f"Could not save the theme: {exc}", severity="warning", markup=False)
 
-    # --- notifications, errors and quitting -------------------------------------------------
-
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = True,
-    ) -> None:
-        # The same message again while it is still shown (Space at the last post, held
-        # down) would stack identical toasts: the one on screen says it already.
-        if threading.get_ident() == self._thread_id:
-            for shown in self._notifications:
-                if shown.message == message and shown.title == title and shown.severity == severity:
-                    return
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
-
-    def cache_failed(self, error: BaseException) -> bool:
-        """A damaged cache, from any worker or handler, ends up here: the app exits cleanly
-        and run_app raises it, so the CLI says what is wrong and offers to move it aside.
-        Returns whether `error` was such a failure."""
-        if isinstance(error, sqlite3.DatabaseError):
-            error = explain_db_error(error, self.store.path)
-        if not isinstance(error, CorruptCacheError):
-            return False
-        if self.fatal_error is None:
-            self.fatal_error = error
-            self._refresh_stop.set()
-            self.exit(1, return_code=1)
-        return True
-
-    def _handle_exception(self, error: Exception) -> None:
-        # The one place every unhandled error passes: a damaged cache exits cleanly, and a
-        # widget looked up while the app is shutting down (a key or a worker's result that
-        # arrived after `q`) is not a failure.
-        if self.cache_failed(error):
-            return
-        if self._exit and isinstance(error, NoMatches):
-            return
-        super()._handle_exception(error)
-
-    async def run_action(self, action: str | object, default_namespace: object = None) -> bool:
-        if self._exit:
-            return False  # keys typed after `q` (q then a) act on nothing: the widgets are going
-        return await super().run_action(action, default_namespace)  # type: ignore[arg-type]
-
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every background job's failure ends up here, as one readable notification."""
         error = event.worker.error
@@ -289,144 +222,6 @@ class ReaderApp(ReadingActions, FeedActions, App[int]):
         else:
             message = f"{event.worker.group} failed: {type(error).__name__}: {error}"
         self.notify(message, title="Something went wrong", severity="error", markup=False, timeout=10)
-
-    async def action_quit(self) -> None:
-        self._refresh_stop.set()
-        await super().action_quit()
-
-    # --- loading ------------------------------------------------------------------------
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="startup")
-    def _startup(self) -> None:
-        if self.store.get_meta("welcome_offered") is None:
-            # Imports feedparser: only ever on a brand-new cache, and off the UI thread.
-            from reader.welcome import offer_welcome
-
-            offer_welcome(self.store)
-        source = StoreSource.query(self.store)
-        self.call_from_thread(self._apply_source, source, None)
-        feeds, counts, categories = self.store.list_feeds(), self.store.counts(), self.store.category_unread()
-        self.call_from_thread(self._apply_counts, feeds, counts, source, source.unread_count(), categories)
-        self.call_from_thread(self._set_marker)
-        if self.settings.refresh_on_start:
-            self.call_from_thread(self.action_refresh_feeds)
-
-    def _set_marker(self) -> None:
-        # Read on the UI thread, whose connection the poll uses (data_version is per connection).
-        self._marker = self.store.change_marker()
-
-    def _where(self) -> tuple[str, list[object]] | None:
-        clauses: list[str] = []
-        params: list[object] = []
-        scope_where, scope_params = self.scope.to_sql()
-        if scope_where:
-            clauses.append(scope_where)
-            params.extend(scope_params)
-        try:
-            where, query_params = parse_query(self.query_text).to_sql()
-        except (QueryError, ValueError, OverflowError):
-            return None  # the filter bar shows the error; keep the current list
-        if where:
-            clauses.append(where)
-            params.extend(query_params)
-        if self.unread_only:
-            clauses.append("e.read = 0")
-        return " AND ".join(f"({c})" for c in clauses), params
-
-    def reload(self, keep_current: bool = True) -> None:
-        """Re-run the active filter in a worker and swap its rows in."""
-        where = self._where()
-        if where is None:
-            return
-        current = self.post_list.current_entry if keep_current else None
-        self._load_started = time.perf_counter()
-        self._load(where[0], where[1], current.id if current else None)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="filter")
-    def _load(self, where: str, params: list[object], keep: int | None) -> None:
-        try:
-            source = StoreSource.query(self.store, where, params)
-        except StoreError as exc:
-            self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
-            return
-        if get_current_worker().is_cancelled:
-            return
-        self.call_from_thread(self._apply_source, source, keep)
-        # After the rows are in: the count only feeds the status line.
-        unread = source.unread_count()
-        if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._apply_shown_unread, source, unread)
-
-    def _apply_shown_unread(self, source: StoreSource, unread: int) -> None:
-        if source is self.source:
-            self.shown_unread = unread
-            self._update_status()
-
-    def _apply_source(self, source: StoreSource, keep: int | None) -> None:
-        self.source = source
-        self.post_list.empty_text = "No posts match" if (self.query_text or self.scope != ALL) else self._no_posts()
-        self.post_list.set_source(source, keep_entry_id=keep)
-        self.list_loaded_at = time.perf_counter()
-        self._update_status()
-        if self._open_first_unread_on_load:
-            self._open_first_unread_on_load = False
-            self.open_first_unread()
-
-    def _no_posts(self) -> str:
-        from reader.tui.screens.help import key_label
-
-        binding = next(b for b in ReaderApp.BINDINGS if isinstance(b, Binding) and b.id == "app.add_feed")
-        return f"No posts yet — press {key_label(self.settings.keymap.get('app.add_feed', binding.key))} to add a feed"
-
-    def refresh_counts(self) -> None:
-        self._load_counts()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="counts")
-    def _load_counts(self) -> None:
-        feeds, counts, categories = self.store.list_feeds(), self.store.counts(), self.store.category_unread()
-        source = self.source
-        unread = source.unread_count() if source is not None else 0
-        if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._apply_counts, feeds, counts, source, unread, categories)
-
-    def _apply_counts(
-        self,
-        feeds: list[Feed],
-        counts: tuple[int, int, int],
-        source: StoreSource | None = None,
-        unread: int = 0,
-        categories: dict[str, int] | None = None,
-    ) -> None:
-        self.feeds = feeds
-        self.counts = counts
-        if source is not None and source is self.source:
-            self.shown_unread = unread
-        self.sidebar.populate(feeds, counts, categories)
-        self._update_status()
-
-    def last_refresh(self) -> tuple[float | None, bool]:
-        """When feeds were last checked, and whether that refresh found no network at all."""
-        fetched = [f for f in self.feeds if f.last_checked is not None and not f.url.startswith("reader:")]
-        if not fetched:
-            return None, False
-        latest = max(f.last_checked or 0 for f in fetched)
-        recent = [f for f in fetched if (f.last_checked or 0) >= latest - 120]
-        return latest, all(f.last_error for f in recent)
-
-    def _update_status(self) -> None:
-        when, offline = self.last_refresh()
-        self.status_bar.show(
-            scope=self.scope.label,
-            query=self.query_text,
-            unread_only=self.unread_only,
-            shown=len(self.source) if self.source is not None else 0,
-            shown_unread=self.shown_unread,
-            counts=self.counts,
-            failed=sum(1 for f in self.feeds if f.last_error),
-            last_refresh=when,
-            offline=offline,
-            note=self.note,
-        )
 
     # --- the sidebar and the filter -----------------------------------------------------
 

@@ -6,15 +6,28 @@ concurrent.futures atexit hook) join that executor's threads. One slow render or
 stuck query would then keep `q` from quitting until it finished. The app installs
 `DaemonExecutor` instead: each job runs on a daemon thread that nobody joins; a job
 still running at exit is simply abandoned (its result was going nowhere).
+
+`LifecycleMixin` (a mixin of ReaderApp) holds the rest of what happens at the edges of
+the app's life: one handler for a damaged cache, keys and lookups after `q`, and
+notifications that don't pile up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
+
+from reader.store import CorruptCacheError, explain_db_error
+
+if TYPE_CHECKING:
+    from reader.tui.app import ReaderApp
 
 
 class DaemonExecutor(ThreadPoolExecutor):
@@ -54,3 +67,58 @@ class DaemonExecutor(ThreadPoolExecutor):
 def install_daemon_executor() -> None:
     """Make the running loop's default executor a DaemonExecutor (call from inside the loop)."""
     asyncio.get_running_loop().set_default_executor(DaemonExecutor())
+
+
+class LifecycleMixin:
+    """Errors, notifications and quitting, for ReaderApp."""
+
+    def notify(
+        self: ReaderApp,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        # The same message again while it is still shown (Space at the last post, held
+        # down) would stack identical toasts: the one on screen says it already.
+        if threading.get_ident() == self._thread_id:
+            for shown in self._notifications:
+                if shown.message == message and shown.title == title and shown.severity == severity:
+                    return
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def cache_failed(self: ReaderApp, error: BaseException) -> bool:
+        """A damaged cache, from any worker or handler, ends up here: the app exits cleanly
+        and run_app raises it, so the CLI says what is wrong and offers to move it aside.
+        Returns whether `error` was such a failure."""
+        if isinstance(error, sqlite3.DatabaseError):
+            error = explain_db_error(error, self.store.path)
+        if not isinstance(error, CorruptCacheError):
+            return False
+        if self.fatal_error is None:
+            self.fatal_error = error
+            self._refresh_stop.set()
+            self.exit(1, return_code=1)
+        return True
+
+    def _handle_exception(self: ReaderApp, error: Exception) -> None:
+        # The one place every unhandled error passes: a damaged cache exits cleanly, and a
+        # widget looked up while the app is shutting down (a key or a worker's result that
+        # arrived after `q`) is not a failure.
+        if self.cache_failed(error):
+            return
+        if self._exit and isinstance(error, NoMatches):
+            return
+        super()._handle_exception(error)
+
+    async def run_action(self: ReaderApp, action: str | object, default_namespace: object = None) -> bool:
+        if self._exit:
+            return False  # keys typed after `q` (q then a) act on nothing: the widgets are going
+        return await super().run_action(action, default_namespace)  # type: ignore[arg-type]
+
+    async def action_quit(self: ReaderApp) -> None:
+        self._refresh_stop.set()
+        await super().action_quit()
+

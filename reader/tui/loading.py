@@ -1,0 +1,181 @@
+"""Loading what the app shows: the post list's ids, the counts, the status line, and
+changes made by other processes. Every query runs in a thread worker; the UI thread
+only swaps the results in.
+
+A mixin of ReaderApp (reader/tui/app.py), which owns the widgets and the store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.worker import get_current_worker
+
+from reader.models import Feed
+from reader.query import QueryError, parse_query
+from reader.store import StoreError
+from reader.tui.source import StoreSource
+from reader.tui.widgets.sidebar import ALL
+
+if TYPE_CHECKING:
+    from reader.tui.app import ReaderApp
+
+
+class LoadingMixin:
+    """The list, the counts and the status line, loaded off the UI thread."""
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="startup")
+    def _startup(self: ReaderApp) -> None:
+        if self.store.get_meta("welcome_offered") is None:
+            # Imports feedparser: only ever on a brand-new cache, and off the UI thread.
+            from reader.welcome import offer_welcome
+
+            offer_welcome(self.store)
+        source = StoreSource.query(self.store)
+        self.call_from_thread(self._apply_source, source, None)
+        feeds, counts, categories = self.store.list_feeds(), self.store.counts(), self.store.category_unread()
+        self.call_from_thread(self._apply_counts, feeds, counts, source, source.unread_count(), categories)
+        self.call_from_thread(self._set_marker)
+        if self.settings.refresh_on_start:
+            self.call_from_thread(self.action_refresh_feeds)
+
+    def _set_marker(self: ReaderApp) -> None:
+        # Read on the UI thread, whose connection the poll uses (data_version is per connection).
+        self._marker = self.store.change_marker()
+
+    def _where(self: ReaderApp) -> tuple[str, list[object]] | None:
+        clauses: list[str] = []
+        params: list[object] = []
+        scope_where, scope_params = self.scope.to_sql()
+        if scope_where:
+            clauses.append(scope_where)
+            params.extend(scope_params)
+        try:
+            where, query_params = parse_query(self.query_text).to_sql()
+        except (QueryError, ValueError, OverflowError):
+            return None  # the filter bar shows the error; keep the current list
+        if where:
+            clauses.append(where)
+            params.extend(query_params)
+        if self.unread_only:
+            clauses.append("e.read = 0")
+        return " AND ".join(f"({c})" for c in clauses), params
+
+    def reload(self: ReaderApp, keep_current: bool = True) -> None:
+        """Re-run the active filter in a worker and swap its rows in."""
+        where = self._where()
+        if where is None:
+            return
+        current = self.post_list.current_entry if keep_current else None
+        self._load_started = time.perf_counter()
+        self._load(where[0], where[1], current.id if current else None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="filter")
+    def _load(self: ReaderApp, where: str, params: list[object], keep: int | None) -> None:
+        try:
+            source = StoreSource.query(self.store, where, params)
+        except StoreError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        if get_current_worker().is_cancelled:
+            return
+        self.call_from_thread(self._apply_source, source, keep)
+        # After the rows are in: the count only feeds the status line.
+        unread = source.unread_count()
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self._apply_shown_unread, source, unread)
+
+    def _apply_shown_unread(self: ReaderApp, source: StoreSource, unread: int) -> None:
+        if source is self.source:
+            self.shown_unread = unread
+            self._update_status()
+
+    def _apply_source(self: ReaderApp, source: StoreSource, keep: int | None) -> None:
+        self.source = source
+        self.post_list.empty_text = "No posts match" if (self.query_text or self.scope != ALL) else self._no_posts()
+        self.post_list.set_source(source, keep_entry_id=keep)
+        self.list_loaded_at = time.perf_counter()
+        self._update_status()
+        if self._open_first_unread_on_load:
+            self._open_first_unread_on_load = False
+            self.open_first_unread()
+
+    def _no_posts(self: ReaderApp) -> str:
+        from reader.tui.screens.help import key_label
+
+        binding = next(b for b in self.all_bindings() if b.id == "app.add_feed")
+        return f"No posts yet — press {key_label(self.settings.keymap.get('app.add_feed', binding.key))} to add a feed"
+
+    def refresh_counts(self: ReaderApp) -> None:
+        self._load_counts()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="counts")
+    def _load_counts(self: ReaderApp) -> None:
+        feeds, counts, categories = self.store.list_feeds(), self.store.counts(), self.store.category_unread()
+        source = self.source
+        unread = source.unread_count() if source is not None else 0
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self._apply_counts, feeds, counts, source, unread, categories)
+
+    def _apply_counts(
+        self: ReaderApp,
+        feeds: list[Feed],
+        counts: tuple[int, int, int],
+        source: StoreSource | None = None,
+        unread: int = 0,
+        categories: dict[str, int] | None = None,
+    ) -> None:
+        self.feeds = feeds
+        self.counts = counts
+        if source is not None and source is self.source:
+            self.shown_unread = unread
+        self.sidebar.populate(feeds, counts, categories)
+        self._update_status()
+
+    def last_refresh(self: ReaderApp) -> tuple[float | None, bool]:
+        """When feeds were last checked, and whether that refresh found no network at all."""
+        fetched = [f for f in self.feeds if f.last_checked is not None and not f.url.startswith("reader:")]
+        if not fetched:
+            return None, False
+        latest = max(f.last_checked or 0 for f in fetched)
+        recent = [f for f in fetched if (f.last_checked or 0) >= latest - 120]
+        return latest, all(f.last_error for f in recent)
+
+    def _update_status(self: ReaderApp) -> None:
+        when, offline = self.last_refresh()
+        self.status_bar.show(
+            scope=self.scope.label,
+            query=self.query_text,
+            unread_only=self.unread_only,
+            shown=len(self.source) if self.source is not None else 0,
+            shown_unread=self.shown_unread,
+            counts=self.counts,
+            failed=sum(1 for f in self.feeds if f.last_error),
+            last_refresh=when,
+            offline=offline,
+            note=self.note,
+        )
+
+    def _check_external_changes(self: ReaderApp) -> None:
+        """Another process (`reader refresh` from cron, `reader add`, `reader mark`) changed the cache: show it."""
+        if self.refreshing or self._exit:
+            return  # our own refresh reloads when it is done
+        try:
+            marker = self.store.change_marker()
+        except (StoreError, sqlite3.DatabaseError):
+            return  # a busy or damaged cache is reported by the next real query
+        if self._marker is None:
+            self._marker = marker
+        elif marker != self._marker:
+            self._marker = marker
+            self.reload(keep_current=True)
+            self.refresh_counts()
+            post = self.reading_pane.post
+            flags = self.store.entry_flags(post.entry.id) if post is not None else None
+            if post is not None and flags is not None:
+                self._show_flag(post.entry.id, "read", flags[0])
+                self._show_flag(post.entry.id, "starred", flags[1])
+
