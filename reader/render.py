@@ -78,7 +78,8 @@ class _Converter(html2text.HTML2Text):
         self._marks: list[_Mark] = []  # at most one per marker: three at most
         self._nested: dict[str, int] = {}  # opens of a marker already active, ignored
         self._held_space = False  # trailing space inside emphasis, written after the closing marker
-        self._after_underscore = False  # a closing `_` must not touch a following letter
+        self._close_needs_gap = False  # a letter right after this close would keep it literal
+        self._closes: list[tuple[str, int]] = []  # the last close markers written, and where
         self.tag_callback = _Converter._tag
 
     def _number(self, url: str) -> int | None:
@@ -152,6 +153,25 @@ class _Converter(html2text.HTML2Text):
         for mark in above:  # ...and let them reopen at the next text
             mark.state = "pending"
 
+    def _write_opens(self, pending: list[_Mark], first: str) -> None:
+        """Write the opening markers before text starting with `first`.
+
+        Markdown opens emphasis only where the marker "flanks" text: `word_em_` and
+        `word**.x**` stay literal, so a space goes before such a marker. A marker closed
+        right before (`**a**` then `**b**`) is taken back instead: `****` would be literal.
+        """
+        for index, mark in enumerate(pending):
+            if self.p_p == 0 and self._closes[-1:] == [(mark.marker, len(self.outtextlist))]:
+                self.outtextlist.pop()
+                self._closes.pop()
+            else:
+                previous = " " if self.space else self.outtextlist[-1][-1:] if self.outtextlist else ""
+                after = pending[index + 1].marker[0] if index + 1 < len(pending) else first
+                if previous == mark.marker[0] or (previous.isalnum() and (mark.marker == "_" or _is_punct(after))):
+                    self.o(" ")
+                self.o(mark.marker)
+            mark.state = "open"
+
     def _close_written(self) -> None:
         """At a block boundary: close what is written; it reopens at the next text."""
         for mark in reversed(self._marks):
@@ -163,9 +183,12 @@ class _Converter(html2text.HTML2Text):
             super().handle_data(" ")
 
     def _write_close(self, mark: _Mark) -> None:
+        # Likewise a close: `_em_word` and `**x.**word` stay literal unless a space follows.
+        last = self.outtextlist[-1][-1:] if self.outtextlist else ""
         self.o(mark.marker)
-        self._after_underscore = mark.marker == "_"
+        self._close_needs_gap = mark.marker == "_" or _is_punct(last)
         mark.state = "closed"
+        self._closes = [*self._closes[-2:], (mark.marker, len(self.outtextlist))]
 
     def handle_data(self, data: str, entity_char: bool = False) -> None:
         if not data:
@@ -175,9 +198,9 @@ class _Converter(html2text.HTML2Text):
             if self._held_space:
                 data = " " + data
                 self._held_space = False
-            if self._after_underscore and data[0].isalnum():
+            if self._close_needs_gap and data[0].isalnum():
                 data = " " + data
-            self._after_underscore = False
+            self._close_needs_gap = False
             pending = [m for m in self._marks if m.state == "pending"]
             if pending and not self.pre:
                 stripped = data.lstrip()
@@ -185,13 +208,7 @@ class _Converter(html2text.HTML2Text):
                 if lead:
                     super().handle_data(lead, entity_char)
                     data = stripped
-                # `word_em_` is no emphasis in Markdown (underscores inside a word are literal).
-                previous = " " if lead else self.outtextlist[-1][-1:] if self.outtextlist else ""
-                if "_" in (m.marker for m in pending) and (previous.isalnum() or previous == "_"):
-                    self.o(" ")
-                for mark in pending:
-                    self.o(mark.marker)
-                    mark.state = "open"
+                self._write_opens(pending, data[0])
             if not self.pre and any(m.state == "open" for m in self._marks):
                 # `**bold **` does not close in Markdown: the space goes after the marker.
                 stripped = data.rstrip()
@@ -215,7 +232,13 @@ _TRAILING = re.compile(r"[ \t]+\n")
 # html2text puts a blank line between `<li><p>` items; a list reads better tight.
 # html2text puts a space after closing emphasis when punctuation follows ("_word_ ,").
 _SPACE_AFTER_EMPHASIS = re.compile(r"(?<=\S)([_*]{1,2}) (?=[,;:.!?)\]])")
+# An empty <li> leaves a bare bullet, which Markdown after a paragraph shows as a literal `*`.
+_EMPTY_ITEMS = re.compile(r"^[ \t]*(?:[*+-]|\d+\.)[ \t]*(?:\n|\Z)", re.M)
 _LOOSE_ITEMS = re.compile(r"^([ \t]*(?:[*+-]|\d+\.) .*)\n\n(?=[ \t]*(?:[*+-]|\d+\.) )", re.M)
+
+
+def _is_punct(char: str) -> bool:
+    return bool(char) and not char.isalnum() and not char.isspace()
 
 
 def _flatten_deep(html: str) -> str:
@@ -257,7 +280,7 @@ def render_html(html: str, base_url: str | None = None) -> Rendered:
     except (RecursionError, AssertionError, IndexError, ValueError):
         # html2text trips on some pathological markup; fall back to the bare text.
         text = strip_tags(html)
-    text = _TRAILING.sub("\n", clean_text(text))
+    text = _EMPTY_ITEMS.sub("", _TRAILING.sub("\n", clean_text(text)))
     text = _BLANK_RUNS.sub("\n\n", text).strip("\n")
     text = _LOOSE_ITEMS.sub(r"\1\n", text)
     text = _SPACE_AFTER_EMPHASIS.sub(r"\1", text)

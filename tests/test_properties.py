@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from reader.parse import NotAFeedError, parse_feed
 from reader.query import QueryError, parse_query
@@ -63,6 +64,24 @@ def test_sanitiser(text: str) -> None:
     assert not CONTROL.search(clean_text(text))
     line = clean_line(text)
     assert not CONTROL.search(line) and "\n" not in line and len(line) <= 1000
+
+
+EMPHASIS_PIECES = st.sampled_from([
+    "<b>", "</b>", "<i>", "</i>", "<em>", "</em>", "<strong>", "</strong>", "<del>", "</del>", "<p>", "</p>",
+    "<br>", "<li>", "<div>", "</div>", " ", "word", "x", "Y", ".", ",", "<a href='https://a.example/'>", "</a>",
+])
+MARKDOWN = MarkdownIt().enable("strikethrough").enable("table")  # as rich.markdown sets it up
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(EMPHASIS_PIECES, max_size=40))
+def test_emphasis_is_always_balanced(pieces: list[str]) -> None:
+    """Issue 8 (reading pane): whatever the tags, the Markdown shows no literal `*`, `_` or `~`."""
+    html = "".join(pieces)
+    markdown = render_html(html).text
+    shown = re.sub(r"\[\d+\]", "", re.sub(r"<[^>]+>", "", MARKDOWN.render(markdown)))
+    assert not re.search(r"[*_~]", shown), (html, markdown)
+    assert re.sub(r"\W", "", shown) == re.sub(r"\W", "", re.sub(r"<[^>]+>", "", html))  # no word lost
 
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
