@@ -15,6 +15,7 @@ notifications that don't pile up.
 from __future__ import annotations
 
 import asyncio
+import queue
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -34,30 +35,53 @@ class DaemonExecutor(ThreadPoolExecutor):
     """An executor whose jobs run on daemon threads and whose shutdown never waits.
 
     A subclass of ThreadPoolExecutor only because asyncio's set_default_executor
-    insists on one; none of its pool is used.
+    insists on one; none of its pool is used. Threads are kept for reuse while there is
+    work (each holds its own SQLite connection, whose page cache a fresh thread would
+    have to warm again) and end after IDLE_SECONDS without any.
     """
+
+    IDLE_SECONDS = 60.0
 
     def __init__(self) -> None:
         super().__init__(max_workers=1, thread_name_prefix="reader-worker")
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple, dict]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0  # threads waiting for a job that no submit has counted on yet
         self._closed = False
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         if self._closed:
             raise RuntimeError("cannot schedule new work after shutdown")
         future: Future[Any] = Future()
-
-        def run() -> None:
-            if not future.set_running_or_notify_cancel():
-                return
-            try:
-                result = fn(*args, **kwargs)
-            except BaseException as exc:  # handed to whoever awaits the future, as a pool would
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
-
-        threading.Thread(target=run, name="reader-worker", daemon=True).start()
+        self._jobs.put((future, fn, args, kwargs))
+        with self._lock:
+            spawn = self._idle == 0
+            if not spawn:
+                self._idle -= 1  # an idle thread will take it
+        if spawn:
+            threading.Thread(target=self._work, name="reader-worker", daemon=True).start()
         return future
+
+    def _work(self) -> None:
+        while True:
+            try:
+                future, fn, args, kwargs = self._jobs.get(timeout=self.IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._idle > 0:  # nobody counts on this thread: it may go
+                        self._idle -= 1
+                        return
+                continue  # a submit counted on it just now: its job is in the queue
+            if future.set_running_or_notify_cancel():
+                try:
+                    result = fn(*args, **kwargs)
+                except BaseException as exc:  # handed to whoever awaits the future, as a pool would
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+            del future, fn, args, kwargs  # drop references to the job while idle
+            with self._lock:
+                self._idle += 1
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         # Never joins: quitting must not wait on work in flight.
