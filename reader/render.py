@@ -33,6 +33,8 @@ _NESTING_TAG = re.compile(r"<(/?)(ul|ol|dl|menu|dir|blockquote)\b[^<>]*>", re.I)
 # Emphasis is done here, not by html2text, which writes a marker per tag whatever the
 # nesting: an unclosed <b> leaves a literal `**`, <b><b> gives `****`, and <b> </b> gives `****`.
 _EMPHASIS = {"b": "**", "strong": "**", "i": "_", "em": "_", "del": "~~", "s": "~~", "strike": "~~"}
+# Inline code, done here too: html2text toggles on every tag, so <code><code> opens a ``` fence.
+_CODE = frozenset({"code", "kbd", "tt", "samp"})
 # Markdown emphasis cannot span blocks: open markers close at each of these and reopen after.
 _BLOCKS = frozenset({
     "p", "div", "br", "hr", "li", "ul", "ol", "dl", "dt", "dd", "menu", "dir", "blockquote", "pre",
@@ -75,10 +77,13 @@ class _Converter(html2text.HTML2Text):
         # A counter, not a flag on every open anchor, so 10,000 nested anchors cost nothing per word.
         self._anchors: list[tuple[str | None, int]] = []
         self._texts = 0
+        self._code_depth = 0
+        self._code_state = "none"  # "pending" (open, nothing written yet), "open" (backtick written)
         self._marks: list[_Mark] = []  # at most one per marker: three at most
         self._nested: dict[str, int] = {}  # opens of a marker already active, ignored
         self._held_space = False  # trailing space inside emphasis, written after the closing marker
-        self._close_needs_gap = False  # a letter right after this close would keep it literal
+        # Where the output ended after a close that a letter must not touch (else it stays literal).
+        self._gap_after = -1
         self._closes: list[tuple[str, int]] = []  # the last close markers written, and where
         self.tag_callback = _Converter._tag
 
@@ -109,10 +114,12 @@ class _Converter(html2text.HTML2Text):
             if start:
                 alt = clean_line(attrs.get("alt") or attrs.get("title") or "", 200)
                 if self._held_space:  # "<b>see <img></b>": the space goes before the image
-                    self._held_space = False
-                    super().handle_data(" ")
+                    self._write_held_space()
                 self.o(f"[image: {alt}]" if alt else "[image]")
                 self._texts += 1
+            return True
+        if tag in _CODE:
+            self._code_tag(start)
             return True
         marker = _EMPHASIS.get(tag)
         if marker is not None:
@@ -121,14 +128,38 @@ class _Converter(html2text.HTML2Text):
             else:
                 self._close_mark(marker)
             return True
+        if tag in _BLOCKS and self._code_state == "open":
+            self._end_code()  # a code span cannot cross a block either
+            self._code_state = "pending" if self._code_depth else "none"
         if tag in _BLOCKS and self._marks:
             self._close_written()
+        elif self._held_space:  # html2text may write something for this tag (<code> writes a backtick)
+            self._write_held_space()
         return False
 
     # --- emphasis: balanced by construction ---------------------------------------------
 
+    def _code_tag(self, start: bool) -> None:
+        """Backticks only around the outermost code element, written at its first text."""
+        if self.pre:
+            return
+        if start:
+            self._code_depth += 1
+            if self._code_depth == 1:
+                self._code_state = "pending"
+        elif self._code_depth:
+            self._code_depth -= 1
+            if self._code_depth == 0:
+                self._end_code()
+
+    def _end_code(self) -> None:
+        if self._code_state == "open":
+            self.o("`")
+            self.code = False
+        self._code_state = "none"
+
     def _open_mark(self, marker: str) -> None:
-        if self.pre or self.code or any(m.marker == marker for m in self._marks):
+        if self.pre or self._code_depth or any(m.marker == marker for m in self._marks):
             # Already active (<b><b>) or meaningless here: only counted, so the list of
             # marks holds each marker at most once and 5,000 nested <b> cost nothing per word.
             self._nested[marker] = self._nested.get(marker, 0) + 1
@@ -179,14 +210,21 @@ class _Converter(html2text.HTML2Text):
                 self._write_close(mark)
                 mark.state = "pending"
         if self._held_space:
-            self._held_space = False
-            super().handle_data(" ")
+            self._write_held_space()
+
+    def _write_held_space(self) -> None:
+        self._held_space = False
+        super().handle_data(" ")
 
     def _write_close(self, mark: _Mark) -> None:
         # Likewise a close: `_em_word` and `**x.**word` stay literal unless a space follows.
+        if self._code_state == "open":  # <b><code>x</b>: the code span ends first, reopens after
+            self._end_code()
+            self._code_state = "pending"
         last = self.outtextlist[-1][-1:] if self.outtextlist else ""
         self.o(mark.marker)
-        self._close_needs_gap = mark.marker == "_" or _is_punct(last)
+        if mark.marker == "_" or _is_punct(last):
+            self._gap_after = len(self.outtextlist)
         mark.state = "closed"
         self._closes = [*self._closes[-2:], (mark.marker, len(self.outtextlist))]
 
@@ -198,9 +236,8 @@ class _Converter(html2text.HTML2Text):
             if self._held_space:
                 data = " " + data
                 self._held_space = False
-            if self._close_needs_gap and data[0].isalnum():
-                data = " " + data
-            self._close_needs_gap = False
+            if self._gap_after == len(self.outtextlist) and not self.space and data[0].isalnum():
+                data = " " + data  # only if the close is still the last thing written
             pending = [m for m in self._marks if m.state == "pending"]
             if pending and not self.pre:
                 stripped = data.lstrip()
@@ -208,7 +245,15 @@ class _Converter(html2text.HTML2Text):
                 if lead:
                     super().handle_data(lead, entity_char)
                     data = stripped
-                self._write_opens(pending, data[0])
+                self._write_opens(pending, "`" if self._code_state == "pending" else data[0])
+            if self._code_state == "pending" and not self.pre:
+                stripped = data.lstrip()
+                if len(stripped) < len(data):
+                    super().handle_data(data[: len(data) - len(stripped)], entity_char)
+                    data = stripped
+                self.o("`")
+                self.code = True
+                self._code_state = "open"
             if not self.pre and any(m.state == "open" for m in self._marks):
                 # `**bold **` does not close in Markdown: the space goes after the marker.
                 stripped = data.rstrip()
@@ -221,6 +266,7 @@ class _Converter(html2text.HTML2Text):
         super().handle_data(data, entity_char)
 
     def close(self) -> str:
+        self._end_code()
         self._close_written()
         self._marks.clear()
         self._nested.clear()
