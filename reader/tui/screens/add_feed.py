@@ -201,10 +201,12 @@ class AddFeedScreen(ModalScreen[str | None]):
             if self.state == "closed":
                 return
             self.state = "idle" if summary is None else "closed"
+        if not self.app.is_running:
+            return  # quitting: call_from_thread would wait on a loop that is gone
         try:
             self.app.call_from_thread(self._show_outcome, summary, error)
         except RuntimeError:
-            pass  # the app has stopped
+            pass  # the app stopped just now
 
     def _show_outcome(self, summary: str | None, error: str | None) -> None:
         if not self.is_attached:
