@@ -137,7 +137,7 @@ async def test_issue8_next_unread_goes_on_to_the_next_feed_with_unread(store: St
     beta = store.get_feed("https://b.example/feed")
     assert beta is not None
     store.set_flag(store.entry_ids("e.feed_id = ?", [beta.id]), "read", True)
-    app = make_app(store)
+    app = make_app(store, mark_read_after=0.0)  # opened is read
     async with app.run_test(size=WIDE, notifications=True) as pilot:
         await settle(pilot)
         alpha = store.get_feed("https://a.example/feed")
@@ -152,6 +152,9 @@ async def test_issue8_next_unread_goes_on_to_the_next_feed_with_unread(store: St
         assert app.reading_pane.post is not None and app.reading_pane.post.entry.feed_title == "Gamma"
         messages = [n.message for n in app._notifications]
         assert "No more unread in Alpha; now in Gamma." in messages
+        await pilot.press("n", "n")  # Gamma's second, then round to the start: none left anywhere
+        await settle(pilot)
+        assert "No more unread posts in Gamma." in [n.message for n in app._notifications]
         app.set_scope(Scope("all", "All"))
         await settle(pilot)
         app.post_list.cursor = app.post_list.row_count - 1
@@ -428,3 +431,23 @@ async def test_issue8_one_help_entry_in_the_palette_and_tab_reaches_the_sidebar(
         assert app.focused is app.post_list
         await pilot.press("tab")
         assert app.focused is app.sidebar
+
+
+def test_issue8_daemon_executor_reuses_threads_and_never_joins() -> None:
+    import threading
+
+    from reader.tui.lifecycle import DaemonExecutor
+
+    executor = DaemonExecutor()
+    first = executor.submit(threading.get_ident).result(2)
+    time.sleep(0.05)  # the thread is idle again
+    assert executor.submit(threading.get_ident).result(2) == first  # reused: its SQLite connection stays warm
+    release = threading.Event()
+    stuck = executor.submit(release.wait, 30)
+    assert executor.submit(lambda: 42).result(2) == 42  # a stuck job doesn't hold up the next
+    with pytest.raises(ZeroDivisionError):
+        executor.submit(lambda: 1 / 0).result(2)
+    started = time.monotonic()
+    executor.shutdown(wait=True)
+    assert time.monotonic() - started < 0.5 and not stuck.done()
+    release.set()
