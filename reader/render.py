@@ -79,6 +79,7 @@ class _Converter(html2text.HTML2Text):
         self._texts = 0
         self._code_depth = 0
         self._code_state = "none"  # "pending" (open, nothing written yet), "open" (backtick written)
+        self._code_closed_at = -1  # where the last closing backtick was written
         self._marks: list[_Mark] = []  # at most one per marker: three at most
         self._nested: dict[str, int] = {}  # opens of a marker already active, ignored
         self._held_space = False  # trailing space inside emphasis, written after the closing marker
@@ -156,6 +157,7 @@ class _Converter(html2text.HTML2Text):
         if self._code_state == "open":
             self.o("`")
             self.code = False
+            self._code_closed_at = len(self.outtextlist)
         self._code_state = "none"
 
     def _open_mark(self, marker: str) -> None:
@@ -251,7 +253,10 @@ class _Converter(html2text.HTML2Text):
                 if len(stripped) < len(data):
                     super().handle_data(data[: len(data) - len(stripped)], entity_char)
                     data = stripped
-                self.o("`")
+                if self.p_p == 0 and self._code_closed_at == len(self.outtextlist) and not self.space:
+                    self.outtextlist.pop()  # `a` right before `b`: one span, not a literal ``
+                else:
+                    self.o("`")
                 self.code = True
                 self._code_state = "open"
             if not self.pre and any(m.state == "open" for m in self._marks):
