@@ -381,3 +381,21 @@ async def test_issue8_errors_screen_masks_and_cleans(filled: Store) -> None:
         text = screen_text(app)
         assert "carol:***@feeds.example" in text and "t0ps3cret" not in text and "boom" in text
         assert_clean(text)
+
+
+@pytest.mark.asyncio
+async def test_issue8_confirm_question_is_cleaned_line_by_line(filled: Store) -> None:
+    from reader.tui.screens.confirm import ConfirmScreen
+
+    app = make_app(filled)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        answers: list[bool | None] = []
+        app.push_screen(ConfirmScreen("Remove \x1b]0;t\x07[bold]x?\nhttps://e.example/\u202efeed\x9b"), answers.append)
+        await pilot.pause()
+        text = screen_text(app)
+        assert_clean(text)
+        assert "Remove [bold]x?" in text and "https://e.example/" in text  # the markup literal, the URL kept
+        await pilot.press("n")
+        await pilot.pause()
+        assert answers == [False]

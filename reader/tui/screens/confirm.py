@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from reader.sanitize import clean_line
+
 
 class ConfirmScreen(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -25,8 +27,9 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            # The question may quote a feed title: plain Text, never markup.
-            yield Static(Text(self.question), markup=False)
+            # The question may quote a feed title or URL: plain Text, never markup, each line
+            # cleaned (the caller's lines are kept; an escape or bidi control in one is not).
+            yield Static(Text("\n".join(clean_line(line) for line in self.question.splitlines())), markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.yes} (y)", variant="error", id="yes")
                 yield Button("Cancel (n)", id="no")
