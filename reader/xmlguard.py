@@ -146,13 +146,28 @@ def refuse_entities(data: bytes, encoding: str | None = None) -> None:
 
     `encoding` overrides what the document declares (pass "utf-8" for `to_utf8` output).
     expat reads the prolog only and stops at the root element, so this costs little
-    whatever the document's size. If expat can't read the prolog (malformed, or an
-    encoding it lacks), a lenient parser still might, so any `<!ENTITY` anywhere refuses.
+    whatever the document's size. A document in an encoding expat lacks (GB2312,
+    Shift_JIS) is decoded in Python and read again. If expat still can't read the
+    prolog (it is malformed), a lenient parser still might, so any `<!ENTITY` anywhere refuses.
     """
+    found = _prolog_declares_entities(data, encoding)
+    if found is None and encoding is None:
+        try:
+            found = _prolog_declares_entities(to_utf8(data), "utf-8")
+        except ValueError:  # an encoding Python doesn't know either
+            found = None
+    if found is None:
+        found = any(pattern in data for pattern in _ENTITY_BYTES)
+    if found:
+        raise EntityDeclarationError("the document declares XML entities")
+
+
+def _prolog_declares_entities(data: bytes, encoding: str | None) -> bool | None:
+    """True if the prolog declares an entity, False if it doesn't, None if expat can't read it."""
     parser = expat.ParserCreate(encoding)
 
     def declared(*_args: object) -> None:
-        raise EntityDeclarationError("the document declares XML entities")
+        raise EntityDeclarationError
 
     def root(*_args: object) -> None:
         raise _PrologRead
@@ -163,7 +178,9 @@ def refuse_entities(data: bytes, encoding: str | None = None) -> None:
     try:
         parser.Parse(data, True)
     except _PrologRead:
-        return
+        return False
+    except EntityDeclarationError:
+        return True
     except (expat.ExpatError, ValueError):  # ValueError: "multi-byte encodings are not supported"
-        if any(pattern in data for pattern in _ENTITY_BYTES):
-            raise EntityDeclarationError("the document declares XML entities") from None
+        return None
+    return None  # no root element at all: not a document expat accepts
