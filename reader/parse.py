@@ -8,6 +8,10 @@ stored as the publisher's HTML (control characters stripped) and only ever shown
 through the renderer, which drops scripts and styles, resolves links against the
 entry's base at display time and refuses every scheme but http(s). Nothing from a
 feed reaches a browser engine, so the renderer's text output is what must be safe.
+
+Before either parser sees the bytes (xmlguard.py): UTF-16/32 bodies become UTF-8,
+character references to UTF-16 surrogate halves become the character they mean, and a
+document that declares any DTD entity is refused outright.
 """
 
 from __future__ import annotations
@@ -178,7 +182,7 @@ def _bound_feedparser_tags() -> None:
     """Cap the categories feedparser collects per entry.
 
     feedparser dedupes each new tag against a list of all earlier ones (`value not in tags`),
-    so one item with 20,000 categories cost 6 s there. With a cap the scan is bounded; more
+    so one item with 20,000 categories cost 6 s in it. With a cap the scan is bounded; more
     than we keep (URI terms are dropped later) so the first MAX_CATEGORIES labels survive.
     """
     from feedparser.mixin import _FeedParserMixin as Mixin
