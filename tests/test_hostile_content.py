@@ -344,7 +344,7 @@ def test_item7_nested_atom_entry_is_no_post() -> None:
 HOSTILE = "Bad \uffff\ufffe \x01\x1b]0;x\x07 \x0c\u202e and <&>\" \U0001f389"
 
 
-def test_item7_export_import_round_trip_with_hostile_names(store: Store) -> None:
+def test_item7_export_import_round_trip_with_hostile_names(cli, store: Store, tmp_path: Path) -> None:
     # An old cache, written before the cleaners dropped U+FFFF: raw SQL puts the names back.
     store.add_feed("https://one.example/feed", "placeholder", ["placeholder"])
     with store.transaction() as db:
@@ -357,6 +357,14 @@ def test_item7_export_import_round_trip_with_hostile_names(store: Store) -> None
     for name in (outline.title, *outline.categories):
         assert "\uffff" not in name and "\ufffe" not in name and "\x1b" not in name
         assert "\U0001f389" in name and '<&>"' in name
+    # And through the commands, as the report had it: `reader export` then `reader import`.
+    out = tmp_path / "out.opml"
+    assert cli("export", str(out)).code == 0
+    other = tmp_path / "other"
+    result = cli("--data-dir", str(other), "import", str(out))
+    assert result.code == 0, result.err
+    [feed] = cli("--data-dir", str(other), "feeds", "--json").json()
+    assert feed["url"] == "https://one.example/feed" and "\U0001f389" in feed["categories"][0]
 
 
 def test_item7_cli_export_reads_back(cli, tmp_path: Path) -> None:
