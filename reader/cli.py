@@ -20,7 +20,7 @@ from .config import Settings, data_dir, db_path, load_settings, move_legacy_file
 from .dates import format_day, format_time
 from .models import EntryRow, FeedOutcome, ParsedFeed
 from .query import QueryError, parse_query
-from .sanitize import clean_line, mask_credentials
+from .sanitize import clean_line, clean_message
 from .store import CorruptCacheError, Store, StoreError, explain_db_error, move_aside
 
 
@@ -85,7 +85,7 @@ def _describe_os_error(exc: OSError) -> str:
 
 
 def _warn(message: str) -> None:
-    print(f"reader: {clean_line(message, 2000)}", file=sys.stderr)
+    print(f"reader: {clean_message(message, 2000)}", file=sys.stderr)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -314,7 +314,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def _shown_url(url: str | None) -> str:
     """A URL fit for the terminal: a password in it masked (the stored URL keeps it), no escapes."""
-    return clean_line(mask_credentials(url), 2000)
+    return clean_message(url, 2000)
 
 
 def _shown_title(title: str, url: str) -> str:
@@ -332,7 +332,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
             {
                 "url": _shown_url(f.url), "title": f.title, "categories": f.categories, "unread": f.unread,
                 "total": f.total, "last_updated": _iso(f.last_updated),
-                "last_error": clean_line(f.last_error) if f.last_error else f.last_error,
+                "last_error": clean_message(f.last_error) if f.last_error else f.last_error,
             }
             for f in feeds
         ], indent=2, ensure_ascii=False))
@@ -349,7 +349,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
             f"              {_shown_url(f.url)}  (updated {updated})"
         )
         if f.last_error:
-            print(f"              error: {clean_line(f.last_error)}")
+            print(f"              error: {clean_message(f.last_error)}")
     return 0
 
 
@@ -384,7 +384,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
     # Failures are printed even with --quiet: that is what a cron job mails to its owner.
     for outcome in summary.failed:
-        print(f"failed: {_shown_url(outcome.url)}: {clean_line(outcome.error)}", file=sys.stderr)
+        print(f"failed: {_shown_url(outcome.url)}: {clean_message(outcome.error)}", file=sys.stderr)
     if not args.quiet:
         print(summary.line())
     return 0
@@ -543,8 +543,9 @@ def cmd_mark(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from .opml import OPMLError, parse_opml
 
+    skipped: list[str] = []
     try:
-        outlines = parse_opml(args.file.read_bytes())
+        outlines = parse_opml(args.file.read_bytes(), skipped)
     except OPMLError as exc:
         raise CLIError(f"{args.file}: {exc}") from None
     except OSError as exc:
@@ -554,6 +555,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     for outline in outlines:
         store.add_feed(outline.url, outline.title, outline.categories)
     added = sum(o.url not in known for o in outlines)
+    if skipped:
+        shown = ", ".join(_shown_url(url) for url in skipped[:3]) + (", …" if len(skipped) > 3 else "")
+        print(f"reader: skipped {len(skipped)} outline(s) whose feed URL can't be subscribed to "
+              f"(not http(s), or a bad host or port): {shown}", file=sys.stderr)
     print(f"imported {len(outlines)} feeds ({added} new); fetch them with: reader refresh")
     return 0
 

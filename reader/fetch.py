@@ -26,7 +26,7 @@ import httpx
 
 from . import __version__
 from .models import FetchResult
-from .sanitize import clean_line, safe_url
+from .sanitize import clean_message, safe_url
 
 USER_AGENT = f"reader/{__version__} (terminal feed reader; +https://github.com/reader-app/reader)"
 MAX_BODY = 10 * 1024 * 1024
@@ -42,8 +42,6 @@ ACCEPT = (
 MAX_VALIDATOR = 512
 _VALIDATOR = re.compile(rf"[\x20-\x7e]{{1,{MAX_VALIDATOR}}}")
 ERROR_LIMIT = 500
-# The userinfo of a URL anywhere in a text, up to the authority's last "@" (a password may hold one).
-_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^\s/?#]*)@")
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -78,17 +76,8 @@ def make_ssl_context() -> ssl.SSLContext:
 
 
 def clean_error(text: str) -> str:
-    """A message built from server or user text, fit to print: one clean line, credentials masked.
-
-    Every URL in it is masked, wherever it sits (`could not fetch URL: ... redirect to URL`),
-    as mask_credentials shows one: `https://user:***@host/`.
-    """
-    return clean_line(_USERINFO.sub(_mask_userinfo, text), ERROR_LIMIT)
-
-
-def _mask_userinfo(match: re.Match[str]) -> str:
-    user, colon, _password = match.group(2).partition(":")
-    return f"{match.group(1)}{user}:***@" if colon else f"{match.group(1)}***@"
+    """A message built from server or user text, fit to print: one clean line, every URL's credentials masked."""
+    return clean_message(text, ERROR_LIMIT)
 
 
 async def fetch(

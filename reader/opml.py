@@ -27,8 +27,12 @@ class Outline:
     categories: list[str] = field(default_factory=list)
 
 
-def parse_opml(data: bytes) -> list[Outline]:
-    """Feeds in an OPML file, with the folders they sit in (and any `category` attribute)."""
+def parse_opml(data: bytes, skipped: list[str] | None = None) -> list[Outline]:
+    """Feeds in an OPML file, with the folders they sit in (and any `category` attribute).
+
+    Feed URLs that can't be subscribed to (not http(s), a port out of range) are left
+    out; pass `skipped` to get them back (cleaned, for a message).
+    """
     try:
         # expat reads only UTF-8, UTF-16 and Latin-1 itself: an OPML in GB2312 or Shift_JIS
         # is decoded here (BOM, then the declaration) and handed over as UTF-8.
@@ -69,6 +73,8 @@ def parse_opml(data: bytes) -> list[Outline]:
             continue
         url = safe_url(url.strip())
         if not url:
+            if skipped is not None:
+                skipped.append(clean_line(child.get("xmlUrl") or child.get("xmlurl"), 200))
             continue
         outline = found.setdefault(url, Outline(url, title))
         names = seen.setdefault(url, set())

@@ -30,7 +30,8 @@ _BAD = "\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ud800-\udfff\ufffe
 _CONTROLS = re.compile(f"[\x00-\x08\x0b-\x1f{_BAD}]")
 _CONTROLS_ONE_LINE = re.compile(f"[\x00-\x1f{_BAD}]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_CREDENTIALS = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@]*)@")
+# The userinfo of a URL anywhere in a text, up to the authority's last "@" (a password may hold one).
+_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^\s/?#]*)@")
 _SPACES = re.compile(r"\s+")
 _TAGS = re.compile(r"<[^>]*>")
 
@@ -89,19 +90,25 @@ def xml_safe(text: str | None) -> str:
     return _NOT_XML.sub("", _pair_surrogates(text))
 
 
-def mask_credentials(url: str | None) -> str:
-    """A URL fit to show: `https://user:secret@host/` becomes `https://user:***@host/`.
+def mask_credentials(text: str | None) -> str:
+    """Text fit to show: every URL's `user:secret@` in it becomes `user:***@`.
 
-    The stored URL keeps the password (it is needed to fetch); only what is shown hides it.
+    Works on a bare URL and on a message that holds several. The stored URL keeps the
+    password (it is needed to fetch); only what is shown hides it.
     """
-    if not url or "@" not in url:
-        return url or ""
+    if not text or "@" not in text:
+        return text or ""
+    return _CREDENTIALS.sub(_hide_password, text)
 
-    def hide(match: re.Match[str]) -> str:
-        user, _, password = match.group(2).partition(":")
-        return f"{match.group(1)}{user}:***@" if password else f"{match.group(1)}***@"
 
-    return _CREDENTIALS.sub(hide, url, count=1)
+def _hide_password(match: re.Match[str]) -> str:
+    user, colon, _password = match.group(2).partition(":")
+    return f"{match.group(1)}{user}:***@" if colon else f"{match.group(1)}***@"
+
+
+def clean_message(text: str | None, limit: int = 500) -> str:
+    """A message built from server, feed or user text (an error, say), fit to print on one line."""
+    return clean_line(mask_credentials(text), limit)
 
 
 def strip_tags(markup: str | None) -> str:
@@ -127,6 +134,10 @@ def safe_url(url: str | None) -> str | None:
         parts = urlsplit(url)
     except ValueError:
         return None
-    if parts.scheme.lower() not in SAFE_SCHEMES or not parts.netloc:
+    if parts.scheme.lower() not in SAFE_SCHEMES or not parts.hostname:
+        return None
+    try:
+        parts.port  # noqa: B018 -- raises on a port out of range ("host:99999", from an OPML file, say)
+    except ValueError:
         return None
     return url

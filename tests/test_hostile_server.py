@@ -374,12 +374,11 @@ BAD_URLS = [
 ]
 
 
-def test_item3_bad_ports_land_on_their_feed_and_the_refresh_goes_on(
-    cli, feed_server: FeedServer, tmp_path: Path
-) -> None:
+def test_item3_import_skips_bad_ports_and_says_so(cli, feed_server: FeedServer, tmp_path: Path) -> None:
     good = feed_server.url("blog-hong-kong.xml")
-    # As an OPML import brings them (the import keeps any http(s) URL).
-    outlines = "".join(f'<outline type="rss" text="bad" xmlUrl="{u}"/>' for u in BAD_URLS)
+    # Port 0 is a valid number (it just never answers): the other five are refused at import.
+    refused = [u for u in BAD_URLS if not u.endswith(":0/feed")]
+    outlines = "".join(f'<outline type="rss" text="bad" xmlUrl="{u}"/>' for u in refused)
     opml = tmp_path / "feeds.opml"
     opml.write_text(
         f'<?xml version="1.0"?><opml version="2.0"><head/><body>'
@@ -387,6 +386,24 @@ def test_item3_bad_ports_land_on_their_feed_and_the_refresh_goes_on(
     )
     imported = cli("import", str(opml))
     assert imported.code == 0
+    assert "imported 1 feeds (1 new)" in imported.out
+    assert f"skipped {len(refused)} outline(s)" in imported.err and "Traceback" not in imported.err
+
+
+def test_item3_bad_ports_land_on_their_feed_and_the_refresh_goes_on(
+    cli, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    good = feed_server.url("blog-hong-kong.xml")
+    assert cli("add", "--no-fetch", good).code == 0
+    # As a cache written before URLs were checked holds them: straight into the table.
+    store = Store(tmp_path / "data" / "reader.sqlite")
+    try:
+        with store.transaction() as db:
+            db.executemany(
+                "INSERT INTO feeds (url, title, added) VALUES (?, 'bad', 0)", [(u,) for u in BAD_URLS]
+            )
+    finally:
+        store.close()
     result = cli("refresh")
     assert result.code == 0, result.err
     assert "Traceback" not in result.err and "TaskGroup" not in result.err
