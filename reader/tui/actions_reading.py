@@ -229,6 +229,10 @@ class ReadingActions:
             else:
                 self.notify("No more unread posts above.", markup=False)
             return
+        self._open_at(index)
+
+    def _open_at(self: ReaderApp, index: int) -> None:
+        """Move the list cursor to row `index` and open that post."""
         self.post_list.cursor = index
         entry = self.post_list.get_row(index)
         if entry is not None:
@@ -253,10 +257,7 @@ class ReadingActions:
         if index is None:
             self.notify("No unread posts here match the filter.", markup=False)
             return
-        self.post_list.cursor = index
-        entry = self.post_list.get_row(index)
-        if entry is not None:
-            self.open_post(entry)
+        self._open_at(index)
 
     def action_next_unread(self: ReaderApp) -> None:
         self._go_unread(1)
