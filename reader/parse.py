@@ -27,7 +27,7 @@ from urllib.parse import urljoin
 
 from .fastfeed import RawEntry, RawFeed, parse_fast
 from .models import ParsedEntry, ParsedFeed
-from .sanitize import clean_line, clean_text, safe_url, strip_tags
+from .sanitize import clean_line, clean_text, is_uri_term, safe_url, strip_tags
 from .xmlguard import EntityDeclarationError, as_utf8_document, pair_surrogate_refs, refuse_entities
 
 if TYPE_CHECKING:
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 
 # Categories kept per post; the rest are dropped at parse time.
 MAX_CATEGORIES = 100
-# A category that is a URI or a URN (`tag:`, `urn:`) is a scheme term, not a label.
-_URI_TERM = re.compile(r"^(?:[a-z][a-z0-9+.-]*://\S*|(?:urn|tag):\S+)$", re.I)
 
 # Read as "<url> is ..." by `add` and alone by `refresh`.
 ENTITIES_REFUSED = "a feed that declares XML entities; refused"
@@ -121,7 +119,7 @@ def clean_categories(names: Iterable[str], limit: int = MAX_CATEGORIES) -> list[
     seen: set[str] = set()
     for name in names:
         name = clean_line(name, 200)
-        if not name or _URI_TERM.match(name):
+        if not name or is_uri_term(name):
             continue
         folded = name.casefold()
         if folded not in seen:

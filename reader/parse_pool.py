@@ -20,9 +20,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from .entry_codec import EncodedEntry, encode_entries
 from .models import ParsedFeed
 from .parse import parse_feed
-from .store import EncodedEntry, encode_entries
 
 
 def parse_and_encode(body: bytes, url: str, headers: dict[str, str]) -> tuple[ParsedFeed, list[EncodedEntry] | None]:

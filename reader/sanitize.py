@@ -36,6 +36,13 @@ _SPACES = re.compile(r"\s+")
 _TAGS = re.compile(r"<[^>]*>")
 
 SAFE_SCHEMES = ("http", "https")
+# A category that is a URI or a URN (Blogger's `http://schemas.google.com/g/2005#post`,
+# `tag:`, `urn:`) is a scheme term for machines, not a label for people.
+_URI_TERM = re.compile(r"^(?:[a-z][a-z0-9+.-]*://\S*|(?:urn|tag):\S+)$", re.I)
+
+
+def is_uri_term(name: str) -> bool:
+    return bool(_URI_TERM.match(name.strip()))
 
 
 def clean_text(text: str | None) -> str:

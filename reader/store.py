@@ -11,26 +11,23 @@ tokens, not text), which is why deleting from it needs the old text back
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import threading
 import time
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-from .models import Entry, EntryRow, Feed, ParsedEntry, ParsedFeed
-from .sanitize import clean_line, safe_url, strip_tags
+from .entry_codec import EncodedEntry, compress, decompress, entry_hash, index_text
+from .models import Entry, EntryRow, Feed, ParsedFeed
+from .sanitize import clean_line, safe_url
+from .schema import MIGRATIONS, SCHEMA_VERSION
 
 # Future dates beyond this are treated as unknown: a post "from 2100" would otherwise
 # sit at the top of every list forever.
 FUTURE_SLACK = 24 * 3600
 # The posts of feeds filed under no category (the sidebar's "Uncategorized").
 UNCATEGORIZED_SQL = "e.feed_id NOT IN (SELECT feed_id FROM feed_categories)"
-# Text indexed per post: enough for any real post, bounded for a 4 MB one.
-INDEX_TEXT_LIMIT = 200_000
 
 
 class StoreError(Exception):
@@ -43,97 +40,6 @@ class StoreError(Exception):
 
 class CorruptCacheError(StoreError):
     pass
-
-
-def _compress(text: str) -> bytes:
-    return zlib.compress(text.encode("utf-8"), 3)
-
-
-def _decompress(blob: bytes | None) -> str:
-    if not blob:
-        return ""
-    return zlib.decompress(blob).decode("utf-8", "replace")
-
-
-def index_text(html: str) -> str:
-    """The body text the search index holds. Deletes recompute it, so keep it deterministic."""
-    return strip_tags(html[:INDEX_TEXT_LIMIT])
-
-
-def _script(db: sqlite3.Connection, sql: str) -> None:
-    # Not executescript(): it commits first, and a migration must be one transaction.
-    for statement in sql.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-def _v1(db: sqlite3.Connection) -> None:
-    _script(
-        db,
-        """
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-        CREATE TABLE feeds (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            url TEXT NOT NULL UNIQUE,
-            title TEXT NOT NULL DEFAULT '',
-            site_url TEXT,
-            etag TEXT,
-            last_modified TEXT,
-            body_hash TEXT,
-            last_updated REAL,
-            last_checked REAL,
-            last_error TEXT,
-            gone INTEGER NOT NULL DEFAULT 0,
-            retry_after REAL,
-            added REAL NOT NULL
-        );
-        CREATE TABLE categories (
-            id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE COLLATE NOCASE
-        );
-        CREATE TABLE feed_categories (
-            feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
-            category_id INTEGER NOT NULL REFERENCES categories(id),
-            PRIMARY KEY (feed_id, category_id)
-        ) WITHOUT ROWID;
-        CREATE TABLE entries (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
-            key TEXT NOT NULL,
-            title TEXT NOT NULL DEFAULT '',
-            link TEXT,
-            author TEXT NOT NULL DEFAULT '',
-            published REAL NOT NULL,
-            date_known INTEGER NOT NULL,
-            first_seen REAL NOT NULL,
-            content BLOB,
-            base_url TEXT,
-            hash TEXT NOT NULL,
-            read INTEGER NOT NULL DEFAULT 0,
-            starred INTEGER NOT NULL DEFAULT 0,
-            UNIQUE (feed_id, key)
-        );
-        CREATE INDEX entries_by_date ON entries (published DESC, id DESC);
-        CREATE INDEX entries_by_feed ON entries (feed_id, published DESC);
-        CREATE INDEX entries_unread ON entries (published DESC, id DESC) WHERE read = 0;
-        CREATE INDEX entries_unread_by_feed ON entries (feed_id) WHERE read = 0;
-        CREATE INDEX entries_starred ON entries (published DESC, id DESC) WHERE starred = 1;
-        CREATE TABLE entry_categories (
-            entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
-            category_id INTEGER NOT NULL REFERENCES categories(id),
-            PRIMARY KEY (entry_id, category_id)
-        ) WITHOUT ROWID;
-        CREATE INDEX entry_categories_by_category ON entry_categories (category_id, entry_id);
-        CREATE VIRTUAL TABLE entries_fts USING fts5(
-            title, author, body, content='', tokenize='unicode61 remove_diacritics 2'
-        );
-        """
-    )
-
-
-# Index i holds the step from user_version i to i + 1. Append; never edit a shipped step.
-MIGRATIONS = [_v1]
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class Store:
@@ -372,7 +278,7 @@ class Store:
                     continue  # a duplicate guid within one document: the first one wins
                 seen.add(entry.key)
                 code = encoded[offset] if encoded is not None else None
-                digest = code.hash if code else _entry_hash(entry)
+                digest = code.hash if code else entry_hash(entry)
                 old = existing.get(entry.key)
                 if old is not None and old[1] == digest:
                     continue
@@ -380,7 +286,7 @@ class Store:
                 if published is None or published > now + FUTURE_SLACK:
                     # Keep a stable order within one fetch: earlier in the document is newer.
                     published, date_known = (old[2] if old else now - offset * 1e-3), False
-                blob = code.blob if code else _compress(entry.content)
+                blob = code.blob if code else compress(entry.content)
                 if old is None:
                     entry_id = db.execute(
                         "INSERT INTO entries (feed_id, key, title, link, author, published, date_known, "
@@ -466,7 +372,7 @@ class Store:
             id=row[0], feed_id=row[1], feed_title=row[2], feed_url=row[3], title=row[4], link=row[5],
             author=row[6], published=row[7], date_known=bool(row[8]), read=bool(row[9]),
             starred=bool(row[10]), categories=self.entry_categories([row[0]]).get(row[0], []),
-            content=_decompress(row[11]), base_url=row[12],
+            content=decompress(row[11]), base_url=row[12],
         )
 
     def entry_categories(self, ids: Sequence[int]) -> dict[int, list[str]]:
@@ -622,36 +528,8 @@ def _row(r: tuple) -> EntryRow:
 def _fts_delete(db: sqlite3.Connection, entry_id: int, title: str, author: str, content: bytes | None) -> None:
     db.execute(
         "INSERT INTO entries_fts (entries_fts, rowid, title, author, body) VALUES ('delete', ?, ?, ?, ?)",
-        (entry_id, title, author, index_text(_decompress(content))),
+        (entry_id, title, author, index_text(decompress(content))),
     )
-
-
-@dataclass(slots=True)
-class EncodedEntry:
-    """The CPU-heavy part of storing an entry, computable in another process."""
-
-    hash: str
-    blob: bytes
-    index_text: str
-
-
-def encode_entries(parsed: ParsedFeed) -> list[EncodedEntry]:
-    """Encode every entry, dropping the now-redundant content so less crosses a process pipe."""
-    codes = []
-    for entry in parsed.entries:
-        codes.append(EncodedEntry(_entry_hash(entry), _compress(entry.content), index_text(entry.content)))
-        entry.content = ""
-    return codes
-
-
-def _entry_hash(entry: ParsedEntry) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    parts = (entry.title, entry.link or "", entry.author, repr(entry.published), "\x1f".join(entry.categories),
-             entry.content)
-    for part in parts:
-        h.update(part.encode("utf-8", "surrogatepass"))
-        h.update(b"\x00")
-    return h.hexdigest()
 
 
 def explain_db_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:

@@ -249,3 +249,27 @@ def test_killed_refresh_leaves_no_worker_processes(tmp_path: Path, feed_server: 
     while _orphans(str(data_dir)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _orphans(str(data_dir)) == []
+
+
+def test_migration_drops_uri_categories_of_posts_but_keeps_the_users(tmp_path: Path) -> None:
+    # Issue 8: junk categories (`http://schemas.google.com/...#document`) filled the picker;
+    # parsing drops them now, and an older cache loses the ones it stored.
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)
+    MIGRATIONS[0](db)
+    db.execute("PRAGMA user_version = 1")
+    db.execute("INSERT INTO feeds (url, title, added) VALUES ('https://o.example/f', 'Old', 0)")
+    db.execute(
+        "INSERT INTO entries (feed_id, key, title, author, published, date_known, first_seen, hash) "
+        "VALUES (1, 'k', 'Kept', '', 1, 1, 1, 'h')"
+    )
+    names = ["http://schemas.google.com/blogger/2008/kind#post", "tag:x.example,2024:y", "BGP", "https://mine.example"]
+    for n, name in enumerate(names, 1):
+        db.execute("INSERT INTO categories (id, name) VALUES (?, ?)", (n, name))
+        db.execute("INSERT INTO entry_categories VALUES (1, ?)", (n,))
+    db.execute("INSERT INTO feed_categories VALUES (1, 4)")  # a folder the user named like a URL stays
+    db.close()
+    store = Store(path)
+    assert store.entry_categories([1]) == {1: ["BGP", "https://mine.example"]}
+    assert {name for name, _unread, _total in store.category_counts()} == {"BGP", "https://mine.example"}
+    store.close()
