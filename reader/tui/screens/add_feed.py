@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from reader.sanitize import clean_line
+from reader.sanitize import clean_message
 from reader.store import Store
 
 # A status is one line in a 72-column dialog: a server's essay of a reason phrase gets cut.
@@ -34,11 +34,9 @@ def status_text(message: object) -> str:
 
     Server text (a reason phrase, a Location header, an exception's words) reaches the
     dialog through here, so an OSC 52 or a bidi override in it is stripped, whatever raised
-    it. The same cleaner as the CLI's errors (fetch.clean_error): every URL in it masked.
+    it. The same cleaner as the CLI's errors (sanitize.clean_message): every URL in it masked.
     """
-    from reader.fetch import clean_error
-
-    return clean_line(clean_error(str(message)), limit=MAX_STATUS)
+    return clean_message(str(message), limit=MAX_STATUS)
 
 
 class AddFeedScreen(ModalScreen[str | None]):

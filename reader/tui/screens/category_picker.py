@@ -8,7 +8,6 @@ options, and past LARGE categories the pass runs in a worker so typing never wai
 from __future__ import annotations
 
 import heapq
-import re
 from typing import ClassVar, NamedTuple
 
 from rich.text import Text
@@ -21,15 +20,12 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from reader.sanitize import clean_line
+from reader.sanitize import clean_line, is_uri_term
 
 # The option list never holds more than this: building 20,000 options took seconds.
 MAX_SHOWN = 200
 # Up to this many categories are matched on the UI thread (a few ms); more go to a worker.
 LARGE = 3000
-# A category that is a URI (`http://schemas.google.com/g/2005#kind`, `tag:...`) is a
-# machine label some feeds emit, not a topic anyone picks. Old caches still hold them.
-_URI_LIKE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|urn:|tag:)\S*$", re.IGNORECASE)
 
 
 def category_query(name: str) -> str:
@@ -37,10 +33,6 @@ def category_query(name: str) -> str:
     if any(c.isspace() for c in name) or not name or name.startswith("-"):
         return f'category:"{name}"'
     return f"category:{name}"
-
-
-def is_junk(name: str) -> bool:
-    return bool(_URI_LIKE.match(name.strip()))
 
 
 class Match(NamedTuple):
@@ -106,7 +98,9 @@ class CategoryPicker(ModalScreen[str | None]):
     def __init__(self, categories: list[tuple[str, int, int]]) -> None:
         super().__init__()
         # A `"` cannot be quoted in the query language, so such a name could not be picked.
-        self.categories = [c for c in categories if '"' not in c[0] and not is_junk(c[0])]
+        # A URI category (`http://schemas.google.com/g/2005#kind`) is a machine label, not a
+        # topic: parsing drops them, and so does the picker for whatever a cache still holds.
+        self.categories = [c for c in categories if '"' not in c[0] and not is_uri_term(c[0])]
         self._lowered = [clean_line(c[0]).lower() for c in self.categories]
         self.query_text = ""
         self.shown_for: str | None = None  # the query whose matches the list shows

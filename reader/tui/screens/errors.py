@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from reader.models import FeedOutcome
-from reader.sanitize import clean_line, mask_credentials
+from reader.sanitize import clean_line, clean_message, mask_credentials
 
 
 class ErrorsScreen(ModalScreen[None]):
@@ -24,8 +24,6 @@ class ErrorsScreen(ModalScreen[None]):
         self.titles = titles
 
     def compose(self) -> ComposeResult:
-        from reader.fetch import clean_error
-
         text = Text()
         for outcome in self.failed:
             # Masked here too, whatever the caller did: a stored URL keeps its password.
@@ -34,7 +32,7 @@ class ErrorsScreen(ModalScreen[None]):
             text.append("\n  ")
             text.append(clean_line(url), style="dim")
             text.append("\n  ")
-            text.append(clean_error(outcome.error or "failed"))
+            text.append(clean_message(outcome.error or "failed"))
             text.append("\n\n")
         with Vertical(classes="dialog wide"):
             yield Static(Text(f"{len(self.failed)} feeds failed in the last refresh", style="bold"), markup=False)
