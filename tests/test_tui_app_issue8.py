@@ -247,6 +247,30 @@ async def test_issue8_repeated_space_at_the_last_post_shows_one_toast(store: Sto
         assert [n.message for n in app._notifications].count("That was the last post.") == 1
 
 
+@pytest.mark.asyncio
+async def test_issue8_every_toast_goes_through_the_cleaner(store: Store) -> None:
+    # Item 1: whatever text a toast is handed (a server's reason phrase inside an error, a
+    # URL with a password), the one notify funnel cleans it; markup stays literal.
+    store.set_meta("welcome_offered", "1")
+    app = make_app(store)
+    hostile = (
+        "HTTP 500 \x1b]52;c;aGVsbG8=\x07bad\x9b31m \u202egnp.exe\n"
+        "see https://bob:s3cret@feeds.example/x [@click=app.quit]q[/]"
+    )
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        app.notify(hostile, title="Refresh \x1b]0;pwned\x07", markup=False)
+        await settle(pilot)
+        shown = [(n.title, n.message) for n in app._notifications]
+        assert len(shown) == 1
+        title, message = shown[0]
+        for text in (title, message, screen_text(app)):
+            assert not any(c in text for c in "\x1b\x07\x9b\u202e"), repr(text)
+            assert "s3cret" not in text
+        assert "bob:***@feeds.example" in message and "[@click=app.quit]q[/]" in message
+        assert app.is_running  # the markup did nothing
+
+
 # --- item 7: duplicate titles, masked URLs, the empty cache ------------------------------------
 
 

@@ -25,7 +25,12 @@ from typing import TYPE_CHECKING, Any
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 
+from reader.sanitize import clean_message
 from reader.store import CorruptCacheError, explain_db_error
+
+# A toast is a few lines of a sentence, whatever text it was handed.
+MAX_TOAST = 500
+MAX_TOAST_LINES = 6
 
 if TYPE_CHECKING:
     from reader.tui.app import ReaderApp
@@ -105,6 +110,11 @@ class LifecycleMixin:
         timeout: float | None = None,
         markup: bool = True,
     ) -> None:
+        if not markup:
+            # Every toast of ours goes through the core's cleaner, whatever put the text
+            # together (a server's reason phrase, a feed title, a URL with a password).
+            message = "\n".join(clean_message(line, MAX_TOAST) for line in message.splitlines()[:MAX_TOAST_LINES])
+            title = clean_message(title, 100)
         # The same message again while it is still shown (Space at the last post, held
         # down) would stack identical toasts: the one on screen says it already.
         if threading.get_ident() == self._thread_id:
