@@ -378,6 +378,7 @@ class Store:
     def entry_categories(self, ids: Sequence[int]) -> dict[int, list[str]]:
         """Each entry's own categories plus its feed's, deduplicated case-insensitively."""
         result: dict[int, list[str]] = {}
+        seen: dict[int, set[str]] = {}  # a set per entry: an old cache may hold 20,000 names on one post
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             rows = self.db.execute(
@@ -388,9 +389,10 @@ class Store:
                 chunk + chunk,
             )
             for entry_id, name in rows:
-                names = result.setdefault(entry_id, [])
-                if name.casefold() not in (n.casefold() for n in names):
-                    names.append(name)
+                folded = seen.setdefault(entry_id, set())
+                if name.casefold() not in folded:
+                    folded.add(name.casefold())
+                    result.setdefault(entry_id, []).append(name)
         return result
 
     def set_flag(self, ids: Iterable[int], flag: str, value: bool) -> int:

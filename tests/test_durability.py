@@ -273,3 +273,21 @@ def test_migration_drops_uri_categories_of_posts_but_keeps_the_users(tmp_path: P
     assert store.entry_categories([1]) == {1: ["BGP", "https://mine.example"]}
     assert {name for name, _unread, _total in store.category_counts()} == {"BGP", "https://mine.example"}
     store.close()
+
+
+def test_an_old_post_with_20000_categories_lists_them_in_linear_time(store: Store) -> None:
+    # Issue 8 item 4: parsing keeps at most 100 now, but a cache written before may hold
+    # 20,000 on one post; reading them back (show, open) must not be quadratic.
+    store.add_feed("https://many.example/feed")
+    with store.transaction() as db:
+        db.execute(
+            "INSERT INTO entries (feed_id, key, title, author, published, date_known, first_seen, hash) "
+            "VALUES (1, 'k', 'Many', '', 1, 1, 1, 'h')"
+        )
+        db.executemany("INSERT INTO categories (id, name) VALUES (?, ?)", [(n, f"tag{n}") for n in range(1, 20_001)])
+        db.executemany("INSERT INTO entry_categories VALUES (1, ?)", [(n,) for n in range(1, 20_001)])
+    started = time.perf_counter()
+    names = store.entry_categories([1])[1]
+    took = time.perf_counter() - started
+    assert len(names) == 20_000 and names[0] == "tag1"
+    assert took < 2.0, f"{took:.1f} s for 20,000 categories (the quadratic version took about 14 s)"
