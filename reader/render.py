@@ -322,13 +322,25 @@ def _flatten_deep(html: str) -> str:
     return "".join(parts)
 
 
+# Whitespace runs longer than this are cut to it. Outside <pre> any run means one space;
+# inside, nobody reads 10,000 blank lines. The bound matters: html2text's escaping
+# regexes (`^(\s*)...`, multiline) scan the rest of a run from every line start in it,
+# so a post of 200,000 newlines cost minutes, holding the GIL (the app froze).
+MAX_WHITESPACE_RUN = 32
+_WHITESPACE_RUN = re.compile(rf"\s{{{MAX_WHITESPACE_RUN + 1},}}")
+
+
+def _bound_whitespace(html: str) -> str:
+    return _WHITESPACE_RUN.sub(lambda m: m.group()[:MAX_WHITESPACE_RUN], html)
+
+
 def render_html(html: str, base_url: str | None = None) -> Rendered:
     """HTML to Markdown text plus its numbered http(s) links. Never raises on bad HTML."""
     converter = _Converter(base_url)
-    html = _flatten_deep(html[:MAX_HTML_CHARS])
+    html = _flatten_deep(_bound_whitespace(html[:MAX_HTML_CHARS]))
     try:
         text = converter.handle(html)
-    except (RecursionError, AssertionError, IndexError, ValueError):
+    except Exception:
         # html2text trips on some pathological markup; fall back to the bare text.
         text = strip_tags(html)
     text = _EMPTY_ITEMS.sub("", _TRAILING.sub("\n", clean_text(text)))
