@@ -9,7 +9,7 @@ from email.utils import formatdate
 
 from .models import Feed
 from .sanitize import clean_line, safe_url, xml_safe
-from .xmlguard import EntityDeclarationError, pair_surrogate_refs, refuse_entities, to_utf8
+from .xmlguard import EntityDeclarationError, refuse_entities, repair_char_refs, to_utf8
 
 # Categories kept per feed on import, and folder levels that count as categories.
 MAX_CATEGORIES = 100
@@ -36,7 +36,7 @@ def parse_opml(data: bytes, skipped: list[str] | None = None) -> list[Outline]:
     try:
         # expat reads only UTF-8, UTF-16 and Latin-1 itself: an OPML in GB2312 or Shift_JIS
         # is decoded here (BOM, then the declaration) and handed over as UTF-8.
-        text = pair_surrogate_refs(to_utf8(data))
+        text = repair_char_refs(to_utf8(data))
         # Entity declarations have no business in a subscription list; refusing them
         # outright, in any encoding, closes the door on entity-expansion tricks.
         refuse_entities(text, "utf-8")

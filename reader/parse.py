@@ -28,7 +28,7 @@ from urllib.parse import urljoin
 from .fastfeed import RawEntry, RawFeed, parse_fast
 from .models import ParsedEntry, ParsedFeed
 from .sanitize import clean_line, clean_text, is_uri_term, safe_url, strip_tags
-from .xmlguard import EntityDeclarationError, as_utf8_document, pair_surrogate_refs, refuse_entities
+from .xmlguard import EntityDeclarationError, as_utf8_document, charset_or_none, refuse_entities, repair_char_refs
 
 if TYPE_CHECKING:
     import feedparser
@@ -40,6 +40,7 @@ MAX_CATEGORIES = 100
 ENTITIES_REFUSED = "a feed that declares XML entities; refused"
 
 _CHARSET_PARAM = re.compile(r";\s*charset\s*=\s*[^;]*", re.I)
+_CHARSET_VALUE = re.compile(r";\s*charset\s*=\s*[\"']?([^;\"'\s]+)", re.I)
 
 # Feeds an HTML page may name that are kept (the first is what `add` follows).
 MAX_DISCOVERED = 50
@@ -56,15 +57,32 @@ class NotAFeedError(Exception):
 
 
 def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> ParsedFeed:
-    """Parse one feed document. Raises NotAFeedError for anything that isn't one."""
+    """Parse one feed document. Raises NotAFeedError for anything that isn't one, and only that.
+
+    The parsers meet bytes nobody planned for; whatever one of them trips on is a message
+    on that feed (for `add`, `refresh` and the app alike), never a traceback.
+    """
+    try:
+        return _parse_feed(body, url, headers)
+    except (NotAFeedError, MemoryError):
+        raise
+    except Exception as exc:
+        raise NotAFeedError(f"the feed could not be read ({type(exc).__name__}: {clean_line(str(exc), 200)})") from exc
+
+
+def _parse_feed(body: bytes, url: str, headers: dict[str, str] | None) -> ParsedFeed:
     if not body.strip():
         raise NotAFeedError("empty response: no feed here")
     http_headers = {k.lower(): v for k, v in (headers or {}).items()}
+    content_type = http_headers.get("content-type", "")
+    charset = _CHARSET_VALUE.search(content_type)
     utf8 = as_utf8_document(body)
-    if utf8 is not body:  # it was UTF-16 or UTF-32: the HTTP charset no longer applies
+    if utf8 is not body or (charset and charset_or_none(charset.group(1)) is None):
+        # Re-encoded as UTF-8 (it was UTF-16/32, or declared no real charset), or the
+        # server's charset is none (`charset=punycode`): the HTTP charset doesn't apply.
         body = utf8
-        http_headers["content-type"] = _CHARSET_PARAM.sub("", http_headers.get("content-type", ""))
-    body = pair_surrogate_refs(body)
+        http_headers["content-type"] = _CHARSET_PARAM.sub("", content_type)
+    body = repair_char_refs(body)
     _refuse_entities(body)  # as the fast path's expat reads the bytes
     raw = parse_fast(body, url, http_headers.get("content-type", "")) or _parse_with_feedparser(body, url, http_headers)
     return ParsedFeed(

@@ -48,12 +48,17 @@ _REF = (
     rb"|0*(?:5529[6-9]|55[3-9][0-9]{2}|56[0-9]{3}|57[0-2][0-9]{2}|573[0-3][0-9]|5734[0-3]));"
 )
 _SURROGATE_REFS = re.compile(rb"(?:" + _REF + rb")+")
+# A reference with this many digits may be past U+10FFFF (`&#x110000;`, `&#99999999999;`):
+# expat refuses the document and feedparser's lenient parser dies on chr() of it.
+_LONG_REF = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]{6,})|0*([0-9]{7,}));")
 _ONE_REF = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]+)|0*([0-9]+));")
 # What the declarations look like in every encoding the fallback can't read: a last resort
 # for documents expat gives up on before it reaches the end of their prolog.
 _ENTITY_BYTES = tuple("<!ENTITY".encode(name) for name in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
 # Names that mean a superset in practice; decoding by the superset loses nothing.
 _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "ascii": "utf-8"}
+# Python text codecs that are not character sets a document can be written in.
+_NOT_CHARSETS = {"punycode", "idna", "unicode-escape", "raw-unicode-escape"}
 
 
 def decode_xml(data: bytes, charset: str | None = None) -> str:
@@ -76,7 +81,10 @@ def decode_xml(data: bytes, charset: str | None = None) -> str:
         declared = _DECLARED.match(data[:1024].decode("latin-1"))
         name = declared.group(1) if declared else charset
         encoding = _codec(name) if name else "utf-8"
-    return data.decode(encoding, "replace")
+    try:
+        return data.decode(encoding, "replace")
+    except (UnicodeError, LookupError) as exc:  # a codec that refuses even with "replace"
+        raise ValueError(f"cannot decode the document as {encoding}") from exc
 
 
 def wide_encoding(data: bytes) -> str | None:
@@ -88,13 +96,19 @@ def wide_encoding(data: bytes) -> str | None:
 
 
 def as_utf8_document(data: bytes) -> bytes:
-    """A UTF-16/32 document as UTF-8, its declaration saying so. Others are returned as they are.
+    """A document whose bytes a parser can't take as they are, as UTF-8 declaring so:
+    one in UTF-16/32, or one whose declared "encoding" is no character set (`x-bogus`,
+    `rot13`, `punycode`: read as UTF-8, as browsers do). Others are returned as they are.
 
     Byte-level work on the document (character references) then sees ASCII as ASCII.
     """
-    if wide_encoding(data) is None:
-        return data
-    text = decode_xml(data)
+    if wide_encoding(data) is not None:
+        text = decode_xml(data)
+    else:
+        declared = _DECLARED.match(data[:1024].decode("latin-1"))
+        if declared is None or charset_or_none(declared.group(1)) is not None:
+            return data
+        text = data.decode("utf-8", "replace")
     declared = _DECLARATION.match(text)
     if declared:
         text = text[declared.end() :]
@@ -102,11 +116,23 @@ def as_utf8_document(data: bytes) -> bytes:
 
 
 def _codec(name: str) -> str:
+    """The codec for a declared character set. ValueError for anything that isn't one:
+    unknown names, and codecs such as rot13, base64 or punycode."""
     try:
-        found = codecs.lookup(name).name
+        info = codecs.lookup(name)
     except LookupError:
-        raise ValueError(f"unknown character encoding {name[:40]!r}") from None
-    return _SUPERSETS.get(found, found)
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:
+        raise ValueError(f"unknown character encoding {name[:40]!r}")
+    return _SUPERSETS.get(info.name, info.name)
+
+
+def charset_or_none(name: str | None) -> str | None:
+    """The codec for a declared or HTTP character set, or None when it isn't a real one."""
+    try:
+        return _codec(name) if name else None
+    except ValueError:
+        return None
 
 
 def to_utf8(data: bytes, charset: str | None = None) -> bytes:
@@ -118,17 +144,28 @@ def to_utf8(data: bytes, charset: str | None = None) -> bytes:
     return decode_xml(data, charset).encode("utf-8", "replace")
 
 
-def pair_surrogate_refs(body: bytes) -> bytes:
-    """`&#55356;&#57225;` (an emoji written as UTF-16 halves) as the one reference it means.
+def repair_char_refs(body: bytes) -> bytes:
+    """Character references no parser can take, as ones it can.
 
-    XML forbids references to surrogates: expat refuses the document and feedparser's
-    lenient parser dies encoding one, so the feed would store nothing. A lone half
-    becomes U+FFFD. Byte-level: `&#` and digits are the same ASCII bytes in UTF-8 and
-    every legacy encoding; callers make UTF-16 and UTF-32 documents UTF-8 first.
+    `&#55356;&#57225;` (an emoji written as UTF-16 halves) becomes the one reference it
+    means; a lone half, and a reference past U+10FFFF (`&#x110000;`), becomes U+FFFD.
+    XML forbids both: expat refuses the document and feedparser's lenient parser dies on
+    them, so the feed would store nothing. Byte-level: `&#` and digits are the same ASCII
+    bytes in UTF-8 and every legacy encoding; callers make UTF-16 and UTF-32 documents
+    UTF-8 first.
     """
     if b"&#" not in body:
         return body
-    return _SURROGATE_REFS.sub(_paired, body)
+    return _LONG_REF.sub(_in_range, _SURROGATE_REFS.sub(_paired, body))
+
+
+def _in_range(match: re.Match[bytes]) -> bytes:
+    hex_digits, decimal = match.groups()
+    digits = hex_digits or decimal
+    if len(digits) > 8:
+        return b"&#xFFFD;"
+    value = int(digits, 16) if hex_digits else int(digits)
+    return match.group(0) if value <= 0x10FFFF else b"&#xFFFD;"
 
 
 def _paired(match: re.Match[bytes]) -> bytes:
@@ -181,6 +218,8 @@ def _prolog_declares_entities(data: bytes, encoding: str | None) -> bool | None:
         return False
     except EntityDeclarationError:
         return True
-    except (expat.ExpatError, ValueError):  # ValueError: "multi-byte encodings are not supported"
+    except (expat.ExpatError, ValueError, LookupError, UnicodeError):
+        # ValueError: "multi-byte encodings are not supported"; LookupError: an encoding
+        # Python doesn't know (`x-bogus`) or that isn't a character set (`rot13`).
         return None
     return None  # no root element at all: not a document expat accepts

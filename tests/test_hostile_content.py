@@ -479,3 +479,50 @@ def test_item5_opml_in_an_unknown_encoding_is_one_line(cli, tmp_path: Path) -> N
     result = cli("import", str(path))
     assert result.code == 1 and "x-no-such" in result.err and "Traceback" not in result.err
     assert len(result.err.strip().splitlines()) == 1
+
+
+# --- the acceptance run: encodings that are no charset, references past U+10FFFF --------------
+
+
+ODD_FEEDS = ["enc-bogus.xml", "enc-rot13.xml", "enc-punycode.xml", "charref-out-of-range.xml"]
+
+
+@pytest.mark.parametrize("name", ODD_FEEDS)
+@pytest.mark.parametrize("charset", [None, "punycode", "base64", "x-bogus"])
+def test_odd_encodings_and_references_keep_every_post(name: str, charset: str | None) -> None:
+    """`encoding="rot13"` or `charset=punycode` (codecs that are no character set), an unknown
+    name, `&#x110000;`: each was a traceback in `add`, and the feed stored nothing."""
+    body = (Path(__file__).parent / "data" / name).read_bytes()
+    headers = {"content-type": f"application/rss+xml; charset={charset}"} if charset else {}
+    parsed = parse_feed(body, FEED_URL, headers)
+    assert [entry.title for entry in parsed.entries] == ["ok", "bad \ufffd \ufffd \ufffd end"]
+
+
+@pytest.mark.parametrize("name", ODD_FEEDS)
+def test_odd_encodings_add_and_refresh_over_http(cli, feed_server, name: str) -> None:
+    added = cli("add", feed_server.url(f"charset/punycode/{name}"))
+    assert added.code == 0, added.err
+    assert "(2 posts)" in added.out and "Traceback" not in added.err
+    refreshed = cli("refresh")
+    assert refreshed.code == 0 and "0 failed" in refreshed.out
+
+
+def test_parse_feed_raises_only_not_a_feed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever a parser trips on is a NotAFeedError with a message, for add, refresh and the app."""
+    import reader.parse as parse_module
+
+    def broken(*_args: object) -> None:
+        raise OverflowError("Python int too large to convert to C int")
+
+    monkeypatch.setattr(parse_module, "parse_fast", broken)
+    with pytest.raises(NotAFeedError, match=r"could not be read .*OverflowError"):
+        parse_feed(rss("<item><title>x</title></item>"), FEED_URL)
+
+
+@pytest.mark.parametrize("encoding", ["rot13", "base64", "punycode", "idna", "x-bogus"])
+def test_opml_declaring_no_charset_is_one_line(cli, tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "odd.opml"
+    path.write_bytes(f'<?xml version="1.0" encoding="{encoding}"?><opml version="2.0"><body/></opml>'.encode())
+    result = cli("import", str(path))
+    assert result.code == 1 and "unknown character encoding" in result.err and "Traceback" not in result.err
+    assert len(result.err.strip().splitlines()) == 1
