@@ -43,6 +43,7 @@ MAX_VALIDATOR = 512
 _VALIDATOR = re.compile(rf"[\x20-\x7e]{{1,{MAX_VALIDATOR}}}")
 ERROR_LIMIT = 500
 _GZIP_MAGIC = b"\x1f\x8b"
+MAX_GZIP_MEMBERS = 4096
 
 
 class FetchError(Exception):
@@ -315,20 +316,21 @@ class _Inflater:
         self._sniffed = b""
         self._between = b""  # what followed a finished member, until we know if another starts
         self._done = False
+        self._members = 1
 
     def feed(self, raw: bytes) -> Iterator[bytes]:
         if self._done or not raw:
             return
         if self._obj.eof:
-            yield from self._next_member(raw)
-            return
-        if not self._decided:
+            raw = self._next_member(raw)
+        elif not self._decided:
             self._sniffed += raw
             if len(self._sniffed) > self.SNIFF:
                 self._decided = True
         yield from self._inflate(raw)
 
     def _inflate(self, data: bytes) -> Iterator[bytes]:
+        # A loop, not recursion from member to member: a body of 1,500 tiny members is valid.
         while data:
             try:
                 out = self._obj.decompress(data, self.cap)
@@ -345,29 +347,35 @@ class _Inflater:
                     self._decided, self._sniffed = True, b""
                 yield out
             if self._obj.eof:
-                rest = self._obj.unused_data
-                if rest:
-                    yield from self._next_member(rest)
-                return
-            data = self._obj.unconsumed_tail
+                data = self._next_member(self._obj.unused_data)
+            else:
+                data = self._obj.unconsumed_tail
 
-    def _next_member(self, raw: bytes) -> Iterator[bytes]:
-        """After a finished stream: another gzip member follows, or the rest is padding to ignore."""
+    def _next_member(self, raw: bytes) -> bytes:
+        """After a finished stream: the bytes another gzip member starts with, or b"" (the
+        rest is padding or junk to ignore, or not enough has arrived to tell)."""
+        if not raw:
+            return b""
         if self._wbits == self.RAW:
             self._done = True
-            return
+            return b""
         self._between += raw
         rest = self._between.lstrip(b"\x00")  # some servers pad with zeros, as gzip(1) tolerates
         if len(rest) < 2:
             self._between = rest
-            return
+            return b""
         self._between = b""
         if rest[:2] != _GZIP_MAGIC:
             self._done = True  # trailing junk after a complete body: ignored, as gzip(1) and browsers do
-            return
+            return b""
+        self._members += 1
+        if self._members > MAX_GZIP_MEMBERS:
+            # Each member boundary copies what follows it in the chunk (zlib's unused_data):
+            # past a few thousand members that is quadratic, and no server sends so many.
+            raise FetchError(f"a gzip body of more than {MAX_GZIP_MEMBERS:,} members, gave up")
         self._obj = zlib.decompressobj(self.AUTO)
         self._decided = True
-        yield from self._inflate(rest)
+        return rest
 
     def finish(self) -> Iterator[bytes]:
         if self._done or self._obj.eof:
