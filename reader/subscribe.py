@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from .fetch import FetchOptions, clean_error, fetch, make_client
 from .models import FetchResult, ParsedFeed
 from .parse import NotAFeedError, parse_feed
 from .sanitize import safe_url
+
+# How long a scheme-less URL's https attempt may take before plain http is tried.
+HTTPS_PROBE_SECONDS = 5.0
 
 
 class SubscribeError(Exception):
@@ -70,9 +74,14 @@ async def discover(
     `on_fallback(https_url, http_url)` when a scheme-less URL only answered over plain http.
     Every request is bounded by `options.timeout` (see fetch), so at most three are made.
     """
+    guessed = isinstance(url, GuessedURL)
     async with make_client(options) as client:
-        result = await fetch(client, url, options=options)
-        if result.error and isinstance(url, GuessedURL) and result.unreachable:
+        # A guess is only a guess: a port that takes the connection but never speaks TLS
+        # must not cost the whole timeout before plain http is tried.
+        probe = replace(options, timeout=min(options.timeout, HTTPS_PROBE_SECONDS)) if guessed else options
+        result = await fetch(client, url, options=probe)
+        timed_out = result.status is None and (result.error or "").startswith("timed out")
+        if result.error and guessed and (result.unreachable or timed_out):
             plain = await fetch(client, url.http, options=options)
             if plain.error:
                 raise SubscribeError(

@@ -689,6 +689,54 @@ def test_item7_no_scheme_falls_back_to_http(cli, feed_server: FeedServer, tmp_pa
     assert feed is not None and feed.total == FEED_POSTS
 
 
+def test_item7_a_port_silent_to_tls_falls_back_to_http_without_the_whole_timeout(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The acceptance run: a server that takes the connection but never answers a TLS
+    # ClientHello held `reader add HOST:PORT/feed` for the full timeout (30 s), and http was never tried.
+    import reader.subscribe as subscribe_module
+
+    monkeypatch.setattr(subscribe_module, "HTTPS_PROBE_SECONDS", 1.0)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.toml").write_text("timeout = 20\n")
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            first = conn.recv(1)
+            if first == b"\x16":  # a TLS handshake record: say nothing, hold the line
+                stop.wait(30)
+                return
+            request = first
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: %d\r\n"
+                         b"Connection: close\r\n\r\n%s" % (len(FEED), FEED))
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        started = time.monotonic()
+        result = cli("add", f"127.0.0.1:{port}/feed.xml")
+        took = time.monotonic() - started
+    finally:
+        stop.set()
+        listener.close()
+    assert result.code == 0, result.err
+    assert f"http://127.0.0.1:{port}/feed.xml" in result.out
+    assert took < 8, f"{took:.1f} s: the https guess should give up after the probe time"
+
+
 def test_item7_typed_https_is_never_downgraded(feed_server: FeedServer) -> None:
     url = normalize_url(f"https://127.0.0.1:{feed_server.port}/blog-hong-kong.xml")
     with pytest.raises(SubscribeError) as caught:
