@@ -8,8 +8,8 @@ would send, bodies dripped a byte at a time, gzip with several members, raw defl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import base64
+import contextlib
 import gzip
 import os
 import re
