@@ -229,7 +229,11 @@ async def _fetch(
                 url = target
                 continue
             result.final_url = url
-            result.permanent_redirect = permanent and url != result.url
+            # A redirect that adds or changes credentials is followed, never stored: the
+            # subscription would then send a password the user never gave reader.
+            result.permanent_redirect = (
+                permanent and url != result.url and _userinfo(url) == _userinfo(result.url)
+            )
             result.status = response.status_code
             result.headers = {k.lower(): v for k, v in response.headers.items()}
             if response.status_code == 304:
@@ -383,6 +387,11 @@ class _Inflater:
         data = self._obj.flush(self.cap)  # what the last input still held back; bounded like the rest
         if data:
             yield data
+
+
+def _userinfo(url: str) -> str:
+    netloc = urlsplit(url).netloc
+    return netloc.rpartition("@")[0]
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -242,10 +242,15 @@ def _routes(server: RawServer) -> None:
 
     @route("/private/feed.xml")
     def private(r: Request) -> None:
-        if r.headers.get("authorization") == expected:
+        if r.headers.get("authorization") in (expected, "Basic " + base64.b64encode(b"admin:hunter2").decode()):
             r.send(_ok(FEED), FEED)
         else:
             r.send('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="x"\r\nContent-Length: 0')
+
+    @route("/moved-with-password")
+    def moved_with_password(r: Request) -> None:
+        r.send(f"HTTP/1.1 301 Moved\r\nLocation: http://admin:hunter2@127.0.0.1:{server.port}/private/feed.xml"
+               "\r\nContent-Length: 0")
 
     @route("/private/redirect")
     def private_redirect(r: Request) -> None:
@@ -519,6 +524,16 @@ def test_item4_every_member_counts_towards_the_cap(raw: RawServer, path: str) ->
     whole = _fetch(raw.url(path), max_body=4 * 1024 * 1024)
     expected = {"gzip-member-bomb": 3 * 700 * 1024, "deflate-raw-bomb": 3 * 1024 * 1024}[path]
     assert whole.error is None and len(whole.body) == expected  # type: ignore[attr-defined]
+
+
+def test_item5_a_redirect_that_adds_a_password_is_followed_but_not_stored(store: Store, raw: RawServer) -> None:
+    # The acceptance run: a 301 to `http://admin:hunter2@host/...` replaced the stored URL,
+    # so every later refresh sent a password the user never gave.
+    url = raw.url("moved-with-password")
+    store.add_feed(url)
+    outcome = refresh(store, [url]).outcomes[0]
+    assert outcome.status == "new" and outcome.new_entries == FEED_POSTS
+    assert [feed.url for feed in store.list_feeds()] == [url]
 
 
 # --- item 5: credentials in a feed URL are never shown -------------------------------------
