@@ -18,7 +18,6 @@ from reader.models import Feed
 from reader.query import QueryError, parse_query
 from reader.store import StoreError
 from reader.tui.source import StoreSource
-from reader.tui.widgets.sidebar import ALL
 
 if TYPE_CHECKING:
     from reader.tui.app import ReaderApp
@@ -26,6 +25,9 @@ if TYPE_CHECKING:
 
 class LoadingMixin:
     """The list, the counts and the status line, loaded off the UI thread."""
+
+    # Until the first counts land, the state an empty list should explain is unknown.
+    _counts_loaded: bool = False
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="startup")
     def _startup(self: ReaderApp) -> None:
@@ -95,7 +97,7 @@ class LoadingMixin:
 
     def _apply_source(self: ReaderApp, source: StoreSource, keep: int | None) -> None:
         self.source = source
-        self.post_list.empty_text = "No posts match" if (self.query_text or self.scope != ALL) else self._no_posts()
+        self._update_empty_text()
         self.post_list.set_source(source, keep_entry_id=keep)
         self.list_loaded_at = time.perf_counter()
         self._update_status()
@@ -103,11 +105,39 @@ class LoadingMixin:
             self._open_first_unread_on_load = False
             self.open_first_unread()
 
-    def _no_posts(self: ReaderApp) -> str:
+    def _update_empty_text(self: ReaderApp) -> None:
+        if self._counts_loaded:  # before that the list keeps saying "Loading…"
+            self.post_list.empty_text = self.empty_list_text()
+
+    def empty_list_text(self: ReaderApp) -> str:
+        """What an empty list says: the next step from the state the cache is in.
+
+        The same empty list means three things: nothing subscribed (add a feed), feeds
+        subscribed but never fetched, as after `reader import` (refresh), or a filter or
+        scope that matches none of the posts there are.
+        """
+        total = self.counts[0]
+        fetchable = [f for f in self.feeds if not f.url.startswith("reader:")]  # the welcome is not fetched
+        if total == 0 and not fetchable:
+            return f"No posts yet — press {self._key('app.add_feed')} to add a feed"
+        if total == 0:
+            count = len(fetchable)
+            feeds = "your feed" if count == 1 else f"your {count} feeds"
+            return f"No posts yet — press {self._key('app.refresh')} to fetch {feeds}"
+        if self.scope.kind == "feed" and not self.query_text and not self.unread_only:
+            feed = next((f for f in self.feeds if f.id == self.scope.value), None)
+            if feed is not None and feed.total == 0:
+                if feed.last_error:
+                    return f"No posts yet — its last refresh failed ({self._key('app.errors')} for details)"
+                return f"No posts yet from this feed — press {self._key('app.refresh')} to fetch it"
+        return "No posts match"
+
+    def _key(self: ReaderApp, binding_id: str) -> str:
+        """The key bound to `binding_id` now, as the help screen shows it (the keymap can move it)."""
         from reader.tui.screens.help import key_label
 
-        binding = next(b for b in self.all_bindings() if b.id == "app.add_feed")
-        return f"No posts yet — press {key_label(self.settings.keymap.get('app.add_feed', binding.key))} to add a feed"
+        binding = next(b for b in self.all_bindings() if b.id == binding_id)
+        return key_label(self.settings.keymap.get(binding_id, binding.key))
 
     def refresh_counts(self: ReaderApp) -> None:
         self._load_counts()
@@ -133,6 +163,10 @@ class LoadingMixin:
         if source is not None and source is self.source:
             self.shown_unread = unread
         self.sidebar.populate(feeds, counts, categories)
+        # The feed column names clashing feeds as the sidebar does, from the same one computation.
+        self.post_list.set_feed_names(self.sidebar.feed_names)
+        self._counts_loaded = True
+        self._update_empty_text()
         self._update_status()
 
     def last_refresh(self: ReaderApp) -> tuple[float | None, bool]:

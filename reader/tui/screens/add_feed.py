@@ -39,6 +39,13 @@ def status_text(message: object) -> str:
     return clean_message(str(message), limit=MAX_STATUS)
 
 
+def unexpected_error(url: str, exc: BaseException) -> str:
+    """The last resort, for an exception nobody foresaw: a sentence for a person, not a traceback's
+    last line. The exception's name stays, to quote in a report; its words (often Python's
+    internals, "Python int too large to convert to C int") don't."""
+    return f"Could not add {url}: the feed could not be read (unexpected {type(exc).__name__}; please report it)"
+
+
 class AddFeedScreen(ModalScreen[str | None]):
     """Dismisses with a one-line summary of what was added, or None."""
 
@@ -149,7 +156,7 @@ class AddFeedScreen(ModalScreen[str | None]):
             if isinstance(exc, (SubscribeError, StoreError)):
                 message = str(exc)
             else:
-                message = f"Could not add {url}: {type(exc).__name__}: {exc}"
+                message = unexpected_error(url, exc)
             self._finish(None, message)
         else:
             self._finish(summary, None)

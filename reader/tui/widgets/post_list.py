@@ -109,6 +109,37 @@ def _fit_feed(feed_title: str, width: int) -> str:
     return fit(clean_line(mask_credentials(feed_title)), width)
 
 
+def _tail(text: str, cells: int) -> str:
+    """The last `cells` cells of `text` (at most)."""
+    if cells <= 0:
+        return ""
+    if text.isascii():
+        return text[-cells:]
+    taken, start = 0, len(text)
+    while start > 0 and taken + cell_len(text[start - 1]) <= cells:
+        start -= 1
+        taken += cell_len(text[start])
+    return text[start:]
+
+
+@lru_cache(maxsize=1024)
+def _fit_qualified(title: str, suffix: str, width: int) -> str:
+    """A feed of a shared title, "Title (example.com/comments)", in `width` cells.
+
+    The qualifier is what tells the feed from the others of its title, so the title is
+    cut first; a qualifier too long even so keeps its end (the part of the path that
+    differs) and loses its start. Both parts come cleaned from feed_labels.
+    """
+    if cell_len(title) + cell_len(suffix) <= width or width < 8:
+        return fit(title + suffix, width)
+    room = width - cell_len(suffix)
+    keep = min(cell_len(title), max(1, width // 3))  # a little of the title stays
+    if room >= keep:
+        return fit(title, room) + suffix
+    qualifier = suffix.removeprefix(" (").removesuffix(")")
+    return fit(fit(title, keep).rstrip() + " (…" + _tail(qualifier, width - keep - 4) + ")", width)
+
+
 class PostList(ScrollView, can_focus=True):
     """A virtual list of posts, one line per post, fed by a `RowSource`."""
 
@@ -232,6 +263,7 @@ class PostList(ScrollView, can_focus=True):
         self._styles: dict[tuple[bool, bool, bool], tuple[Style, ...]] = {}
         self._highlight_pending = False
         self._frame: tuple[int, int, int, bool] | None = None
+        self._feed_names: dict[int, tuple[str, str]] = {}  # feed id -> (title, suffix), shared titles only
         if empty_text is not None:
             self.set_reactive(PostList.empty_text, empty_text)
 
@@ -281,6 +313,21 @@ class PostList(ScrollView, can_focus=True):
         self.scroll_to(y=max(0, index - screen_row) if kept else 0, animate=False, force=True)
         self.refresh()
         self._queue_highlight()
+
+    def set_feed_names(self, labels: dict[int, tuple[str, str]]) -> None:
+        """Name the feed column's feeds as the sidebar does (Sidebar.feed_names: label, suffix).
+
+        Only feeds whose titles clash are kept: their rows show "Title (qualifier)", so a
+        post's feed can be told from the others of that title. Set once per load of the
+        feeds; rows look their feed up in it, nothing is worked out per row.
+        """
+        names = {
+            feed_id: (label.removesuffix(suffix), suffix) for feed_id, (label, suffix) in labels.items() if suffix
+        }
+        if names != self._feed_names:
+            self._feed_names = names
+            self._strips.clear()
+            self.refresh()
 
     def get_row(self, index: int) -> EntryRow | None:
         """The row at `index` (fetching its page if needed), or None."""
@@ -496,7 +543,9 @@ class PostList(ScrollView, can_focus=True):
             Segment(_GAP, gap_style),
         ]
         if feed_width:
-            segments.append(Segment(_fit_feed(entry.feed_title, feed_width), feed_style))
+            named = self._feed_names.get(entry.feed_id)
+            feed = _fit_feed(entry.feed_title, feed_width) if named is None else _fit_qualified(*named, feed_width)
+            segments.append(Segment(feed, feed_style))
             segments.append(Segment(_GAP, gap_style))
         title_width = width - fixed
         if title_width > 0:

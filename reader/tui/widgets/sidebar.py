@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
@@ -15,6 +13,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
+from reader.feednames import qualifiers
 from reader.models import Feed
 from reader.sanitize import clean_line, mask_credentials
 from reader.store import UNCATEGORIZED_SQL
@@ -107,16 +106,22 @@ class _Row:
 
 
 def feed_labels(feeds: list[Feed]) -> dict[int, tuple[str, str]]:
-    """Each feed's sidebar label and its suffix: its title (a URL shown with any credentials
-    masked), plus " (host)" for titles that two feeds share, so they can be told apart."""
+    """Each feed's label and its suffix: its title (a URL shown with any credentials masked),
+    plus, for a title that several feeds share, " (qualifier)": the shortest part of its URL
+    that none of the others has (reader.feednames), so that each can be told apart.
+
+    Computed once per load of the feeds (the sidebar's and the post list's rows reuse it).
+    """
     titles = {f.id: clean_line(mask_credentials(f.display_title)) or "(untitled)" for f in feeds}
-    seen = Counter(t.casefold() for t in titles.values())
-    labels: dict[int, tuple[str, str]] = {}
+    groups: dict[str, list[Feed]] = {}
     for feed in feeds:
-        title, suffix = titles[feed.id], ""
-        if seen[title.casefold()] > 1:
-            suffix = f" ({urlsplit(feed.url).hostname or clean_line(mask_credentials(feed.url))})"
-        labels[feed.id] = (title + suffix, suffix)
+        groups.setdefault(titles[feed.id].casefold(), []).append(feed)
+    labels: dict[int, tuple[str, str]] = {}
+    for group in groups.values():
+        names = qualifiers((f.id, f.url) for f in group) if len(group) > 1 else {}
+        for feed in group:
+            suffix = f" ({names[feed.id]})" if feed.id in names else ""
+            labels[feed.id] = (titles[feed.id] + suffix, suffix)
     return labels
 
 
@@ -148,6 +153,7 @@ class Sidebar(OptionList):
         self._active: Scope = ALL
         self._active_id: str | None = "all"
         self._rows: list[tuple[str, Scope, int]] = []  # option id, scope, unread count: sidebar order
+        self.feed_names: dict[int, tuple[str, str]] = {}  # feed id -> (label, suffix): see feed_labels
 
     def populate(
         self, feeds: list[Feed], counts: tuple[int, int, int], category_unread: dict[str, int] | None = None
@@ -159,6 +165,7 @@ class Sidebar(OptionList):
         """
         self._feeds, self._counts = feeds, counts
         self._category_unread = category_unread or {}
+        self.feed_names = feed_labels(feeds)  # once per load of the feeds, not on every rebuild
         self._build()
 
     def rendered_lines(self) -> list[str]:
@@ -188,7 +195,7 @@ class Sidebar(OptionList):
         if self.highlighted is not None and self.highlighted < self.option_count:
             previous = self.get_option_at_index(self.highlighted).id
         _total, unread, starred = self._counts
-        labels = feed_labels(self._feeds)
+        labels = self.feed_names
         rows: list[tuple[str, Scope, int, dict[str, Any]]] = []  # option id, scope, count, _line style
 
         def add(option_id: str, scope: Scope, count: int, **style: Any) -> None:
