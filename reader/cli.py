@@ -287,7 +287,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     new, _ = store.save_parsed(
         url, parsed, etag=result.etag, last_modified=result.last_modified,
     )
-    print(f"subscribed: {parsed.title or _shown_url(url)} <{_shown_url(url)}> ({new} posts)")
+    print(f"subscribed: {parsed.title or _shown_url(url)} <{_shown_url(url)}> ({new} post{'' if new == 1 else 's'})")
     return 0
 
 
