@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from rich.cells import cell_len
+
 from reader.sanitize import clean_line, mask_credentials
 
 K = TypeVar("K", bound=Hashable)
@@ -132,3 +134,28 @@ def _by_path(host: str, group: list[tuple[K, _Parts]]) -> dict[K, str]:
             label = host + (f":{p.port}" if ports and p.port else "") + _path(segments)
             found[key] = label + (f"?{_cap(p.query)}" if queries and p.query else "")
     return found
+
+
+def keep_end(text: str, cells: int) -> str:
+    """The last `cells` terminal cells of `text` (at most)."""
+    if cells <= 0:
+        return ""
+    if text.isascii():
+        return text[-cells:]
+    taken, start = 0, len(text)
+    while start > 0 and taken + cell_len(text[start - 1]) <= cells:
+        start -= 1
+        taken += cell_len(text[start])
+    return text[start:]
+
+
+def shorten_suffix(suffix: str, cells: int) -> str:
+    """A " (qualifier)" suffix in `cells` cells: the end of the qualifier (the part of the path
+    that differs) is kept and its start cut, "example.com/comments" becoming "…/comments"."""
+    if cell_len(suffix) <= cells:
+        return suffix
+    qualifier = suffix.removeprefix(" (").removesuffix(")")
+    end = keep_end(qualifier, cells - 4)
+    if "/" in end and not end.startswith("/"):
+        end = end[end.index("/") :]  # whole path segments read better than a host's last digits
+    return " (…" + end + ")"

@@ -27,6 +27,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from reader.dates import format_day
+from reader.feednames import shorten_suffix
 from reader.models import EntryRow
 from reader.sanitize import clean_line, mask_credentials
 
@@ -109,19 +110,6 @@ def _fit_feed(feed_title: str, width: int) -> str:
     return fit(clean_line(mask_credentials(feed_title)), width)
 
 
-def _tail(text: str, cells: int) -> str:
-    """The last `cells` cells of `text` (at most)."""
-    if cells <= 0:
-        return ""
-    if text.isascii():
-        return text[-cells:]
-    taken, start = 0, len(text)
-    while start > 0 and taken + cell_len(text[start - 1]) <= cells:
-        start -= 1
-        taken += cell_len(text[start])
-    return text[start:]
-
-
 @lru_cache(maxsize=1024)
 def _fit_qualified(title: str, suffix: str, width: int) -> str:
     """A feed of a shared title, "Title (example.com/comments)", in `width` cells.
@@ -133,11 +121,11 @@ def _fit_qualified(title: str, suffix: str, width: int) -> str:
     if cell_len(title) + cell_len(suffix) <= width or width < 8:
         return fit(title + suffix, width)
     room = width - cell_len(suffix)
-    keep = min(cell_len(title), max(1, width // 3))  # a little of the title stays
+    keep = min(cell_len(title), max(1, width // 4))  # a little of the title stays
     if room >= keep:
         return fit(title, room) + suffix
-    qualifier = suffix.removeprefix(" (").removesuffix(")")
-    return fit(fit(title, keep).rstrip() + " (…" + _tail(qualifier, width - keep - 4) + ")", width)
+    short = shorten_suffix(suffix, width - keep)
+    return fit(fit(title, width - cell_len(short)).rstrip() + short, width)  # the room the cut left goes back
 
 
 class PostList(ScrollView, can_focus=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
@@ -13,7 +14,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from reader.feednames import qualifiers
+from reader.feednames import qualifiers, shorten_suffix
 from reader.models import Feed
 from reader.sanitize import clean_line, mask_credentials
 from reader.store import UNCATEGORIZED_SQL
@@ -69,9 +70,11 @@ def _line(
     if count:
         tail.append(f" {count}", style="bold")
     if suffix and label.endswith(suffix):
-        # "Title (host)": the title is cut first, so two feeds of one title stay apart.
+        # "Title (example.com/comments)": the title is cut first, so feeds of one title stay
+        # apart; a qualifier too long even so loses its start, never the count after it.
         label = label[: -len(suffix)]
-        tail = Text(suffix, style="dim", no_wrap=True) + tail
+        room = width - text.cell_len - tail.cell_len - min(cell_len(label), 4)
+        tail = Text(shorten_suffix(suffix, room), style="dim", no_wrap=True) + tail
     name = Text(clean_line(label) or "(untitled)", style="bold" if bold or active else "", no_wrap=True)
     name.truncate(max(width - text.cell_len - tail.cell_len, 1), overflow="ellipsis")
     text.append_text(name)
