@@ -17,7 +17,7 @@ from textual.worker import get_current_worker
 from reader.models import EntryRow
 from reader.sanitize import mask_credentials, safe_url
 from reader.store import StoreError
-from reader.tui.widgets.reading_pane import OpenPost, build_post, render_lines
+from reader.tui.widgets.reading_pane import OpenPost, build_post, layout_blocks
 
 if TYPE_CHECKING:
     from reader.tui.app import ReaderApp
@@ -82,9 +82,9 @@ class ReadingActions:
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="relayout")
     def _relayout_post(self: ReaderApp, post: OpenPost, width: int) -> None:
-        lines = render_lines(self.console, post.body, width)
+        lines, starts = layout_blocks(self.console, post.blocks, width)
         if not get_current_worker().is_cancelled:
-            self.call_from_thread(self.reading_pane.relaid, post, lines, width)
+            self.call_from_thread(self.reading_pane.relaid, post, lines, starts, width)
 
     def _open_id(self: ReaderApp) -> int | None:
         pane = self.reading_pane
@@ -110,7 +110,8 @@ class ReadingActions:
             self._set_flag(entry_id, "read", True)
 
     def _mark_read_on_leaving(self: ReaderApp, entry_id: int) -> None:
-        """Space past a post's end means "read, next": it is read however long it was open.
+        """Space past a post's end, or n/p moving on from it, means "read, next": it is read
+        however long it was open.
 
         (Unless marking on opening is turned off: a negative mark_read_after.)
         """
@@ -145,17 +146,26 @@ class ReadingActions:
         entry = self._target()
         if entry is None:
             return
-        # The stored mark, not the row's: another process may have changed it since the
-        # row was read, and a toggle must do the opposite of what is true now.
+        # The user asks for the opposite of what the row shows, whatever the cache says by
+        # now: another process (`reader mark`, a second app) may have changed the mark since
+        # the row was drawn, and toggling the stored mark would undo what the user asked for.
+        wanted = not getattr(entry, flag)
         flags = self.store.entry_flags(entry.id)
         if flags is None:
             self.notify("That post is no longer in the cache.", markup=False)
             self.reload()
             return
-        current = flags[0] if flag == "read" else flags[1]
         if flag == "read" and self._open_id() == entry.id:
             self._stop_mark_timer()  # an explicit choice beats the open-for-a-moment rule
-        self._set_flag(entry.id, flag, not current)
+        stored = flags[0] if flag == "read" else flags[1]
+        if stored == wanted:
+            # Already so: show it (the row was stale) and say why nothing changed.
+            self._show_flag(entry.id, flag, wanted)
+            self.refresh_counts()
+            state = {"read": ("read", "unread"), "starred": ("starred", "unstarred")}[flag][0 if wanted else 1]
+            self.notify(f"Already {state} (changed elsewhere)", markup=False)
+            return
+        self._set_flag(entry.id, flag, wanted)
 
     def action_toggle_read(self: ReaderApp) -> None:
         self._toggle("read")
@@ -192,15 +202,26 @@ class ReadingActions:
     # --- moving through posts -------------------------------------------------------------
 
     def action_page(self: ReaderApp) -> None:
+        self._page(wait=True)
+
+    def _page(self: ReaderApp, wait: bool) -> None:
         pane = self.reading_pane
         if pane.post is None and pane.pending_id is None:
             entry = self.post_list.current_entry
             if entry is not None:
                 self.open_post(entry)
             return
-        if not pane.at_end:
-            pane.scroll_page_down(animate=False)
+        if wait and not pane.laid_out:
+            # The lines were just set (the post, or its preview, arrived): until the layout
+            # catches up, "at the end" would be judged against the old height. Once, so a
+            # hidden pane (narrow, the list showing) can't put it off for ever.
+            self.call_after_refresh(self._page, False)
             return
+        if not pane.at_end:
+            pane.page_down()  # immediate: each press of a burst pages on from the last
+            return
+        if pane.pending_id is not None:
+            return  # at the end of the preview while the rest is laid out: not past the post's end
         posts = self.post_list
         open_id = self._open_id()
         if open_id is not None:
@@ -218,17 +239,25 @@ class ReadingActions:
     def _go_unread(self: ReaderApp, step: int) -> None:
         if self.source is None:
             return
+        open_id = self._open_id()
         cursor = self.post_list.cursor
         current = self.post_list.current_entry
-        if current is not None and current.id != self._open_id():
+        if current is not None and current.id != open_id:
             cursor -= step  # the post under the cursor is not open yet: it counts too
         index = self.source.find_unread(cursor, step)
+        if index is not None and open_id is not None and self.source.ids[index] == open_id:
+            index = self.source.find_unread(index, step)  # (the cursor was moved off the open post)
         if index is None:
             if step > 0:
-                self._next_scope_with_unread()
+                if self._next_scope_with_unread() and open_id is not None:
+                    self._mark_read_on_leaving(open_id)
             else:
                 self.notify("No more unread posts above.", markup=False)
             return
+        if open_id is not None:
+            # Moving on with n/p means "read, next", as Space past the end does: else a post
+            # left within mark_read_after stays unread, and n comes back to it (A, B, A...).
+            self._mark_read_on_leaving(open_id)
         self._open_at(index)
 
     def _open_at(self: ReaderApp, index: int) -> None:
@@ -238,18 +267,20 @@ class ReadingActions:
         if entry is not None:
             self.open_post(entry)
 
-    def _next_scope_with_unread(self: ReaderApp) -> None:
+    def _next_scope_with_unread(self: ReaderApp) -> bool:
         """Like newsboat: past the last unread post of a feed (category), go on to the next
-        feed (category) in the sidebar that has unread posts, and open its first."""
+        feed (category) in the sidebar that has unread posts, and open its first. False if
+        there is none."""
         here = self.scope
         following = self.sidebar.next_scope_with_unread(here)
         if following is None:
             where = "" if here.kind in ("all", "unread", "starred") else f" in {here.label}"
             self.notify(f"No more unread posts{where}.", markup=False)
-            return
+            return False
         self.notify(f"No more unread in {here.label}; now in {following.label}.", markup=False)
         self._open_first_unread_on_load = True
         self.set_scope(following)
+        return True
 
     def open_first_unread(self: ReaderApp) -> None:
         """After `n` moved to another scope: open its first unread post."""

@@ -7,11 +7,13 @@ done off the UI thread (`build_body`); this widget only shows the result.
 
 from __future__ import annotations
 
+import copy
 import io
 import threading
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
@@ -28,6 +30,12 @@ from textual.widgets import Static
 from reader.dates import format_time
 from reader.models import Entry, EntryRow
 from reader.sanitize import clean_line, mask_credentials, safe_url
+
+if TYPE_CHECKING:
+    # Imported where used: rich.markdown brings markdown-it and Pygments, ~45 ms the app's
+    # start need not wait for.
+    from markdown_it.token import Token
+    from rich.markdown import Markdown
 
 PLACEHOLDER = "Select a post and press Enter to read it."
 
@@ -91,6 +99,12 @@ class OpenPost:
     links: list[str] = field(default_factory=list)
     lines: list[Strip] = field(default_factory=list)  # `body` rendered at `width`
     width: int = 0
+    # The body's top-level blocks (paragraphs, headings, lists, the links), drawn one after
+    # another; `starts[i]` is the line where block i begins at `width`. The reading position
+    # is kept as a place in a block, which survives a relayout: line counts at another
+    # width don't scale together (a header, blank lines and short lines don't re-wrap).
+    blocks: list[RenderableType] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
 
     def __repr__(self) -> str:
         # Short: Textual's @work puts repr(args) in a worker's description, and the
@@ -130,6 +144,83 @@ def render_lines(console: Console, body: RenderableType, width: int) -> list[Str
     """
     options = console.options.update(width=max(width, 10), height=None)
     return [Strip(line) for line in post_console(console).render_lines(body, options, pad=False)]
+
+
+_NOT_ELEMENTS = frozenset({"text", "hardbreak", "softbreak", "link_open", "link_close", "html_inline"})
+
+
+def _flat(tokens: list[Token]) -> Iterator[Token]:
+    """The tokens in the order Rich's Markdown walks them (its `_flatten_tokens`, which is private)."""
+    for token in tokens:
+        if token.children and not (token.type == "fence" or token.tag == "img"):
+            yield from _flat(token.children)
+        else:
+            yield token
+
+
+def _blank_next(markdown: Markdown, tokens: list[Token], blank: bool) -> bool:
+    """Whether Rich puts a blank line before what it draws after `tokens`, given `blank` before them.
+
+    Rich keeps one flag while it walks the tokens: each element that closes sets it to its
+    class's `new_line`, and the next thing drawn (a top-level block, or an image inside a
+    paragraph) gets a blank line first if it is set. This follows that walk.
+    """
+    from rich.markdown import UnknownElement
+
+    elements, inlines = markdown.elements, markdown.inlines
+    opened: list[type] = []
+    for token in _flat(tokens):
+        kind = token.type
+        if kind in _NOT_ELEMENTS or (token.tag in inlines and kind not in ("fence", "code_block")):
+            continue  # text and inline styles: Rich doesn't touch the flag for these
+        element = elements.get(kind) or UnknownElement
+        if token.nesting == 1:
+            opened.append(element)
+            continue
+        if token.nesting == -1 and opened:
+            element = opened.pop()  # Rich takes the flag from the element opened, not the closing token
+        blank = element.new_line
+    return blank
+
+
+def markdown_blocks(markdown: Markdown) -> list[RenderableType]:
+    """`markdown` as its top-level blocks (paragraphs, headings, lists...), which drawn one after
+    another draw exactly what it draws.
+
+    Each block is a copy of `markdown` holding a slice of its parsed tokens (no second parse,
+    so link references resolve as in the whole). Where Rich would put a blank line before a
+    block's first drawing (decided by the block before it), the block starts with a token
+    that draws nothing and asks for that blank line.
+    """
+    from markdown_it.token import Token
+
+    # A token no element is made for: Rich draws nothing for it and then, like after any
+    # element that asks for it, puts a blank line before whatever it draws next.
+    blank_next = Token("reader_blank_next", "", 0, content="")
+    tokens = markdown.parsed
+    blocks: list[RenderableType] = []
+    start = 0
+    blank = False
+    for index, token in enumerate(tokens):
+        if token.level == 0 and token.nesting <= 0:  # a top-level element closes (or is self-closing)
+            part = copy.copy(markdown)
+            part.parsed = ([blank_next] if blank else []) + tokens[start:index + 1]
+            blank = _blank_next(markdown, tokens[start:index + 1], blank)
+            blocks.append(part)
+            start = index + 1
+    return blocks or [markdown]
+
+
+def layout_blocks(console: Console, blocks: Iterable[RenderableType], width: int) -> tuple[list[Strip], list[int]]:
+    """Lay blocks out at `width` one after another: the lines, and the line each block starts at."""
+    options = console.options.update(width=max(width, 10), height=None)
+    render = post_console(console).render_lines
+    lines: list[Strip] = []
+    starts: list[int] = []
+    for block in blocks:
+        starts.append(len(lines))
+        lines.extend(Strip(line) for line in render(block, options, pad=False))
+    return lines, starts
 
 
 # Posts longer than this (Markdown characters) show a first screenful before the whole
@@ -196,7 +287,7 @@ def build_post(
             head = preview_text(text)
             if head is not None:
                 on_preview(render_lines(console, Markdown(head, hyperlinks=False), width))
-        parts.append(Markdown(text, hyperlinks=False))
+        parts.extend(markdown_blocks(Markdown(text, hyperlinks=False)))
         if cut:
             size = len(entry.content.encode("utf-8")) // 1024
             parts.append(Text(
@@ -212,10 +303,9 @@ def build_post(
             links.append(f"[{n:>{digits}}] ", style="bold")
             links.append(url + "\n")
         parts.append(links)
-    body = Group(*parts)
-    post = OpenPost(entry, build_header(entry, entry.categories), body, rendered.links)
+    post = OpenPost(entry, build_header(entry, entry.categories), Group(*parts), rendered.links, blocks=parts)
     if console is not None and width > 0:
-        post.lines, post.width = render_lines(console, body, width), width
+        (post.lines, post.starts), post.width = layout_blocks(console, parts, width), width
     return post
 
 
@@ -272,10 +362,13 @@ class ReadingPane(VerticalScroll, can_focus=False):
     pane would be a focus stop where no key does anything.
 
     The reading position is kept across any sequence of resizes: it is remembered as the
-    fraction of the post's lines above the top of the pane, and only when the reader moves
-    (a scroll at a settled size and width); a resize's own effects (a taller pane clamping
-    the scroll, a relayout at another width) never change it. At each new final width the
-    post is laid out again and scrolled back to that fraction.
+    block of the post (paragraph, heading, list, the links) at the top of the pane and how far
+    into that block's lines the top is, and only when the reader moves (a scroll at a settled
+    size and width); a resize's own effects (a taller pane clamping the scroll, a relayout at
+    another width) never change it. At each new final width the post is laid out again and
+    scrolled back to the same place in the same block. (Not a fraction of all the lines:
+    those don't scale together with the width, as blank lines and short lines don't re-wrap,
+    so deep in a post a fraction lands paragraphs away.)
     """
 
     DEFAULT_CSS = f"""
@@ -302,7 +395,9 @@ class ReadingPane(VerticalScroll, can_focus=False):
         self.post: OpenPost | None = None
         self.pending_id: int | None = None
         self._previewed: int | None = None
-        # The reading position: a fraction of the body's lines, or "still in the header".
+        # The reading position: (block, fraction of that block's lines above the top), or
+        # "still in the header".
+        self._block = 0
         self._fraction = 0.0
         self._in_header = True
         # (pane size, body width) at which the position was last taken or restored; a
@@ -339,9 +434,26 @@ class ReadingPane(VerticalScroll, can_focus=False):
         width = self.body.size.width
         if post.width != width or self._settled != (self.size, width):
             return  # mid-resize: this scroll is the layout clamping, not the reader moving
-        offset = self.scroll_y - self._body_top
+        offset = int(self.scroll_y) - self._body_top
         self._in_header = offset < 0
-        self._fraction = max(offset, 0) / len(post.lines)
+        starts = post.starts or [0]
+        block = max(bisect_right(starts, max(offset, 0)) - 1, 0)
+        end = starts[block + 1] if block + 1 < len(starts) else len(post.lines)
+        self._block = block
+        self._fraction = (max(offset, 0) - starts[block]) / max(end - starts[block], 1)
+
+    def _place(self, post: OpenPost) -> int:
+        """The scroll offset of the remembered position in `post` as it is laid out now."""
+        if self._in_header:
+            return 0
+        starts = post.starts or [0]
+        block = min(self._block, len(starts) - 1)
+        end = starts[block + 1] if block + 1 < len(starts) else len(post.lines)
+        size = max(end - starts[block], 1)
+        # Floor (with a hair for float error), so that at an unchanged width the same line
+        # comes back, and the place never leaves its block.
+        into = min(int(self._fraction * size + 1e-9), size - 1)
+        return self._body_top + starts[block] + into
 
     def _settle_here(self) -> None:
         """Take the position as it is now, at the current size (after opening a post)."""
@@ -374,7 +486,7 @@ class ReadingPane(VerticalScroll, can_focus=False):
             return
         if self._settled == (self.size, width):
             return
-        target = 0 if self._in_header else self._body_top + round(self._fraction * len(post.lines))
+        target = self._place(post)
         if self.max_scroll_y < target and tries:
             # The new lines are not laid out yet (a busy machine): scrolling now would be clamped.
             self.call_after_refresh(self._sync_position, tries - 1)
@@ -386,10 +498,10 @@ class ReadingPane(VerticalScroll, can_focus=False):
             self._restoring = False
         self._settled = (self.size, width)
 
-    def relaid(self, post: OpenPost, lines: list[Strip], width: int) -> None:
+    def relaid(self, post: OpenPost, lines: list[Strip], starts: list[int], width: int) -> None:
         if post is not self.post:
             return
-        post.lines, post.width = lines, width
+        post.lines, post.starts, post.width = lines, starts, width
         self._requested_width = 0
         self.body.set_lines(lines)
         # After the new lines are laid out: restore there, or (a width already gone) ask again.
@@ -400,7 +512,7 @@ class ReadingPane(VerticalScroll, can_focus=False):
         yield PostBody(id="post-body")
 
     def _reset_position(self) -> None:
-        self._fraction, self._in_header, self._settled, self._requested_width = 0.0, True, None, 0
+        self._block, self._fraction, self._in_header, self._settled, self._requested_width = 0, 0.0, True, None, 0
 
     def show_loading(self, row: EntryRow) -> None:
         """Show the header straight away while the body renders."""
@@ -455,5 +567,18 @@ class ReadingPane(VerticalScroll, can_focus=False):
         self.body.set_placeholder(None)
 
     @property
+    def laid_out(self) -> bool:
+        """Whether the layout has caught up with the lines set last (so `max_scroll_y` is theirs)."""
+        body = self.body
+        return body.size.height == body.get_content_height(Size(0, 0), Size(0, 0), 0)
+
+    @property
     def at_end(self) -> bool:
         return self.scroll_y >= self.max_scroll_y
+
+    def page_down(self) -> None:
+        """One page down, now: not after the next refresh, as Textual's `scroll_page_down`
+        does, which computes each page from the position before the ones still waiting,
+        so a burst of presses moved one page. Now each press counts, and `at_end` is true
+        at once when this page reached the end."""
+        self.scroll_to(y=self.scroll_y + self.scrollable_content_region.height, animate=False, immediate=True)
