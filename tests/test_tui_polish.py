@@ -176,6 +176,24 @@ async def test_polish_feeds_never_fetched_say_press_R_to_fetch_them(store: Store
 
 
 @pytest.mark.asyncio
+async def test_polish_the_hint_says_fetching_while_a_refresh_runs(store: Store, feed_server) -> None:  # type: ignore[no-untyped-def]
+    # While R runs, "press R" would be wrong; when it is done, the posts are there.
+    store.add_feed(feed_server.url("slow/1500/blog-hong-kong.xml"), "Slow", [])
+    app = make_app(store)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        assert "press R to fetch your feed" in screen_text(app)
+        await pilot.press("R")
+        await pilot.pause(0.3)  # not settle(): that waits for the refresh itself
+        assert "No posts yet — fetching your feeds…" in screen_text(app)
+        deadline = time.monotonic() + 10
+        while app.refreshing and time.monotonic() < deadline:
+            await pilot.pause(0.1)
+        await settle(pilot)
+        assert "CloudFlare meetup in Hong Kong" in screen_text(app)
+
+
+@pytest.mark.asyncio
 async def test_polish_the_hint_follows_the_keymap(store: Store) -> None:
     store.add_feed("https://imported.example/feed", "Imported", [])
     app = make_app(store, keymap={"app.refresh": "f5"})

@@ -30,6 +30,7 @@ class FeedActions:
             self.notify("Already refreshing.", markup=False)
             return
         self.refreshing = True
+        self._update_empty_text()
         self.query_one(StatusBar).progress(0, max(len(self.feeds), 1))
         self._refresh()
 
@@ -56,6 +57,7 @@ class FeedActions:
 
     def _refresh_failed(self: ReaderApp, error: Exception) -> None:
         self.refreshing = False
+        self._update_empty_text()
         self.query_one(StatusBar).progress(None, None)
         if self.cache_failed(error):
             return

@@ -118,6 +118,8 @@ class LoadingMixin:
         """
         total = self.counts[0]
         fetchable = [f for f in self.feeds if not f.url.startswith("reader:")]  # the welcome is not fetched
+        if total == 0 and fetchable and self.refreshing:
+            return "No posts yet — fetching your feeds…"
         if total == 0 and not fetchable:
             return f"No posts yet — press {self._key('app.add_feed')} to add a feed"
         if total == 0:
