@@ -473,31 +473,29 @@ def _feed_labels(rows: list[EntryRow]) -> dict[int, str]:
     """Each feed's FEED column: FEED_COLUMN terminal cells, whatever the script.
 
     len() counts a CJK character as one, but a terminal gives it two cells, so the
-    column is padded and cut by cell width. Two feeds with the same title get their
-    hosts added, kept visible when the title is cut, so their posts can be told apart.
+    column is padded and cut by cell width. Feeds with the same title get the shortest
+    part of their URL that tells them apart (as in the app), kept visible when the
+    title is cut, so their posts can be told apart.
     """
-    from urllib.parse import urlsplit
-
     from rich.cells import cell_len, set_cell_size
 
-    feeds = {r.feed_id: (_shown_title(r.feed_title, r.feed_url), r.feed_url) for r in rows}
-    seen: dict[str, int] = {}
-    for title, _ in feeds.values():
-        seen[title] = seen.get(title, 0) + 1
+    from .feednames import qualifiers, shorten_suffix
+
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for r in rows:
+        title = _shown_title(r.feed_title, r.feed_url)
+        group = groups.setdefault(title, [])
+        if (r.feed_id, r.feed_url) not in group:
+            group.append((r.feed_id, r.feed_url))
     labels: dict[int, str] = {}
-    for feed_id, (title, url) in feeds.items():
-        if seen[title] > 1:
-            try:
-                host = urlsplit(url).hostname or ""
-            except ValueError:
-                host = ""
-            host = host.removeprefix("www.")
-            host = set_cell_size(host, min(cell_len(host), FEED_COLUMN - 6)).rstrip()  # a little title stays
-            room = FEED_COLUMN - cell_len(host) - 1
-            label = f"{set_cell_size(title, room).rstrip()} {host}" if cell_len(title) > room else f"{title} {host}"
-        else:
+    for title, group in groups.items():
+        names = qualifiers(group) if len(group) > 1 else {}
+        for feed_id, _url in group:
             label = title
-        labels[feed_id] = set_cell_size(label, FEED_COLUMN)
+            if feed_id in names:
+                suffix = shorten_suffix(f" ({names[feed_id]})", FEED_COLUMN - 6)  # a little title stays
+                label = set_cell_size(title, FEED_COLUMN - cell_len(suffix)).rstrip() + suffix
+            labels[feed_id] = set_cell_size(label, FEED_COLUMN)
     return labels
 
 
