@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 from rich.markdown import Markdown
 from textual import events
-from tui_support import WIDE, add_synthetic, fill, make_app, settle
+from tui_support import NARROW, WIDE, add_synthetic, fill, make_app, settle
 
 from reader.models import ParsedEntry, ParsedFeed
 from reader.store import Store
@@ -76,7 +76,7 @@ async def send_burst(app: ReaderApp, key: str, count: int) -> None:
     driver = app._driver
     assert driver is not None
     for _ in range(count):
-        event = events.Key(key, " " if key == "space" else key)
+        event = events.Key(key, {"space": " ", "pagedown": None}.get(key, key))
         event.set_sender(app)
         driver.send_message(event)
 
@@ -151,6 +151,27 @@ async def test_issue8_a_burst_of_spaces_pages_once_per_press(store: Store) -> No
         await send_burst(app, "space", 3)
         await settle(pilot)
         assert pane.scroll_y == 8 * page and pane.post is not None and pane.post.entry.title == "A deep post"
+
+
+@pytest.mark.asyncio
+async def test_issue8_a_burst_of_j_in_the_pane_scrolls_once_per_press(store: Store) -> None:
+    """The same on a narrow screen, where the pane has the keys: j and PageDown count every press."""
+    fill(store, seed=False)
+    add_post(store, even_post())
+    app = make_app(store)
+    async with app.run_test(size=NARROW) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        pane = app.reading_pane
+        assert app.focused is pane
+        await send_burst(app, "j", 5)
+        await settle(pilot)
+        assert pane.scroll_y == 5
+        await send_burst(app, "pagedown", 2)
+        await send_burst(app, "k", 1)
+        await settle(pilot)
+        assert pane.scroll_y == 5 + 2 * pane.scrollable_content_region.height - 1
 
 
 # --- 3. `n` marks the post it leaves ------------------------------------------------------------

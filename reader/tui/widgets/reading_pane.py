@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
 from rich.theme import Theme
+from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.events import Resize
@@ -575,6 +576,25 @@ class ReadingPane(VerticalScroll, can_focus=False):
     @property
     def at_end(self) -> bool:
         return self.scroll_y >= self.max_scroll_y
+
+    def _scroll_now(self, lines: int) -> None:
+        if not self.allow_vertical_scroll:
+            raise SkipAction()  # (as Textual's own scroll actions: the key goes on to the app)
+        self.scroll_to(y=self.scroll_y + lines, animate=False, immediate=True)
+
+    # Textual's scroll actions scroll after the next refresh, from the position before the
+    # scrolls still waiting: held-down j moved one line a burst. These move at once.
+    def action_scroll_down(self) -> None:
+        self._scroll_now(1)
+
+    def action_scroll_up(self) -> None:
+        self._scroll_now(-1)
+
+    def action_page_down(self) -> None:
+        self._scroll_now(self.scrollable_content_region.height)
+
+    def action_page_up(self) -> None:
+        self._scroll_now(-self.scrollable_content_region.height)
 
     def page_down(self) -> None:
         """One page down, now: not after the next refresh, as Textual's `scroll_page_down`
