@@ -4,6 +4,7 @@ Space in a burst, `n` marking what it leaves, and `s`/`r` acting on what the row
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from rich.console import Console
@@ -70,6 +71,16 @@ def paragraph_at_top(app: ReaderApp) -> int:
     return -1
 
 
+async def placed(pilot, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the pane is laid out at its width and back at the reading position there."""
+    pane = pilot.app.reading_pane
+    deadline = time.monotonic() + timeout
+    while not (pane.post.width == pane.body.size.width and pane._settled == (pane.size, pane.body.size.width)):
+        assert time.monotonic() < deadline, "the relayout did not land"
+        await pilot.pause(0.02)
+    await settle(pilot)
+
+
 async def send_burst(app: ReaderApp, key: str, count: int) -> None:
     """`count` key presses queued at once, as a held-down key or a fast typist delivers them:
     none is handled before the next arrives (Pilot's press waits for idle after each)."""
@@ -122,8 +133,7 @@ async def test_issue8_paging_deep_then_resizing_keeps_the_paragraph(store: Store
         widths = []
         for width in (100, 80, 140, 120):
             await pilot.resize_terminal(width, 35)
-            for _ in range(4):
-                await settle(pilot)
+            await placed(pilot)
             widths.append(pane.post.width)
             assert pane.post.width == pane.body.size.width, width
             assert abs(paragraph_at_top(app) - start) <= 1, (width, paragraph_at_top(app), start)
@@ -147,10 +157,33 @@ async def test_issue8_a_burst_of_spaces_pages_once_per_press(store: Store) -> No
         await send_burst(app, "space", 5)
         await settle(pilot)
         assert pane.scroll_y == 5 * page
-        # And a burst that runs past the end stops there: the post is not left unseen.
-        await send_burst(app, "space", 3)
+
+
+@pytest.mark.asyncio
+async def test_issue8_a_burst_of_spaces_past_the_end_goes_on_to_the_next_post(store: Store) -> None:
+    """The end is judged where the burst's pages took the post, not where it stood before them."""
+    words = " ".join(f"word{n}" for n in range(30))
+    url = "https://two.invalid/feed"
+    store.add_feed(url, "Two")
+    store.save_parsed(url, ParsedFeed("Two", "https://two.invalid/", [ParsedEntry(
+        key=f"p{n}", title=f"Post {n}", link=f"https://two.invalid/{n}", author="",
+        published=2_000_000_000.0 - n, categories=[], content="".join(f"<p>P{i}: {words}</p>" for i in range(30)),
+        base_url=None,
+    ) for n in range(2)]))
+    store.set_meta("welcome_offered", "1")
+    app = make_app(store, mark_read_after=60.0)
+    async with app.run_test(size=(120, 35)) as pilot:
         await settle(pilot)
-        assert pane.scroll_y == 8 * page and pane.post is not None and pane.post.entry.title == "A deep post"
+        await pilot.press("space")  # opens Post 0: 30 paragraphs, some 4 pages
+        await settle(pilot)
+        pane = app.reading_pane
+        pages = -(-pane.max_scroll_y // pane.scrollable_content_region.height)
+        assert 3 <= pages <= 6
+        await send_burst(app, "space", pages + 1)  # to the end, and one more: "read, next"
+        await settle(pilot)
+        assert pane.post is not None and pane.post.entry.title == "Post 1"
+        read = {row.title: row.read for row in store.list_entries()}
+        assert read == {"Post 0": True, "Post 1": False}
 
 
 @pytest.mark.asyncio

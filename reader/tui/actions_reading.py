@@ -82,7 +82,7 @@ class ReadingActions:
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="relayout")
     def _relayout_post(self: ReaderApp, post: OpenPost, width: int) -> None:
-        lines, starts = layout_blocks(self.console, post.blocks, width)
+        lines, starts = layout_blocks(self.console, post.blocks or [post.body], width)
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self.reading_pane.relaid, post, lines, starts, width)
 
