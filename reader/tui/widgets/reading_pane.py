@@ -2,7 +2,7 @@
 
 The body is html2text's Markdown drawn by Rich's Markdown with hyperlinks off, so
 no text from a feed becomes a clickable link or a Textual action. Building it is
-done off the UI thread (`build_body`); this widget only shows the result.
+done off the UI thread (`build_post`); this widget only shows the result.
 """
 
 from __future__ import annotations
