@@ -112,15 +112,17 @@ async def test_issue8_marks_by_another_connection_show_and_toggles_act_on_stored
             row = app.post_list.current_entry
             assert row.read and row.starred
             assert "1 ★" in app.status_bar.plain
-            # A stale row: the other process unstars again; `s` must star it (the stored state
-            # is unstarred), not unstar what the row shows.
+            # A stale row: the other process unstars again before the poll; the row still shows
+            # a star and `s` means "unstar": it is so already, so the row is put right and the
+            # app says why nothing changed (it doesn't star it again).
             other.set_flag([first.id], "starred", False)
             app.post_list.update_row(first.id, starred=True)  # as if the poll had not run yet
             await pilot.press("s")
             await settle(pilot)
-            assert filled.entry_flags(first.id) == (True, True)
-            assert app.post_list.current_entry.starred
-            assert "1 ★" in app.status_bar.plain
+            assert filled.entry_flags(first.id) == (True, False)
+            assert not app.post_list.current_entry.starred
+            assert "0 ★" in app.status_bar.plain
+            assert "Already unstarred (changed elsewhere)" in [n.message for n in app._notifications]
         finally:
             other.close()
 
