@@ -377,10 +377,10 @@ class ReadingPane(VerticalScroll, can_focus=False):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "scroll_down", "Scroll down", show=False, id="reading.down"),
-        Binding("k", "scroll_up", "Scroll up", show=False, id="reading.up"),
-        Binding("g", "scroll_home", "Top", show=False, id="reading.top"),
-        Binding("G", "scroll_end", "Bottom", show=False, id="reading.bottom"),
+        Binding("j", "scroll_down", "Post: scroll down", show=False, id="reading.down"),
+        Binding("k", "scroll_up", "Post: scroll up", show=False, id="reading.up"),
+        Binding("g", "scroll_home", "Post: top", show=False, id="reading.top"),
+        Binding("G", "scroll_end", "Post: bottom", show=False, id="reading.bottom"),
     ]
 
     class Relayout(Message):

@@ -136,10 +136,10 @@ class Sidebar(OptionList):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False, id="sidebar.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="sidebar.up"),
-        Binding("g", "first", "Top", show=False, id="sidebar.top"),
-        Binding("G", "last", "Bottom", show=False, id="sidebar.bottom"),
+        Binding("j", "cursor_down", "Sidebar: down", show=False, id="sidebar.down"),
+        Binding("k", "cursor_up", "Sidebar: up", show=False, id="sidebar.up"),
+        Binding("g", "first", "Sidebar: top", show=False, id="sidebar.top"),
+        Binding("G", "last", "Sidebar: bottom", show=False, id="sidebar.bottom"),
     ]
 
     class ScopeSelected(Message):
