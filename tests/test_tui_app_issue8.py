@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from textual import events
-from tui_support import NARROW, WIDE, add_synthetic, fill, make_app, screen_text, settle
+from tui_support import NARROW, WIDE, add_synthetic, fill, make_app, screen_text, settle, wait_for
 
 from reader.models import ParsedEntry, ParsedFeed
 from reader.store import Store
@@ -25,12 +25,6 @@ def sidebar_lines(app: ReaderApp) -> list[str]:
     return [line.replace("▸", " ").rstrip() for line in app.sidebar.rendered_lines()]
 
 
-async def wait_for(pilot, condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
 
 
 # --- item 1: the first screen -----------------------------------------------------------------

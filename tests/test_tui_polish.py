@@ -9,7 +9,7 @@ import time
 import pytest
 from textual.widgets import Static
 from textual.widgets._toast import Toast
-from tui_support import WIDE, add_synthetic, make_app, screen_text, settle
+from tui_support import WIDE, add_synthetic, make_app, screen_text, settle, wait_for
 
 from reader.feednames import qualifiers
 from reader.store import Store
@@ -40,12 +40,6 @@ def visible_rows(app: ReaderApp) -> list[tuple[str, str]]:
     return rows
 
 
-async def wait_for(pilot, condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
 
 
 # --- 1: feeds of one title and one host --------------------------------------------------------

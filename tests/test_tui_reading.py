@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import tui_support
 from rich.style import Style
 from tui_support import WIDE, fill, make_app, screen_text, settle
 
@@ -33,17 +34,9 @@ def long_post() -> str:
 
 
 def paragraph_at_top(app: ReaderApp) -> int:
-    """The number of the paragraph the pane's top visible line belongs to."""
-    pane = app.reading_pane
-    post = pane.post
-    assert post is not None
-    line = int(pane.scroll_y) - pane._body_top
-    assert 0 <= line < len(post.lines), (pane.scroll_y, pane._body_top)
-    for index in range(line, -1, -1):
-        found = re.search(r"P(\d{3}):", post.lines[index].text)
-        if found:
-            return int(found.group(1))
-    return 0
+    return tui_support.paragraph_at_top(app, r"P(\d{3}):", default=0)
+
+
 
 
 # 5. Measure, styles, Link ---------------------------------------------------------------------------

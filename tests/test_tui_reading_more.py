@@ -3,10 +3,10 @@ Space in a burst, `n` marking what it leaves, and `s`/`r` acting on what the row
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
+import tui_support
 from rich.console import Console
 from rich.markdown import Markdown
 from textual import events
@@ -59,16 +59,9 @@ def linked_post() -> str:
 
 
 def paragraph_at_top(app: ReaderApp) -> int:
-    pane = app.reading_pane
-    post = pane.post
-    assert post is not None
-    line = int(pane.scroll_y) - pane._body_top
-    assert 0 <= line < len(post.lines), (pane.scroll_y, pane._body_top)
-    for index in range(line, -1, -1):
-        found = re.search(r"Paragraph (\d+):", post.lines[index].text)
-        if found:
-            return int(found.group(1))
-    return -1
+    return tui_support.paragraph_at_top(app, r"Paragraph (\d+):", default=-1)
+
+
 
 
 async def placed(pilot, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]

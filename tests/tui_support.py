@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import time
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -61,3 +63,27 @@ def screen_text(app: ReaderApp) -> str:
 
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+
+async def wait_for(pilot, condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    """Pause until `condition()` holds (AssertionError after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)
+
+
+def paragraph_at_top(app: ReaderApp, pattern: str, default: int) -> int:
+    """The number (`pattern`'s group 1) of the paragraph the reading pane's top visible line
+    belongs to, or `default` above the first one."""
+    pane = app.reading_pane
+    post = pane.post
+    assert post is not None
+    line = int(pane.scroll_y) - pane._body_top
+    assert 0 <= line < len(post.lines), (pane.scroll_y, pane._body_top)
+    for index in range(line, -1, -1):
+        found = re.search(pattern, post.lines[index].text)
+        if found:
+            return int(found.group(1))
+    return default
