@@ -526,3 +526,17 @@ def test_opml_declaring_no_charset_is_one_line(cli, tmp_path: Path, encoding: st
     result = cli("import", str(path))
     assert result.code == 1 and "unknown character encoding" in result.err and "Traceback" not in result.err
     assert len(result.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("unit", ["<", '<a b="', "<a<b"])
+def test_runs_of_open_brackets_cost_linear_time(store: Store, unit: str) -> None:
+    """The second acceptance run: `<` with no `>`, 200,000 times, in a title and a body. strip_tags'
+    `<[^>]*>` scanned to the end from every `<`: minutes to save one post, and the app froze."""
+    run = html.escape(unit * 200_000)
+    body = rss(f"<item><title>{run}</title><author>{run}</author><guid>1</guid>"
+               f"<description>{run}</description></item>", title=run)
+    store.add_feed(FEED_URL)
+    parsed = within(5, lambda: parse_feed(body, FEED_URL))
+    within(5, lambda: store.save_parsed(FEED_URL, parsed))
+    [row] = store.list_entries()
+    assert row.title.startswith(unit[:1]) and len(row.title) <= 1000
