@@ -228,12 +228,12 @@ async def _fetch(
                 permanent = permanent and response.status_code in (301, 308)
                 url = target
                 continue
-            result.final_url = url
             # A redirect that adds or changes credentials is followed, never stored: the
-            # subscription would then send a password the user never gave reader.
-            result.permanent_redirect = (
-                permanent and url != result.url and _userinfo(url) == _userinfo(result.url)
-            )
+            # subscription would then send a password the user never gave reader. Nor is
+            # it what the feed's relative links resolve against (they would carry it).
+            same_credentials = _userinfo(url) == _userinfo(result.url)
+            result.permanent_redirect = permanent and url != result.url and same_credentials
+            result.final_url = url if same_credentials else _without_userinfo(url)
             result.status = response.status_code
             result.headers = {k.lower(): v for k, v in response.headers.items()}
             if response.status_code == 304:
@@ -392,6 +392,11 @@ class _Inflater:
 def _userinfo(url: str) -> str:
     netloc = urlsplit(url).netloc
     return netloc.rpartition("@")[0]
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -247,6 +247,19 @@ def _routes(server: RawServer) -> None:
         else:
             r.send('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="x"\r\nContent-Length: 0')
 
+    relative = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Rel</title><link>/home</link>'
+                b'<item><title>One</title><guid>/g1</guid><link>/posts/1</link>'
+                b'<description>&lt;a href="/x"&gt;x&lt;/a&gt;</description></item></channel></rss>')
+
+    @route("/private/relative.xml")
+    def private_relative(r: Request) -> None:
+        r.send(_ok(relative), relative)
+
+    @route("/moved-to-relative-with-password")
+    def moved_to_relative(r: Request) -> None:
+        r.send(f"HTTP/1.1 301 Moved\r\nLocation: http://admin:hunter2@127.0.0.1:{server.port}/private/relative.xml"
+               "\r\nContent-Length: 0")
+
     @route("/moved-with-password")
     def moved_with_password(r: Request) -> None:
         r.send(f"HTTP/1.1 301 Moved\r\nLocation: http://admin:hunter2@127.0.0.1:{server.port}/private/feed.xml"
@@ -534,6 +547,22 @@ def test_item5_a_redirect_that_adds_a_password_is_followed_but_not_stored(store:
     outcome = refresh(store, [url]).outcomes[0]
     assert outcome.status == "new" and outcome.new_entries == FEED_POSTS
     assert [feed.url for feed in store.list_feeds()] == [url]
+
+
+def test_item5_links_never_resolve_against_credentials_a_redirect_added(cli, store: Store, raw: RawServer) -> None:
+    # The second acceptance run: relative links, guids and the site URL resolved against the
+    # redirect's `admin:hunter2@` URL, so the password was stored and printed by `show`.
+    url = raw.url("moved-to-relative-with-password")
+    store.add_feed(url)
+    for _ in range(2):  # twice: keys must not change between refreshes (no duplicate posts)
+        assert refresh(store, [url]).outcomes[0].error is None
+    [row] = store.list_entries()
+    entry = store.get_entry(row.id)
+    assert entry is not None and entry.link == f"http://127.0.0.1:{raw.port}/posts/1"
+    dump = "\n".join(str(r) for r in store.db.iterdump())
+    assert "hunter2" not in dump
+    shown = cli("show", str(row.id))
+    assert "hunter2" not in shown.out and f"http://127.0.0.1:{raw.port}/x" in shown.out
 
 
 # --- item 5: credentials in a feed URL are never shown -------------------------------------
