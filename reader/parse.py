@@ -28,7 +28,7 @@ from urllib.parse import urljoin
 from .fastfeed import RawEntry, RawFeed, parse_fast
 from .models import ParsedEntry, ParsedFeed
 from .sanitize import clean_line, clean_text, is_uri_term, safe_url, strip_tags
-from .xmlguard import EntityDeclarationError, as_utf8_document, charset_or_none, refuse_entities, repair_char_refs
+from .xmlguard import EntityDeclarationError, as_utf8_document, charset_fits, refuse_entities, repair_char_refs
 
 if TYPE_CHECKING:
     import feedparser
@@ -67,7 +67,9 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
     except (NotAFeedError, MemoryError):
         raise
     except Exception as exc:
-        raise NotAFeedError(f"the feed could not be read ({type(exc).__name__}: {clean_line(str(exc), 200)})") from exc
+        # Worded to follow "<url> is", as `add` says it.
+        detail = f"{type(exc).__name__}: {clean_line(str(exc), 200)}"
+        raise NotAFeedError(f"a feed that could not be read ({detail})") from exc
 
 
 def _parse_feed(body: bytes, url: str, headers: dict[str, str] | None) -> ParsedFeed:
@@ -77,9 +79,10 @@ def _parse_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Parsed
     content_type = http_headers.get("content-type", "")
     charset = _CHARSET_VALUE.search(content_type)
     utf8 = as_utf8_document(body)
-    if utf8 is not body or (charset and charset_or_none(charset.group(1)) is None):
+    if utf8 is not body or (charset and charset_fits(utf8, charset.group(1)) is None):
         # Re-encoded as UTF-8 (it was UTF-16/32, or declared no real charset), or the
-        # server's charset is none (`charset=punycode`): the HTTP charset doesn't apply.
+        # server's charset is none (`charset=punycode`) or can't be true of the bytes
+        # (`charset=utf-16` on ASCII): the HTTP charset doesn't apply.
         body = utf8
         http_headers["content-type"] = _CHARSET_PARAM.sub("", content_type)
     body = repair_char_refs(body)

@@ -58,7 +58,7 @@ _ENTITY_BYTES = tuple("<!ENTITY".encode(name) for name in ("utf-8", "utf-16-le",
 # Names that mean a superset in practice; decoding by the superset loses nothing.
 _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "ascii": "utf-8"}
 # Python text codecs that are not character sets a document can be written in.
-_NOT_CHARSETS = {"punycode", "idna", "unicode-escape", "raw-unicode-escape"}
+_NOT_CHARSETS = {"punycode", "idna", "unicode-escape", "raw-unicode-escape", "undefined"}
 
 
 def decode_xml(data: bytes, charset: str | None = None) -> str:
@@ -81,6 +81,8 @@ def decode_xml(data: bytes, charset: str | None = None) -> str:
         declared = _DECLARED.match(data[:1024].decode("latin-1"))
         name = declared.group(1) if declared else charset
         encoding = _codec(name) if name else "utf-8"
+        if charset_fits(data, encoding) is None:
+            encoding = "utf-8"  # a charset that can't be true of these bytes (UTF-16 or EBCDIC on ASCII)
     try:
         return data.decode(encoding, "replace")
     except (UnicodeError, LookupError) as exc:  # a codec that refuses even with "replace"
@@ -98,7 +100,8 @@ def wide_encoding(data: bytes) -> str | None:
 def as_utf8_document(data: bytes) -> bytes:
     """A document whose bytes a parser can't take as they are, as UTF-8 declaring so:
     one in UTF-16/32, or one whose declared "encoding" is no character set (`x-bogus`,
-    `rot13`, `punycode`: read as UTF-8, as browsers do). Others are returned as they are.
+    `rot13`, `punycode`) or can't be true of its bytes (`UTF-16` or `cp037` declared in
+    ASCII): read as UTF-8, as browsers do. Others are returned as they are.
 
     Byte-level work on the document (character references) then sees ASCII as ASCII.
     """
@@ -106,7 +109,7 @@ def as_utf8_document(data: bytes) -> bytes:
         text = decode_xml(data)
     else:
         declared = _DECLARED.match(data[:1024].decode("latin-1"))
-        if declared is None or charset_or_none(declared.group(1)) is not None:
+        if declared is None or charset_fits(data, declared.group(1)) is not None:
             return data
         text = data.decode("utf-8", "replace")
     declared = _DECLARATION.match(text)
@@ -125,6 +128,26 @@ def _codec(name: str) -> str:
     if info is None or not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:
         raise ValueError(f"unknown character encoding {name[:40]!r}")
     return _SUPERSETS.get(info.name, info.name)
+
+
+def charset_fits(data: bytes, name: str | None) -> str | None:
+    """The codec for `name` if it is a character set these bytes can be in, else None.
+
+    A document's leading ASCII (`<?xml ... encoding="UTF-16"?>`, `<rss`) must read the
+    same in its charset: one that reads it as something else (UTF-16, EBCDIC) is a lie,
+    and trusting it would lose every post. Callers handle real UTF-16/32 (BOM, zero
+    bytes) before asking.
+    """
+    codec = charset_or_none(name)
+    if codec is None:
+        return None
+    prefix = data.lstrip()[:64]
+    end = next((i for i, byte in enumerate(prefix) if byte >= 0x80), len(prefix))
+    prefix = prefix[:end]
+    try:
+        return codec if prefix.decode(codec) == prefix.decode("ascii") else None
+    except (UnicodeError, LookupError, ValueError):
+        return None
 
 
 def charset_or_none(name: str | None) -> str | None:

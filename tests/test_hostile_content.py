@@ -488,7 +488,7 @@ ODD_FEEDS = ["enc-bogus.xml", "enc-rot13.xml", "enc-punycode.xml", "charref-out-
 
 
 @pytest.mark.parametrize("name", ODD_FEEDS)
-@pytest.mark.parametrize("charset", [None, "punycode", "base64", "x-bogus"])
+@pytest.mark.parametrize("charset", [None, "punycode", "base64", "x-bogus", "undefined", "utf-16", "cp037"])
 def test_odd_encodings_and_references_keep_every_post(name: str, charset: str | None) -> None:
     """`encoding="rot13"` or `charset=punycode` (codecs that are no character set), an unknown
     name, `&#x110000;`: each was a traceback in `add`, and the feed stored nothing."""
@@ -540,3 +540,27 @@ def test_runs_of_open_brackets_cost_linear_time(store: Store, unit: str) -> None
     within(5, lambda: store.save_parsed(FEED_URL, parsed))
     [row] = store.list_entries()
     assert row.title.startswith(unit[:1]) and len(row.title) <= 1000
+
+
+@pytest.mark.parametrize("declared", ["utf_16_be", "UTF-16", "cp037", "cp500", "cp1026", "undefined"])
+def test_a_declared_charset_that_cannot_be_true_keeps_every_post(declared: str) -> None:
+    """The second acceptance run: `encoding="UTF-16"` or an EBCDIC name declared in plain ASCII
+    is a lie (the declaration itself reads as something else in it): read as UTF-8."""
+    body = rss("<item><title>ok \u00e9</title><guid>1</guid></item><item><title>two</title><guid>2</guid></item>",
+               prolog=f'<?xml version="1.0" encoding="{declared}"?>')
+    assert [entry.title for entry in parse_feed(body, FEED_URL).entries] == ["ok \u00e9", "two"]
+    opml = (f'<?xml version="1.0" encoding="{declared}"?><opml version="2.0"><body>'
+            '<outline text="x" xmlUrl="http://a.example/feed"/></body></opml>').encode()
+    if declared == "undefined":
+        with pytest.raises(OPMLError, match="unknown character encoding"):
+            parse_opml(opml)
+    else:
+        assert [outline.url for outline in parse_opml(opml)] == ["http://a.example/feed"]
+
+
+def test_a_real_ebcdic_feed_still_reads() -> None:
+    body = ('<?xml version="1.0" encoding="cp037"?><rss version="2.0"><channel><title>T</title>'
+            '<item><title>eb</title><guid>1</guid></item></channel></rss>').encode("cp037")
+    assert [entry.title for entry in parse_feed(body, FEED_URL).entries] == ["eb"]
+    headers = {"content-type": "text/xml; charset=cp037"}
+    assert [entry.title for entry in parse_feed(body, FEED_URL, headers).entries] == ["eb"]
