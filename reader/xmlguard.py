@@ -51,6 +51,13 @@ _SURROGATE_REFS = re.compile(rb"(?:" + _REF + rb")+")
 # A reference with this many digits may be past U+10FFFF (`&#x110000;`, `&#99999999999;`):
 # expat refuses the document and feedparser's lenient parser dies on chr() of it.
 _LONG_REF = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]{6,})|0*([0-9]{7,}));")
+# References to control characters: C0 but tab, newline and CR (which XML forbids, so expat
+# refuses the whole document), DEL, and C1 (which the cleaners strip as the start of an
+# escape sequence, taking the markup after it: `&#x9b;</p>` showed `>`).
+_CONTROL_REF = re.compile(
+    rb"&#(?:[xX]0*([0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])"
+    rb"|0*([0-8]|1[124-9]|2[0-9]|3[01]|12[7-9]|1[3-5][0-9]));"
+)
 _ONE_REF = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]+)|0*([0-9]+));")
 # What the declarations look like in every encoding the fallback can't read: a last resort
 # for documents expat gives up on before it reaches the end of their prolog.
@@ -171,7 +178,8 @@ def repair_char_refs(body: bytes) -> bytes:
     """Character references no parser can take, as ones it can.
 
     `&#55356;&#57225;` (an emoji written as UTF-16 halves) becomes the one reference it
-    means; a lone half, and a reference past U+10FFFF (`&#x110000;`), becomes U+FFFD.
+    means; a lone half, and a reference past U+10FFFF (`&#x110000;`), becomes U+FFFD,
+    and so does one to a control character (C1 ones are read as windows-1252, as HTML5 does).
     XML forbids both: expat refuses the document and feedparser's lenient parser dies on
     them, so the feed would store nothing. Byte-level: `&#` and digits are the same ASCII
     bytes in UTF-8 and every legacy encoding; callers make UTF-16 and UTF-32 documents
@@ -179,7 +187,19 @@ def repair_char_refs(body: bytes) -> bytes:
     """
     if b"&#" not in body:
         return body
-    return _LONG_REF.sub(_in_range, _SURROGATE_REFS.sub(_paired, body))
+    body = _LONG_REF.sub(_in_range, _SURROGATE_REFS.sub(_paired, body))
+    return _CONTROL_REF.sub(_no_control, body)
+
+
+def _no_control(match: re.Match[bytes]) -> bytes:
+    """A C1 reference means what HTML5 says it means (windows-1252: `&#146;` is ’); any
+    other control becomes U+FFFD."""
+    hex_digits, decimal = match.groups()
+    value = int(hex_digits, 16) if hex_digits else int(decimal)
+    if 0x80 <= value <= 0x9F:
+        char = bytes([value]).decode("cp1252", "replace")
+        return f"&#{ord(char)};".encode()
+    return b"&#xFFFD;"
 
 
 def _in_range(match: re.Match[bytes]) -> bytes:

@@ -564,3 +564,24 @@ def test_a_real_ebcdic_feed_still_reads() -> None:
     assert [entry.title for entry in parse_feed(body, FEED_URL).entries] == ["eb"]
     headers = {"content-type": "text/xml; charset=cp037"}
     assert [entry.title for entry in parse_feed(body, FEED_URL, headers).entries] == ["eb"]
+
+
+def test_references_to_control_characters_take_no_markup_with_them() -> None:
+    """The second acceptance run: `&#x1b;</p>` showed a literal `/p>` and `&#x9b;</p>` a `>`
+    (the cleaners strip an escape sequence, and took the markup after it); `&#0;` made expat
+    refuse the whole document. C1 references read as windows-1252, as HTML5 does."""
+    content = html.escape("<p>a&#x1b;</p><p>b&#x9b;</p><p>c&#0;d &#146;q&#146;</p>")
+    content = content.replace("&amp;#", "&#")  # the references themselves stay references in the XML
+    body = rss(f"<item><title>t&#x1b;x &#150; y</title><guid>1</guid><description>{content}</description></item>")
+    [entry] = parse_feed(body, FEED_URL).entries
+    assert entry.title == "t\ufffdx \u2013 y"
+    text = render_html(entry.content).text
+    assert "/p>" not in text and ">" not in text
+    assert "a\ufffd" in text and "b\u203a" in text and "c\ufffdd \u2019q\u2019" in text
+
+
+def test_opml_with_a_control_reference_in_a_title_imports() -> None:
+    opml = (b'<?xml version="1.0"?><opml version="2.0"><body>'
+            b'<outline text="T&#0;x&#x1b;y" xmlUrl="http://a.example/feed"/></body></opml>')
+    [outline] = parse_opml(opml)
+    assert outline.url == "http://a.example/feed" and outline.title == "T\ufffdx\ufffdy"
