@@ -266,7 +266,10 @@ def _validator(value: str | None) -> str | None:
 
 
 async def _read_body(response: httpx.Response, cap: int) -> bytes:
-    encoding = response.headers.get("content-encoding", "").strip().lower()
+    # A list is allowed ("gzip, identity"); identity means nothing was done.
+    codings = [c.strip() for c in response.headers.get("content-encoding", "").lower().split(",")]
+    codings = [c for c in codings if c not in ("", "identity")]
+    encoding = codings[0] if len(codings) == 1 else ", ".join(codings)
     inflater: _Inflater | None = None
     if encoding in ("gzip", "x-gzip", "deflate"):
         inflater = _Inflater(cap)
@@ -339,6 +342,11 @@ class _Inflater:
             try:
                 out = self._obj.decompress(data, self.cap)
             except zlib.error:
+                if self._members > 1:
+                    # Bytes after complete members that only looked like another one
+                    # (`\x1f\x8b` then junk): ignored like other trailing junk.
+                    self._done = True
+                    return
                 if self._decided or self._wbits == self.RAW:
                     raise
                 # No zlib/gzip header: raw deflate. Start again on everything seen so far.
@@ -369,7 +377,7 @@ class _Inflater:
             self._between = rest
             return b""
         self._between = b""
-        if rest[:2] != _GZIP_MAGIC:
+        if rest[:2] != _GZIP_MAGIC and not _is_zlib_header(rest[:2]):
             self._done = True  # trailing junk after a complete body: ignored, as gzip(1) and browsers do
             return b""
         self._members += 1
@@ -387,6 +395,11 @@ class _Inflater:
         data = self._obj.flush(self.cap)  # what the last input still held back; bounded like the rest
         if data:
             yield data
+
+
+def _is_zlib_header(head: bytes) -> bool:
+    """A zlib stream's first two bytes: deflate, a window size, and a check that they are."""
+    return len(head) == 2 and head[0] & 0x0F == 8 and head[0] >> 4 <= 7 and (head[0] << 8 | head[1]) % 31 == 0
 
 
 def _userinfo(url: str) -> str:

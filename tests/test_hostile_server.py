@@ -209,6 +209,12 @@ def _routes(server: RawServer) -> None:
 
     padded = two_members + b"\x00" * 8
 
+    one_member = gzip.compress(FEED, mtime=0)
+
+    @route("/gzip-listed-with-identity")
+    def gzip_listed(r: Request) -> None:
+        r.send(_ok(one_member, "Content-Encoding: identity, GZIP , identity"), one_member)
+
     @route("/gzip-padded")
     def gzip_padded(r: Request) -> None:
         r.send(_ok(padded, "Content-Encoding: gzip"), padded)
@@ -477,7 +483,9 @@ def test_item3_any_exception_in_one_feed_lands_on_that_feed(
 # --- item 4 (issue item 7): gzip with several members, raw deflate ------------------------
 
 
-@pytest.mark.parametrize("path", ["gzip-two-members", "gzip-padded", "deflate-raw", "deflate-zlib"])
+@pytest.mark.parametrize(
+    "path", ["gzip-two-members", "gzip-padded", "deflate-raw", "deflate-zlib", "gzip-listed-with-identity"]
+)
 def test_item4_compressed_bodies_are_read_in_full(store: Store, raw: RawServer, path: str) -> None:
     url = raw.url(path)
     store.add_feed(url)
@@ -504,6 +512,23 @@ def test_item4_member_and_header_boundaries_anywhere_in_the_stream(step: int) ->
         out = b"".join(b"".join(inflater.feed(body[i : i + step])) for i in range(0, len(body), step))
         out += b"".join(inflater.finish())
         assert out == FEED, name
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        zlib.compress(FEED[:1000]) + zlib.compress(FEED[1000:]),  # "deflate" as several zlib streams
+        gzip.compress(FEED, mtime=0) + b"\x1f\x8bnot really a member",  # junk that starts like one
+        zlib.compress(FEED) + b"trailing junk",
+    ],
+    ids=["zlib-streams", "gzip-then-fake-member", "zlib-then-junk"],
+)
+def test_item4_what_follows_a_complete_stream(body: bytes) -> None:
+    # The second acceptance run: only the first of several zlib streams was kept (posts lost
+    # silently), and junk starting with the gzip magic failed the whole feed as corrupt.
+    inflater = _Inflater(len(FEED) * 2)
+    out = b"".join(b"".join(inflater.feed(body[i : i + 100])) for i in range(0, len(body), 100))
+    assert out + b"".join(inflater.finish()) == FEED
 
 
 def test_item4_a_body_of_many_small_members_is_read_in_a_loop() -> None:
