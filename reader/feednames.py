@@ -130,10 +130,24 @@ def _by_path(host: str, group: list[tuple[K, _Parts]]) -> dict[K, str]:
     for segments, same in alike.items():
         ports = len({p.port for _key, p in same}) > 1
         queries = len({p.query for _key, p in same}) > 1
+        shared = _shared_params([p.query for _key, p in same]) if queries else set()
         for key, p in same:
             label = host + (f":{p.port}" if ports and p.port else "") + _path(segments)
-            found[key] = label + (f"?{_cap(p.query)}" if queries and p.query else "")
+            found[key] = label + (f"?{_cap(_own_params(p.query, shared))}" if queries and p.query else "")
     return found
+
+
+def _shared_params(queries: list[str]) -> set[str]:
+    """The `name=value` pairs every one of these queries has (`format=rss`): they tell nothing apart."""
+    sets = [set(query.split("&")) for query in queries]
+    return set.intersection(*sets) if sets else set()
+
+
+def _own_params(query: str, shared: set[str]) -> str:
+    """The query without the pairs all its twins share: `?category=science&format=rss` beside
+    `?category=sports&format=rss` shows as `?category=science`, which fits a narrow column."""
+    own = [pair for pair in query.split("&") if pair not in shared]
+    return "&".join(own) or query
 
 
 def keep_end(text: str, cells: int) -> str:

@@ -280,3 +280,16 @@ async def test_polish_an_unexpected_exception_in_the_add_dialog_is_a_sentence(
         assert "too large to convert" not in screen_text(app)
         assert not app.screen.query_one("#add").disabled  # ready for another try
         assert store.get_feed(url) is None
+
+
+def test_polish_feeds_differing_only_in_their_query_keep_that_difference_in_a_narrow_column() -> None:
+    # The second acceptance run: `?category=…-science&format=rss` beside `?category=…-sports&format=rss`
+    # both showed as `(…&format=r…)` in the post list and `reader entries`.
+    from reader.feednames import shorten_suffix
+
+    base = "https://x.example/x/feed.xml?category=technology-and-{}&format=rss"
+    names = qualifiers([(1, base.format("science")), (2, base.format("sports"))])
+    assert names == {1: "x.example/x/feed.xml?category=technology-and-science",
+                     2: "x.example/x/feed.xml?category=technology-and-sports"}
+    narrow = {key: shorten_suffix(f" ({name})", 14) for key, name in names.items()}
+    assert narrow[1] != narrow[2] and "format" not in narrow[1] + narrow[2]
