@@ -41,7 +41,6 @@ ACCEPT = (
 # of printable ASCII would make the next request invalid (or carry the server's junk).
 MAX_VALIDATOR = 512
 _VALIDATOR = re.compile(rf"[\x20-\x7e]{{1,{MAX_VALIDATOR}}}")
-ERROR_LIMIT = 500
 _GZIP_MAGIC = b"\x1f\x8b"
 MAX_GZIP_MEMBERS = 4096
 
@@ -76,11 +75,6 @@ def make_ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def clean_error(text: str) -> str:
-    """A message built from server or user text, fit to print: one clean line, every URL's credentials masked."""
-    return clean_message(text, ERROR_LIMIT)
-
-
 async def fetch(
     client: httpx.AsyncClient,
     url: str,
@@ -106,7 +100,7 @@ async def fetch(
         result.error = describe_error(exc)
         result.unreachable = _unreachable(exc, result.error)
     if result.error:
-        result.error = clean_error(result.error)
+        result.error = clean_message(result.error)
         result.body = None
     return result
 

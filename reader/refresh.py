@@ -19,10 +19,11 @@ from typing import TypeVar
 
 import httpx
 
-from .fetch import FetchOptions, clean_error, fetch, make_client, make_ssl_context
+from .fetch import FetchOptions, fetch, make_client, make_ssl_context
 from .models import Feed, FeedOutcome, FetchResult, RefreshSummary
 from .parse import NotAFeedError
 from .parse_pool import ParsePool
+from .sanitize import clean_message
 from .store import Store, StoreError
 from .welcome import WELCOME_URL, load_welcome
 
@@ -131,14 +132,14 @@ class _Job:
         except Exception as exc:
             # One feed's surprise (a parser bug, a dead worker, a full disk) must not end the refresh.
             if isinstance(exc, StoreError):
-                message = clean_error(str(exc))
+                message = clean_message(str(exc))
             else:
-                message = clean_error(f"could not process the feed: {type(exc).__name__}: {exc}")
+                message = clean_message(f"could not process the feed: {type(exc).__name__}: {exc}")
             with contextlib.suppress(Exception):  # the cache itself may be what failed
                 await self.write(self.store.record_error, feed.url, message)
             return FeedOutcome(feed.url, "error", error=message)
         if outcome.error:
-            outcome.error = clean_error(outcome.error)
+            outcome.error = clean_message(outcome.error)
         return outcome
 
     async def _refresh_feed(self, client: httpx.AsyncClient, feed: Feed, explicit: bool) -> FeedOutcome:
@@ -177,7 +178,7 @@ class _Job:
             message = str(exc)
             if exc.links:
                 message += f" ({exc.links[0]}); subscribe to that instead"
-            message = clean_error(message)
+            message = clean_message(message)
             await self.write(store.record_error, url, message)
             return FeedOutcome(url, "error", error=message)
         new, updated = await self.write(

@@ -15,10 +15,10 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from .fetch import FetchOptions, clean_error, fetch, make_client
+from .fetch import FetchOptions, fetch, make_client
 from .models import FetchResult, ParsedFeed
 from .parse import NotAFeedError, parse_feed
-from .sanitize import safe_url
+from .sanitize import clean_message, safe_url
 
 # How long a scheme-less URL's https attempt may take before plain http is tried.
 HTTPS_PROBE_SECONDS = 5.0
@@ -32,7 +32,7 @@ class SubscribeError(Exception):
     """
 
     def __init__(self, message: str) -> None:
-        super().__init__(clean_error(message))
+        super().__init__(clean_message(message))
 
 
 class GuessedURL(str):
