@@ -6,7 +6,6 @@ settings these methods use.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -87,10 +86,8 @@ class FeedActions:
         if not failed:
             self.notify("No feed errors.", markup=False)
             return
-        # The screen shows URLs: hand it only masked ones (the stored URL keeps the password).
-        shown = [replace(outcome, url=mask_credentials(outcome.url)) for outcome in failed]
-        titles = {mask_credentials(f.url): mask_credentials(f.display_title) for f in self.feeds}
-        self.push_screen(ErrorsScreen(shown, titles))
+        # The screen masks the URLs it shows (the stored URL keeps the password).
+        self.push_screen(ErrorsScreen(failed, {f.url: f.display_title for f in self.feeds}))
 
     # --- subscribing ----------------------------------------------------------------------
 

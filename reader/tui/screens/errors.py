@@ -26,7 +26,7 @@ class ErrorsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         text = Text()
         for outcome in self.failed:
-            # Masked here too, whatever the caller did: a stored URL keeps its password.
+            # Masked here, where it is shown: a stored URL keeps its password.
             url = mask_credentials(outcome.url)
             text.append(clean_line(self.titles.get(outcome.url) or url), style="bold")
             text.append("\n  ")
