@@ -23,6 +23,8 @@ from email.utils import mktime_tz, parsedate_tz
 from html import escape
 from urllib.parse import urljoin
 
+from .xmlguard import declared_encoding
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
@@ -33,7 +35,6 @@ XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 
 # Encodings expat reads itself; anything else goes to feedparser's detection.
 _NATIVE = {"utf-8", "ascii", "iso8859-1"}
-_DECLARED = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._-]+)", re.I)
 
 
@@ -66,8 +67,7 @@ def parse_fast(body: bytes, url: str, content_type: str = "") -> RawFeed | None:
         return None
     if "html" in content_type.lower():
         return None
-    declared = _DECLARED.match(body)
-    encoding = _codec(declared.group(1).decode() if declared else "utf-8")
+    encoding = _codec(declared_encoding(body) or "utf-8")
     charset = _CHARSET.search(content_type)
     if encoding not in _NATIVE or (charset and _codec(charset.group(1)) != encoding):
         return None  # an unusual or disputed encoding: feedparser's detection decides

@@ -85,8 +85,7 @@ def decode_xml(data: bytes, charset: str | None = None) -> str:
                 encoding = name
                 break
     if encoding is None:
-        declared = _DECLARED.match(data[:1024].decode("latin-1"))
-        name = declared.group(1) if declared else charset
+        name = declared_encoding(data) or charset
         encoding = _codec(name) if name else "utf-8"
         if charset_fits(data, encoding) is None:
             encoding = "utf-8"  # a charset that can't be true of these bytes (UTF-16 or EBCDIC on ASCII)
@@ -94,6 +93,12 @@ def decode_xml(data: bytes, charset: str | None = None) -> str:
         return data.decode(encoding, "replace")
     except (UnicodeError, LookupError) as exc:  # a codec that refuses even with "replace"
         raise ValueError(f"cannot decode the document as {encoding}") from exc
+
+
+def declared_encoding(data: bytes) -> str | None:
+    """The encoding name the XML declaration gives, as written (read in ASCII), or None."""
+    declared = _DECLARED.match(data[:1024].decode("latin-1"))
+    return declared.group(1) if declared else None
 
 
 def wide_encoding(data: bytes) -> str | None:
@@ -115,8 +120,8 @@ def as_utf8_document(data: bytes) -> bytes:
     if wide_encoding(data) is not None:
         text = decode_xml(data)
     else:
-        declared = _DECLARED.match(data[:1024].decode("latin-1"))
-        if declared is None or charset_fits(data, declared.group(1)) is not None:
+        declared = declared_encoding(data)
+        if declared is None or charset_fits(data, declared) is not None:
             return data
         text = data.decode("utf-8", "replace")
     declared = _DECLARATION.match(text)
