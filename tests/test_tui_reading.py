@@ -7,9 +7,8 @@ import re
 import pytest
 import tui_support
 from rich.style import Style
-from tui_support import WIDE, fill, make_app, screen_text, settle
+from tui_support import WIDE, add_post, fill, make_app, screen_text, settle
 
-from reader.models import ParsedEntry, ParsedFeed
 from reader.store import Store
 from reader.tui.app import ReaderApp
 from reader.tui.widgets.reading_pane import MEASURE, build_header
@@ -18,14 +17,6 @@ pytestmark = [pytest.mark.usefixtures("utc")]
 
 PARAGRAPHS = 120
 
-
-def add_post(store: Store, content: str, link: str = "https://long.invalid/1", title: str = "A long post") -> None:
-    url = "https://long.invalid/feed"
-    store.add_feed(url, "Long")
-    store.save_parsed(url, ParsedFeed("Long", "https://long.invalid/", [ParsedEntry(
-        key="long", title=title, link=link, author="", published=2_000_000_000.0,
-        categories=[], content=content, base_url=None,
-    )]))
 
 
 def long_post() -> str:

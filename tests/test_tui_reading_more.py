@@ -10,7 +10,7 @@ import tui_support
 from rich.console import Console
 from rich.markdown import Markdown
 from textual import events
-from tui_support import NARROW, WIDE, add_synthetic, fill, make_app, settle
+from tui_support import NARROW, WIDE, add_post, add_synthetic, fill, make_app, settle
 
 from reader.models import ParsedEntry, ParsedFeed
 from reader.store import Store
@@ -21,14 +21,6 @@ pytestmark = [pytest.mark.usefixtures("utc")]
 
 PARAGRAPHS = 200
 
-
-def add_post(store: Store, content: str) -> None:
-    url = "https://deep.invalid/feed"
-    store.add_feed(url, "Deep")
-    store.save_parsed(url, ParsedFeed("Deep", "https://deep.invalid/", [ParsedEntry(
-        key="deep", title="A deep post", link="https://deep.invalid/1", author="", published=2_000_000_000.0,
-        categories=[], content=content, base_url=None,
-    )]))
 
 
 def even_post() -> str:

@@ -87,3 +87,13 @@ def paragraph_at_top(app: ReaderApp, pattern: str, default: int) -> int:
         if found:
             return int(found.group(1))
     return default
+
+
+def add_post(store: Store, content: str, link: str = "https://long.invalid/1", title: str = "A long post") -> None:
+    """One post with this HTML body, in a feed of its own, dated so it tops the list."""
+    url = "https://long.invalid/feed"
+    store.add_feed(url, "Long")
+    store.save_parsed(url, ParsedFeed("Long", "https://long.invalid/", [ParsedEntry(
+        key="long", title=title, link=link, author="", published=2_000_000_000.0,
+        categories=[], content=content, base_url=None,
+    )]))
