@@ -21,6 +21,7 @@ class Feed:
     last_error: str | None = None
     gone: bool = False
     retry_after: float | None = None
+    remote_id: str | None = None  # the sync server's stream id ("feed/12"); None for a feed fetched here
 
     @property
     def display_title(self) -> str:
@@ -86,6 +87,31 @@ class ParsedFeed:
     title: str
     site_url: str | None
     entries: list[ParsedEntry]
+
+
+@dataclass(slots=True)
+class Account:
+    """The sync server a cache belongs to. The token is not here: see reader/sync/token.py."""
+
+    api_url: str
+    user: str
+    added: float
+    last_sync: float | None = None  # the last sync that completed
+    last_attempt: float | None = None
+    last_error: str | None = None  # why the last attempt failed; None when it completed
+    since: float | None = None  # posts crawled before this were all pulled (the next `ot=`)
+
+
+@dataclass(slots=True)
+class FeedOp:
+    """A subscription change made here, waiting in the outbox for the next sync."""
+
+    id: int
+    op: str  # "subscribe", "unsubscribe" or "edit"
+    url: str
+    remote_id: str | None
+    title: str
+    categories: list[str] | None  # the whole new set, for "subscribe" and "edit"
 
 
 @dataclass(slots=True)

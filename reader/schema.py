@@ -90,6 +90,51 @@ def _v2(db: sqlite3.Connection) -> None:
     )
 
 
+def _v3(db: sqlite3.Connection) -> None:
+    """Sync: one account per cache, the server's ids for feeds and posts, and the outbox.
+
+    The outbox holds what was changed here and not yet pushed: marks (one row per post and
+    flag; a newer mark replaces an older one and gets a new row id) and subscription changes
+    (in the order they were made). The account's token is not here: it lives in its own
+    0600 file, so the cache can be copied or shared without it.
+    """
+    _script(
+        db,
+        """
+        CREATE TABLE account (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            api_url TEXT NOT NULL,
+            user TEXT NOT NULL,
+            added REAL NOT NULL,
+            last_sync REAL,
+            last_attempt REAL,
+            last_error TEXT,
+            since REAL
+        );
+        ALTER TABLE feeds ADD COLUMN remote_id TEXT;
+        CREATE UNIQUE INDEX feeds_by_remote_id ON feeds (remote_id) WHERE remote_id IS NOT NULL;
+        ALTER TABLE entries ADD COLUMN remote_id INTEGER;
+        CREATE UNIQUE INDEX entries_by_remote_id ON entries (remote_id) WHERE remote_id IS NOT NULL;
+        CREATE TABLE outbox_marks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            remote_id INTEGER NOT NULL,
+            flag TEXT NOT NULL,
+            value INTEGER NOT NULL,
+            UNIQUE (remote_id, flag)
+        );
+        CREATE TABLE outbox_feeds (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            op TEXT NOT NULL,
+            url TEXT NOT NULL,
+            remote_id TEXT,
+            title TEXT NOT NULL DEFAULT '',
+            categories TEXT,
+            created REAL NOT NULL
+        );
+        """,
+    )
+
+
 # Index i holds the step from user_version i to i + 1. Append; never edit a shipped step.
-MIGRATIONS = [_v1, _v2]
+MIGRATIONS = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)

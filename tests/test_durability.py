@@ -17,7 +17,8 @@ from feedserver import FeedServer
 
 from reader.fetch import FetchOptions
 from reader.refresh import refresh
-from reader.store import MIGRATIONS, SCHEMA_VERSION, CorruptCacheError, Store, StoreError
+from reader.schema import MIGRATIONS, SCHEMA_VERSION
+from reader.store import CorruptCacheError, Store, StoreError
 
 DATA = Path(__file__).parent / "data"
 KILL_ITERATIONS = 12

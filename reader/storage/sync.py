@@ -1,0 +1,241 @@
+"""What sync keeps in the cache: the account, the server's ids, the subscription outbox, synced posts.
+
+The store knows nothing of HTTP or of the Google Reader API: the sync engine
+(reader/sync/engine.py) hands it plain values and decides the order of the steps.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+
+from ..models import Account, FeedOp, ParsedEntry
+from ..sanitize import clean_line
+from .base import chunks, placeholders
+from .entries import EntryStore
+
+REMOTE_KEY = "greader:"  # entries.key of a synced post: the server's item id follows
+
+
+class SyncStore(EntryStore):
+    # --- the account ----------------------------------------------------------------------
+
+    def get_account(self) -> Account | None:
+        row = self.db.execute(
+            "SELECT api_url, user, added, last_sync, last_attempt, last_error, since FROM account"
+        ).fetchone()
+        return Account(*row) if row else None
+
+    def set_account(self, api_url: str, user: str) -> None:
+        """Belong to this account. Logging in again to the same one keeps the sync state."""
+        with self.transaction() as db:
+            row = db.execute("SELECT api_url, user FROM account").fetchone()
+            if row == (api_url, user):
+                return
+            self._forget_server(db)
+            db.execute(
+                "INSERT INTO account (id, api_url, user, added) VALUES (1, ?, ?, ?)", (api_url, user, time.time())
+            )
+
+    def clear_account(self) -> None:
+        """Back to a local cache: posts and feeds stay (fetched from here again), the server's ids go."""
+        with self.transaction() as db:
+            self._forget_server(db)
+
+    @staticmethod
+    def _forget_server(db: sqlite3.Connection) -> None:
+        db.execute("DELETE FROM account")
+        db.execute("DELETE FROM outbox_marks")
+        db.execute("DELETE FROM outbox_feeds")
+        db.execute("UPDATE feeds SET remote_id = NULL WHERE remote_id IS NOT NULL")
+        db.execute("UPDATE entries SET remote_id = NULL WHERE remote_id IS NOT NULL")
+
+    def record_sync(self, *, error: str | None = None, since: float | None = None) -> None:
+        """The end of a sync attempt: completed (error None) or stopped by `error`."""
+        now = time.time()
+        with self.transaction() as db:
+            if error is None:
+                db.execute(
+                    "UPDATE account SET last_sync = ?, last_attempt = ?, last_error = NULL, "
+                    "since = coalesce(?, since)",
+                    (now, now, since),
+                )
+            else:
+                db.execute(
+                    "UPDATE account SET last_attempt = ?, last_error = ?", (now, clean_line(error, 500))
+                )
+
+    # --- subscriptions ----------------------------------------------------------------------
+
+    def queued_feed_ops(self) -> list[FeedOp]:
+        return [
+            FeedOp(r[0], r[1], r[2], r[3], r[4], None if r[5] is None else json.loads(r[5]))
+            for r in self.db.execute(
+                "SELECT id, op, url, remote_id, title, categories FROM outbox_feeds ORDER BY id"
+            )
+        ]
+
+    def forget_feed_op(self, op_id: int, *, url: str | None = None, remote_id: str | None = None) -> None:
+        """A subscription change reached the server; a subscribe also learns the server's id for the feed."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM outbox_feeds WHERE id = ?", (op_id,))
+            if url is not None and remote_id is not None:
+                db.execute("UPDATE feeds SET remote_id = NULL WHERE remote_id = ? AND url != ?", (remote_id, url))
+                db.execute("UPDATE feeds SET remote_id = ? WHERE url = ?", (remote_id, url))
+                # Later queued changes to this feed can now name it.
+                db.execute("UPDATE outbox_feeds SET remote_id = ? WHERE url = ? AND remote_id IS NULL",
+                           (remote_id, url))
+
+    def feeds_with_pending_ops(self) -> set[str]:
+        """URLs with a subscription change still queued: the server's older view of them must not win."""
+        return {r[0] for r in self.db.execute("SELECT url FROM outbox_feeds")}
+
+    def apply_remote_feed(
+        self, stream_id: str, url: str, title: str, site_url: str | None, categories: Sequence[str]
+    ) -> str | None:
+        """Take the server's view of one subscription. Returns what changed: "added", "renamed", "moved" or None.
+
+        A local feed is matched by the server's id, else by URL (a feed subscribed here and
+        on the server before the account was added).
+        """
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT id, url, title FROM feeds WHERE remote_id = ?", (stream_id,)
+            ).fetchone() or db.execute("SELECT id, url, title FROM feeds WHERE url = ?", (url,)).fetchone()
+            title = clean_line(title)
+            if row is None:
+                if db.execute("SELECT 1 FROM feeds WHERE url = ?", (url,)).fetchone():
+                    return None
+                feed_id = db.execute(
+                    "INSERT INTO feeds (url, title, site_url, added, remote_id) VALUES (?, ?, ?, ?, ?)",
+                    (url, title, site_url, time.time(), stream_id),
+                ).lastrowid
+                assert feed_id is not None
+                self._set_categories(db, feed_id, categories)
+                return "added"
+            feed_id, _, old_title = row
+            db.execute("UPDATE feeds SET remote_id = ?, site_url = coalesce(?, site_url) WHERE id = ?",
+                       (stream_id, site_url, feed_id))
+            change = None
+            if title and title != old_title:
+                db.execute("UPDATE feeds SET title = ? WHERE id = ?", (title, feed_id))
+                change = "renamed"
+            old = {r[0].casefold() for r in db.execute(
+                "SELECT c.name FROM feed_categories fc JOIN categories c ON c.id = fc.category_id WHERE fc.feed_id = ?",
+                (feed_id,),
+            )}
+            if old != {clean_line(c, 200).casefold() for c in categories if clean_line(c, 200)}:
+                self._set_categories(db, feed_id, categories)
+                change = change or "moved"
+            return change
+
+    def remote_feed_ids(self) -> dict[str, str]:
+        """{server stream id: url} of the feeds that came from or went to the server."""
+        return dict(self.db.execute("SELECT remote_id, url FROM feeds WHERE remote_id IS NOT NULL"))
+
+    def _set_categories(self, db: sqlite3.Connection, feed_id: int, categories: Iterable[str]) -> None:
+        db.execute("DELETE FROM feed_categories WHERE feed_id = ?", (feed_id,))
+        for name in categories:
+            category_id = self._category_id(db, name)
+            if category_id is not None:
+                db.execute("INSERT OR IGNORE INTO feed_categories VALUES (?, ?)", (feed_id, category_id))
+
+    # --- posts ------------------------------------------------------------------------------
+
+    def save_remote_entries(
+        self, items: Sequence[tuple[str, int, ParsedEntry, bool, bool]]
+    ) -> tuple[int, int, int]:
+        """One page of the server's posts, in one transaction: (stream id, item id, post, read, starred).
+
+        Posts are written by the same code as fetched ones (so they are indexed and rendered
+        alike). A post fetched here before the feed was synced is adopted (matched by link)
+        rather than doubled. Read and starred come from the server, except where a mark made
+        here is still waiting in the outbox: that one wins until it is pushed.
+        Returns (new, updated, skipped: posts of feeds this cache doesn't have).
+        """
+        now = time.time()
+        new = updated = skipped = 0
+        with self.transaction() as db:
+            feed_ids = dict(db.execute("SELECT remote_id, id FROM feeds WHERE remote_id IS NOT NULL"))
+            by_feed: dict[int, list[tuple[int, ParsedEntry, bool, bool]]] = {}
+            for stream_id, item_id, entry, read, starred in items:
+                feed_id = feed_ids.get(stream_id)
+                if feed_id is None:
+                    skipped += 1
+                    continue
+                entry.key = f"{REMOTE_KEY}{item_id}"
+                by_feed.setdefault(feed_id, []).append((item_id, entry, read, starred))
+            pending = self._pending_flags(db, [i for group in by_feed.values() for i, *_ in group])
+            for feed_id, group in by_feed.items():
+                self._adopt_local_copies(db, feed_id, group)
+                n, u, ids = self._write_entries(db, feed_id, [entry for _, entry, _, _ in group], now)
+                new += n
+                updated += u
+                rows = []
+                for item_id, entry, read, starred in group:
+                    entry_id = ids.get(entry.key)
+                    if entry_id is None:
+                        continue
+                    read = pending.get((item_id, "read"), read)
+                    starred = pending.get((item_id, "starred"), starred)
+                    rows.append((item_id, int(read), int(starred), entry_id))
+                db.executemany(
+                    "UPDATE OR IGNORE entries SET remote_id = ?, read = ?, starred = ? WHERE id = ?", rows
+                )
+        return new, updated, skipped
+
+    @staticmethod
+    def _adopt_local_copies(db: sqlite3.Connection, feed_id: int, group: Sequence[tuple[int, ParsedEntry, bool, bool]]
+                            ) -> None:
+        """A post this cache fetched itself becomes the server's post of the same link: marks kept, no double."""
+        known = {r[0] for r in db.execute("SELECT key FROM entries WHERE feed_id = ? AND key LIKE 'greader:%'",
+                                          (feed_id,))}
+        for item_id, entry, _, _ in group:
+            if entry.key in known or not entry.link:
+                continue
+            db.execute(
+                "UPDATE OR IGNORE entries SET key = ?, remote_id = ? WHERE id = ("
+                "SELECT id FROM entries WHERE feed_id = ? AND link = ? AND remote_id IS NULL "
+                "AND key NOT LIKE 'greader:%' LIMIT 1)",
+                (entry.key, item_id, feed_id, entry.link),
+            )
+
+    @staticmethod
+    def _pending_flags(db: sqlite3.Connection, item_ids: Sequence[int]) -> dict[tuple[int, str], bool]:
+        found: dict[tuple[int, str], bool] = {}
+        for chunk in chunks(list(item_ids)):
+            for remote_id, flag, value in db.execute(
+                f"SELECT remote_id, flag, value FROM outbox_marks WHERE remote_id IN ({placeholders(chunk)})", chunk
+            ):
+                found[(remote_id, flag)] = bool(value)
+        return found
+
+    def reconcile_flag(self, flag: str, server_set: Iterable[int]) -> int:
+        """Make `flag` on every synced post match the server: set for the ids given, clear for the rest.
+
+        For "read" the server's set is its unread ids, so the meaning is inverted: a post is
+        read unless the server lists it as unread. Posts with a mark still in the outbox keep
+        theirs. Returns how many posts changed. Linear: a temporary table and two UPDATEs.
+        """
+        if flag not in ("read", "starred"):
+            raise ValueError(flag)
+        inside, outside = (0, 1) if flag == "read" else (1, 0)
+        with self.transaction() as db:
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS sync_ids (id INTEGER PRIMARY KEY)")
+            db.execute("DELETE FROM sync_ids")
+            db.executemany("INSERT OR IGNORE INTO sync_ids VALUES (?)", ((i,) for i in server_set))
+            pending = "remote_id NOT IN (SELECT remote_id FROM outbox_marks WHERE flag = ?)"
+            changed = db.execute(
+                f"UPDATE entries SET {flag} = ? WHERE remote_id IN (SELECT id FROM sync_ids) AND {flag} != ? "
+                f"AND {pending}",
+                (inside, inside, flag),
+            ).rowcount
+            changed += db.execute(
+                f"UPDATE entries SET {flag} = ? WHERE remote_id IS NOT NULL AND {flag} != ? "
+                f"AND remote_id NOT IN (SELECT id FROM sync_ids) AND {pending}",
+                (outside, outside, flag),
+            ).rowcount
+            db.execute("DELETE FROM sync_ids")
+        return changed
