@@ -681,11 +681,18 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
+# FreshRSS sends `&`, `<`, `>` in titles as their fullwidth forms (its escapeToUnicodeAlternative), so
+# that clients that show titles as HTML can't be fooled. Shown as text here, they are turned back (the
+# fullwidth forms are all but unknown in real titles; its other replacements, such as the fullwidth
+# comma, are ordinary CJK punctuation and stay).
+_FULLWIDTH = str.maketrans({"\uff06": "&", "\uff1c": "<", "\uff1e": ">"})
+
+
 def _title(value: object, limit: int = 1000) -> str:
     text = _text(value)
     if "&" in text:
         text = html.unescape(text)  # the API documents titles as HTML text (`&amp;`)
-    return clean_line(text, limit)
+    return clean_line(text.translate(_FULLWIDTH), limit)
 
 
 def _number(value: object) -> float | None:
