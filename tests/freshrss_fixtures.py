@@ -350,7 +350,15 @@ class ServerAPI:
 class FreshRSS:
     """One throw-away FreshRSS instance (start.sh) on 127.0.0.1."""
 
-    def __init__(self, src: Path, start_sh: Path, scratch: Path, port: int, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        src: Path,
+        start_sh: Path,
+        scratch: Path,
+        port: int,
+        env: dict[str, str],
+        watchdog: subprocess.Popen[bytes] | None = None,
+    ) -> None:
         self.src = src
         self.start_sh = start_sh
         self.scratch = scratch
@@ -364,14 +372,13 @@ class FreshRSS:
         self.data_path = Path(env["FRESHRSS_DATA_PATH"])
         self.api = ServerAPI(self.greader_url, self.user, self.password)
         self._proc: subprocess.Popen[bytes] | None = None  # php -S when start() ran it (start.sh's is not ours)
-        self._watchdog: subprocess.Popen[bytes] | None = None
+        self._watchdog = watchdog  # stops the server if this process dies without tearing down
         self._user_dir = self.data_path / "users" / self.user
         self._snapshot = scratch / "snapshot"
         self._snapshot.mkdir(exist_ok=True)
         # The empty user, to go back to: the database, and the config (revoke_tokens changes its API hash).
         for name in ("db.sqlite", "config.php"):
             shutil.copy2(self._user_dir / name, self._snapshot / name)
-        self._start_watchdog()
 
     @property
     def pid(self) -> int | None:
@@ -452,7 +459,6 @@ class FreshRSS:
         deadline = time.monotonic() + 5
         while pid is not None and process_group_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.02)
-        self._stop_watchdog()
 
     def start(self) -> None:
         """Start php -S again on the same port and scratch dir (start.sh refuses an existing install)."""
@@ -469,7 +475,6 @@ class FreshRSS:
                 start_new_session=True,
             )
         (self.scratch / "server.pid").write_text(f"{self._proc.pid}\n")
-        self._start_watchdog()
         deadline = time.monotonic() + START_TIMEOUT
         while not _answers(self.base_url, timeout=1.0):
             if self._proc.poll() is not None:
@@ -485,30 +490,43 @@ class FreshRSS:
             self.stop()
         self._stop_watchdog()
 
-    def _start_watchdog(self) -> None:
-        """A tiny sh that stops this php -S group if pytest dies without tearing down (SIGKILL)."""
-        self._stop_watchdog()
-        pid = self.pid
-        if pid is None:
-            return
-        script = (
-            'while kill -0 "$1" 2>/dev/null; do sleep 1; done; '
-            'grep -q -- "-S" "/proc/$2/cmdline" 2>/dev/null && kill -TERM -- "-$2" 2>/dev/null; exit 0'
-        )
-        self._watchdog = subprocess.Popen(
-            ["sh", "-c", script, "freshrss-watchdog", str(os.getpid()), str(pid)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
     def _stop_watchdog(self) -> None:
         if self._watchdog is not None:
-            with contextlib.suppress(ProcessLookupError):
-                self._watchdog.kill()
-            self._watchdog.wait(timeout=5)
+            _end_watchdog(self._watchdog)
             self._watchdog = None
+
+
+# Run by `sh -c` beside each server: $1 pytest's pid, $2 scratch dir, $3 start.sh, $4 start.sh's pid (or 0).
+# When pytest is gone (SIGKILL, a crash: no teardown ran), let a start.sh in progress finish writing
+# server.pid (bounded), then stop whatever php -S the pid file names, by its process group.
+_WATCHDOG = f"""
+alive() {{ st=$(ps -o stat= -p "$1" 2>/dev/null) && [ -n "$st" ] && [ "${{st#Z}}" = "$st" ]; }}
+while alive "$1"; do sleep 1; done
+n=0
+while [ "$4" != 0 ] && alive "$4" && [ $n -lt {int(START_TIMEOUT) + 5} ]; do sleep 1; n=$((n + 1)); done
+exec bash "$3" --stop "$2"
+"""
+
+
+def _start_watchdog(scratch: Path, start_sh: Path, starter_pid: int = 0) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        ["sh", "-c", _WATCHDOG, "freshrss-watchdog", str(os.getpid()), str(scratch), str(start_sh), str(starter_pid)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # Ctrl+C at the terminal must not end it before pytest's own teardown ran
+    )
+
+
+def _end_watchdog(watchdog: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        watchdog.kill()
+    watchdog.wait(timeout=5)
+
+
+def _stop_scratch(start_sh: Path, scratch: Path) -> None:
+    if (scratch / "server.pid").exists():
+        subprocess.run(["bash", str(start_sh), "--stop", str(scratch)], capture_output=True, timeout=30)
 
 
 def launch(scratch_root: Path, *, attempts: int = 3) -> FreshRSS:
@@ -523,27 +541,36 @@ def launch(scratch_root: Path, *, attempts: int = 3) -> FreshRSS:
         # A port found free can be taken before php binds it (another worker): then retry afresh.
         port = _free_port()
         scratch = scratch_root / f"fr{attempt}"
-        proc = subprocess.run(
+        starter = subprocess.Popen(
             ["bash", str(start_sh), str(src), str(scratch), str(port)],
-            capture_output=True,
-            text=True,
-            timeout=START_TIMEOUT + 40,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             env={**os.environ, "FRESHRSS_START_TIMEOUT": str(int(START_TIMEOUT))},
         )
-        if proc.returncode == 0:
+        # At once, so no moment exists where a killed pytest would leave the new server running.
+        watchdog = _start_watchdog(scratch, start_sh, starter.pid)
+        try:
+            out, err = starter.communicate(timeout=START_TIMEOUT + 40)
+        except BaseException:  # a timeout, or Ctrl+C while starting
+            starter.kill()
+            starter.wait()
+            _stop_scratch(start_sh, scratch)
+            _end_watchdog(watchdog)
+            raise
+        if starter.returncode == 0:
             env: dict[str, str] = {}
-            for line in proc.stdout.splitlines():
+            for line in out.decode(errors="replace").splitlines():
                 for token in shlex.split(line):
                     key, sep, value = token.partition("=")
                     if sep:
                         env[key] = value
-            server = FreshRSS(src, start_sh, scratch, port, env)
+            server = FreshRSS(src, start_sh, scratch, port, env, watchdog)
             _live.append(server)
             return server
-        errors.append(proc.stderr.strip()[-2000:])
-        if (scratch / "server.pid").exists():
-            subprocess.run(["bash", str(start_sh), "--stop", str(scratch)], capture_output=True, timeout=30)
+        errors.append(err.decode(errors="replace").strip()[-2000:])
+        _stop_scratch(start_sh, scratch)
+        _end_watchdog(watchdog)
     pytest.fail("FreshRSS start.sh failed:\n" + "\n---\n".join(errors), pytrace=False)
 
 
