@@ -358,6 +358,7 @@ class FreshRSS:
         port: int,
         env: dict[str, str],
         watchdog: subprocess.Popen[bytes] | None = None,
+        php_env: dict[str, str] | None = None,
     ) -> None:
         self.src = src
         self.start_sh = start_sh
@@ -373,6 +374,7 @@ class FreshRSS:
         self.api = ServerAPI(self.greader_url, self.user, self.password)
         self._proc: subprocess.Popen[bytes] | None = None  # php -S when start() ran it (start.sh's is not ours)
         self._watchdog = watchdog  # stops the server if this process dies without tearing down
+        self._extra_env = dict(php_env or {})
         self._user_dir = self.data_path / "users" / self.user
         self._snapshot = scratch / "snapshot"
         self._snapshot.mkdir(exist_ok=True)
@@ -392,7 +394,7 @@ class FreshRSS:
         return self.pid is not None
 
     def _php_env(self) -> dict[str, str]:
-        env = dict(os.environ)
+        env = {**os.environ, **self._extra_env}
         env.update(DATA_PATH=str(self.data_path), TMPDIR=str(self.scratch / "tmp"), PHP_CLI_SERVER_WORKERS="4")
         return env
 
@@ -524,6 +526,24 @@ def _end_watchdog(watchdog: subprocess.Popen[bytes]) -> None:
     watchdog.wait(timeout=5)
 
 
+# php -S caches included PHP files, the user's config.php too (FreshRSS reads its config with `include`),
+# and by default checks a cached file's mtime at most every 2 s: a token revoked or a config restored by
+# reset() could go unseen for up to 2 s. Check on every include. (Files younger than 2 s are never
+# cached, opcache.file_update_protection, so a change within the same second is seen too.)
+PHP_INI = """; written by tests/freshrss_fixtures.py for its php -S servers
+opcache.revalidate_freq=0
+opcache.validate_timestamps=1
+"""
+
+
+def _php_ini_env(scratch_root: Path) -> dict[str, str]:
+    ini_dir = scratch_root / "php.d"
+    ini_dir.mkdir(parents=True, exist_ok=True)
+    (ini_dir / "zz-reader-tests.ini").write_text(PHP_INI)
+    # A leading ":" keeps PHP's own scan dir (the modules' .ini files) and adds ours after it.
+    return {"PHP_INI_SCAN_DIR": f"{os.environ.get('PHP_INI_SCAN_DIR', '')}:{ini_dir}"}
+
+
 def _stop_scratch(start_sh: Path, scratch: Path) -> None:
     if (scratch / "server.pid").exists():
         subprocess.run(["bash", str(start_sh), "--stop", str(scratch)], capture_output=True, timeout=30)
@@ -536,6 +556,7 @@ def launch(scratch_root: Path, *, attempts: int = 3) -> FreshRSS:
         src = unpacked_source(tarball)
     except (OSError, tarfile.TarError) as exc:
         pytest.fail(f"cannot unpack {tarball}: {exc}", pytrace=False)
+    php_env = _php_ini_env(scratch_root)
     errors = []
     for attempt in range(attempts):
         # A port found free can be taken before php binds it (another worker): then retry afresh.
@@ -546,7 +567,7 @@ def launch(scratch_root: Path, *, attempts: int = 3) -> FreshRSS:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
-            env={**os.environ, "FRESHRSS_START_TIMEOUT": str(int(START_TIMEOUT))},
+            env={**os.environ, **php_env, "FRESHRSS_START_TIMEOUT": str(int(START_TIMEOUT))},
         )
         # At once, so no moment exists where a killed pytest would leave the new server running.
         watchdog = _start_watchdog(scratch, start_sh, starter.pid)
@@ -565,7 +586,7 @@ def launch(scratch_root: Path, *, attempts: int = 3) -> FreshRSS:
                     key, sep, value = token.partition("=")
                     if sep:
                         env[key] = value
-            server = FreshRSS(src, start_sh, scratch, port, env, watchdog)
+            server = FreshRSS(src, start_sh, scratch, port, env, watchdog, php_env)
             _live.append(server)
             return server
         errors.append(err.decode(errors="replace").strip()[-2000:])

@@ -159,6 +159,24 @@ def test_revoke_tokens_refuses_old_tokens_and_reset_restores(freshrss: FreshRSS)
     assert _get(token_url, headers=old)[0] == 200
 
 
+def test_revoke_and_reset_take_effect_at_once_every_time(freshrss: FreshRSS) -> None:
+    # PHP's opcache caches the user's config.php (where the token's hash lives): each change must be seen
+    # by the very next request, even several changes within one second.
+    old = {"Authorization": f"GoogleLogin auth={freshrss.api.login()}"}
+    token_url = freshrss.greader_url + "/reader/api/0/token"
+    for _ in range(3):
+        assert _get(token_url, headers=old)[0] == 200
+        freshrss.revoke_tokens()
+        assert _get(token_url, headers=old)[0] == 401
+        freshrss.reset()
+    # The worst case: config.php old enough to be cached (opcache.file_update_protection = 2 s) and checked
+    # just before the change (opcache.revalidate_freq defaults to 2 s; the fixture sets 0).
+    time.sleep(2.2)
+    assert _get(token_url, headers=old)[0] == 200
+    freshrss.revoke_tokens()
+    assert _get(token_url, headers=old)[0] == 401
+
+
 def test_stop_refuses_connections_and_start_serves_the_same_state(freshrss: FreshRSS, feed_server: FeedServer) -> None:
     stream = freshrss.api.subscribe(feed_server.url("/atom.xml"))
     pid = freshrss.pid
