@@ -395,7 +395,11 @@ class FreshRSS:
 
     def _php_env(self) -> dict[str, str]:
         env = {**os.environ, **self._extra_env}
-        env.update(DATA_PATH=str(self.data_path), TMPDIR=str(self.scratch / "tmp"), PHP_CLI_SERVER_WORKERS="4")
+        env.update(
+            DATA_PATH=str(self.data_path),
+            TMPDIR=str(self.scratch / "tmp"),
+            PHP_CLI_SERVER_WORKERS=os.environ.get("FRESHRSS_WORKERS", "4"),
+        )
         return env
 
     # --- state ---
@@ -430,13 +434,16 @@ class FreshRSS:
             timeout=30,
         )
 
-    def refresh(self, feed_number: int | None = None) -> None:
-        """Make the server fetch its feeds now (all, or feed `feed_number`), even right after a fetch.
+    def refresh(self, feed_number: int | str | None = None) -> None:
+        """Make the server fetch its feeds now (all, or one: 3 or "feed/3"), even right after a fetch.
 
         Uses the per-feed refresh URL (which ignores the feed's TTL) after dropping the feed cache, which
         would otherwise answer for a feed fetched in the same second.
         """
-        numbers = [feed_number] if feed_number is not None else self.api.feed_numbers()
+        if feed_number is None:
+            numbers = self.api.feed_numbers()
+        else:
+            numbers = [int(str(feed_number).removeprefix("feed/"))]
         for number in numbers:
             self._clear_feed_cache()
             url = f"{self.refresh_url}&id={number}"

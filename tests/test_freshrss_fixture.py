@@ -123,7 +123,7 @@ def test_refresh_fetches_a_changed_feed_even_twice_in_a_row(freshrss: FreshRSS, 
     freshrss.refresh()
     assert len(freshrss.api.item_ids()) == 2
     feed.items = 4  # at once, within the feed's TTL and the same second
-    freshrss.refresh(int(stream.removeprefix("feed/")))
+    freshrss.refresh(stream)  # "feed/N", or N
     assert len(freshrss.api.item_ids()) == 4
 
 
