@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
+from .cli_account import AccountCLIError, add_parsers, push_now
 from .config import Settings, data_dir, db_path, load_settings, move_legacy_files
 from .dates import format_day, format_time
 from .models import EntryRow, FeedOutcome, ParsedFeed
@@ -54,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if _offer_fresh_cache(exc) and args.command is None:
             return _run(args)  # the app starts on a fresh cache straight away
         return 1
-    except (CLIError, StoreError, QueryError) as exc:
+    except (CLIError, AccountCLIError, StoreError, QueryError) as exc:
         print(f"reader: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
@@ -218,6 +219,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write subscriptions as OPML 2.0 (stdout without FILE)")
     p.add_argument("file", type=Path, nargs="?")
     p.set_defaults(func=cmd_export)
+
+    add_parsers(sub)  # account, sync
     return parser
 
 
@@ -271,11 +274,13 @@ def cmd_add(args: argparse.Namespace) -> int:
             existing = store.get_feed(url)
             assert existing is not None
             store.set_feed_categories(url, [*existing.categories, *args.category])
+            push_now(args, store)
         print(f"already subscribed: {_shown_url(url)}")
         return 0
     if args.no_fetch:
         store.add_feed(url, categories=args.category)
         print(f"subscribed (not checked): {_shown_url(url)}")
+        push_now(args, store)
         return 0
     import asyncio  # not at the top: listing commands start faster without it
 
@@ -288,6 +293,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         url, parsed, etag=result.etag, last_modified=result.last_modified,
     )
     print(f"subscribed: {parsed.title or _shown_url(url)} <{_shown_url(url)}> ({new} post{'' if new == 1 else 's'})")
+    push_now(args, store)
     return 0
 
 
@@ -306,9 +312,11 @@ async def _validate(url: str, settings: Settings) -> tuple[str, ParsedFeed, obje
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    if not _store(args).remove_feed(args.url):
+    store = _store(args)
+    if not store.remove_feed(args.url):
         raise CLIError(f"not subscribed: {_shown_url(args.url)}")
     print(f"removed: {_shown_url(args.url)}")
+    push_now(args, store)
     return 0
 
 
@@ -387,6 +395,11 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(f"failed: {_shown_url(outcome.url)}: {clean_message(outcome.error)}", file=sys.stderr)
     if not args.quiet:
         print(summary.line())
+    if not args.urls and store.get_account() is not None:
+        # With a sync account, the server's feeds come by sync: one `reader refresh` does both (cron).
+        from .cli_account import cmd_sync
+
+        return cmd_sync(args)
     return 0
 
 
@@ -558,6 +571,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"reader: skipped {len(skipped)} outline(s) whose feed URL can't be subscribed to "
               f"(not http(s), or a bad host or port): {shown}", file=sys.stderr)
     print(f"imported {len(outlines)} feeds ({added} new); fetch them with: reader refresh")
+    push_now(args, store)
     return 0
 
 

@@ -59,7 +59,8 @@ async def refresh_async(
     stop: threading.Event | None = None,
 ) -> RefreshSummary:
     started = time.monotonic()
-    feeds = store.list_feeds(urls=urls)
+    # A feed of the sync account is fetched by the server, and its posts come with `reader sync`.
+    feeds = [f for f in store.list_feeds(urls=urls) if f.remote_id is None]
     summary = RefreshSummary()
     total = len(feeds)
     pool = ParsePool(enabled=sum(f.url != WELCOME_URL for f in feeds) >= POOL_THRESHOLD)

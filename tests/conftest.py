@@ -15,6 +15,9 @@ from feedserver import FeedServer
 from reader.cli import main
 from reader.store import Store
 
+# The real FreshRSS for the sync tests: freshrss_server, freshrss, fault_proxy.
+pytest_plugins = ["freshrss_fixtures"]
+
 DATA_DIR = Path(__file__).parent / "data"
 
 

@@ -17,6 +17,7 @@ from .base import StoreBase, chunks, placeholders
 # Future dates beyond this are treated as unknown: a post "from 2100" would otherwise
 # sit at the top of every list forever.
 FUTURE_SLACK = 24 * 3600
+REMOTE_KEY = "greader:"  # entries.key of a synced post: the server's item id follows
 
 
 class EntryStore(StoreBase):
@@ -63,12 +64,16 @@ class EntryStore(StoreBase):
         """
         new = updated = 0
         ids: dict[str, int] = {}
-        existing = {
-            key: (entry_id, entry_hash, published)
-            for key, entry_id, entry_hash, published in db.execute(
-                "SELECT key, id, hash, published FROM entries WHERE feed_id = ?", (feed_id,)
-            )
-        } if entries else {}
+        existing: dict[str, tuple[int, str, float]] = {}
+        # The same post under the other kind of key (the server's item id, or the feed's
+        # guid): a feed fetched here, then synced, or synced, then fetched here again after
+        # the account went. Matched by link, so the post is adopted, marks and all, not doubled.
+        by_link: dict[bool, dict[str, list[str]]] = {True: {}, False: {}}
+        rows = db.execute("SELECT key, id, hash, published, link FROM entries WHERE feed_id = ?", (feed_id,))
+        for key, entry_id, digest, published, link in rows if entries else ():
+            existing[key] = (entry_id, digest, published)
+            if link:
+                by_link[key.startswith(REMOTE_KEY)].setdefault(link, []).append(key)
         categories: dict[str, int | None] = {}
         # Collected and written with executemany: one call instead of thousands.
         fts_rows: list[tuple[int, str, str, str]] = []
@@ -79,6 +84,11 @@ class EntryStore(StoreBase):
             code = encoded[offset] if encoded is not None else None
             digest = code.hash if code else entry_hash(entry)
             old = existing.get(entry.key)
+            other = by_link[not entry.key.startswith(REMOTE_KEY)].get(entry.link or "")
+            if old is None and other:
+                old = existing.pop(other.pop())
+                db.execute("UPDATE entries SET key = ? WHERE id = ?", (entry.key, old[0]))
+                digest = ""  # rewrite it: the other copy's text may differ
             if old is not None and old[1] == digest:
                 ids[entry.key] = old[0]
                 continue
@@ -98,6 +108,7 @@ class EntryStore(StoreBase):
                 new += 1
             else:
                 entry_id = old[0]
+                digest = digest or (code.hash if code else entry_hash(entry))
                 fts_delete(db, entry_id, *db.execute(
                     "SELECT title, author, content FROM entries WHERE id = ?", (entry_id,)
                 ).fetchone())

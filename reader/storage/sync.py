@@ -14,9 +14,7 @@ from collections.abc import Iterable, Sequence
 from ..models import Account, FeedOp, ParsedEntry
 from ..sanitize import clean_line
 from .base import chunks, placeholders
-from .entries import EntryStore
-
-REMOTE_KEY = "greader:"  # entries.key of a synced post: the server's item id follows
+from .entries import REMOTE_KEY, EntryStore
 
 
 class SyncStore(EntryStore):
@@ -87,6 +85,30 @@ class SyncStore(EntryStore):
                 # Later queued changes to this feed can now name it.
                 db.execute("UPDATE outbox_feeds SET remote_id = ? WHERE url = ? AND remote_id IS NULL",
                            (remote_id, url))
+
+    def queue_uploads(self) -> int:
+        """Queue every feed of this cache the server doesn't have, to be subscribed there (in its categories)."""
+        with self.transaction() as db:
+            local = db.execute(
+                "SELECT id, url, title FROM feeds WHERE remote_id IS NULL AND url NOT LIKE 'reader:%' "
+                "AND url NOT IN (SELECT url FROM outbox_feeds WHERE op = 'subscribe')"
+            ).fetchall()
+            for feed_id, url, title in local:
+                names = [r[0] for r in db.execute(
+                    "SELECT c.name FROM feed_categories fc JOIN categories c ON c.id = fc.category_id "
+                    "WHERE fc.feed_id = ?", (feed_id,),
+                )]
+                db.execute(
+                    "INSERT INTO outbox_feeds (op, url, title, categories, created) VALUES ('subscribe', ?, ?, ?, ?)",
+                    (url, title, json.dumps(names), time.time()),
+                )
+        return len(local)
+
+    def local_feed_count(self) -> int:
+        """Feeds fetched here, not through the server (the bundled welcome feed aside)."""
+        return self.db.execute(
+            "SELECT count(*) FROM feeds WHERE remote_id IS NULL AND url NOT LIKE 'reader:%'"
+        ).fetchone()[0]
 
     def feeds_with_pending_ops(self) -> set[str]:
         """URLs with a subscription change still queued: the server's older view of them must not win."""
@@ -169,7 +191,6 @@ class SyncStore(EntryStore):
                 by_feed.setdefault(feed_id, []).append((item_id, entry, read, starred))
             pending = self._pending_flags(db, [i for group in by_feed.values() for i, *_ in group])
             for feed_id, group in by_feed.items():
-                self._adopt_local_copies(db, feed_id, group)
                 n, u, ids = self._write_entries(db, feed_id, [entry for _, entry, _, _ in group], now)
                 new += n
                 updated += u
@@ -185,22 +206,6 @@ class SyncStore(EntryStore):
                     "UPDATE OR IGNORE entries SET remote_id = ?, read = ?, starred = ? WHERE id = ?", rows
                 )
         return new, updated, skipped
-
-    @staticmethod
-    def _adopt_local_copies(db: sqlite3.Connection, feed_id: int, group: Sequence[tuple[int, ParsedEntry, bool, bool]]
-                            ) -> None:
-        """A post this cache fetched itself becomes the server's post of the same link: marks kept, no double."""
-        known = {r[0] for r in db.execute("SELECT key FROM entries WHERE feed_id = ? AND key LIKE 'greader:%'",
-                                          (feed_id,))}
-        for item_id, entry, _, _ in group:
-            if entry.key in known or not entry.link:
-                continue
-            db.execute(
-                "UPDATE OR IGNORE entries SET key = ?, remote_id = ? WHERE id = ("
-                "SELECT id FROM entries WHERE feed_id = ? AND link = ? AND remote_id IS NULL "
-                "AND key NOT LIKE 'greader:%' LIMIT 1)",
-                (entry.key, item_id, feed_id, entry.link),
-            )
 
     @staticmethod
     def _pending_flags(db: sqlite3.Connection, item_ids: Sequence[int]) -> dict[tuple[int, str], bool]:

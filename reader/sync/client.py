@@ -19,6 +19,7 @@ import math
 import re
 import threading
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import httpcore
 import httpx
 
-from ..fetch import USER_AGENT, describe_error
+from ..fetch import USER_AGENT, _Inflater, describe_error
 from ..sanitize import clean_line, clean_message, clean_text, mask_credentials, safe_url
 
 READING_LIST = "user/-/state/com.google/reading-list"
@@ -70,6 +71,10 @@ class SyncError(Exception):
 
 class AuthError(SyncError):
     """Wrong password, or the saved token was refused (401/403): log in again."""
+
+
+class RefusedError(SyncError):
+    """The server understood and said no to this one change (a feed it can't subscribe to)."""
 
 
 class UnreachableError(SyncError):
@@ -260,10 +265,14 @@ class GReaderClient:
         self._token = token
         self._edit_token: str | None = None
         self._secrets: tuple[str, ...] = _secret_parts(token)
+        self._open()
+
+    def _open(self) -> None:
         self._backend = _DeadlineBackend()
         self._http = httpx.Client(
             transport=_Transport(self._backend),
-            headers={"User-Agent": USER_AGENT},
+            # Only what _read can inflate with a bound (not br/zstd, which httpx would add if installed).
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
             follow_redirects=False,
             trust_env=False,
@@ -317,14 +326,7 @@ class GReaderClient:
         self._token = ""
         self._edit_token = None
         self._secrets = tuple(s for s in (password,) if s and len(s) >= 3)
-        self._backend = _DeadlineBackend()
-        self._http = httpx.Client(
-            transport=_Transport(self._backend),
-            headers={"User-Agent": USER_AGENT},
-            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
-            follow_redirects=False,
-            trust_env=False,
-        )
+        self._open()
 
     def _client_login(self, user: str, password: str) -> str:
         call = "login"
@@ -334,8 +336,8 @@ class GReaderClient:
             raise AuthError("the server refused the user name or password")
         if _looks_html(answer.body) and (answer.status < 300 or answer.status in (401, 403, 404, 405)):
             raise _NotGReader(SyncError(_NOT_GREADER))
-        if answer.status in (404, 405):
-            raise _NotGReader(self._status_error(answer, call))
+        if 400 <= answer.status < 500 and answer.status not in (401, 403, 429):
+            raise _NotGReader(self._status_error(answer, call))  # 404, 405, 400: no ClientLogin at this URL
         self._check_status(answer, call)
         token = None
         text = answer.body[:65536].decode("utf-8", "replace")
@@ -445,8 +447,8 @@ class GReaderClient:
             return stream_id
         error = data.get("error")
         if isinstance(error, str) and error.strip():
-            raise SyncError(f"the server could not subscribe to {shown}: {self._redact(clean_message(error, 300))}")
-        raise SyncError(f"the server could not subscribe to {shown} (no stream id in its answer)")
+            raise RefusedError(f"the server could not subscribe to {shown}: {self._redact(clean_message(error, 300))}")
+        raise RefusedError(f"the server could not subscribe to {shown} (no stream id in its answer)")
 
     def subscription_edit(self, stream_id: str, *, action: str, title: str | None = None,
                           add_labels: Sequence[str] = (), remove_labels: Sequence[str] = ()) -> None:
@@ -530,6 +532,9 @@ class GReaderClient:
                     target = ""
                 if not safe_url(target):
                     raise SyncError(f"the server redirected {call} to a non-http(s) or malformed URL; refused")
+                if urlsplit(url).scheme == "https" and urlsplit(target).scheme != "https":
+                    raise SyncError(f"the server redirected {call} from https to plain http; refused "
+                                    "(the login would travel unencrypted)")
                 if (urlsplit(target).hostname or "") != host:
                     # The login token (or the password) must not go to another host.
                     raise SyncError(f"the server redirected {call} to another host ({urlsplit(target).hostname}): "
@@ -576,20 +581,40 @@ class GReaderClient:
             response.close()
 
     def _read(self, response: httpx.Response, call: str, host: str) -> bytes:
+        """The body, inflated here in bounded steps (as fetch.py does): httpx would inflate each
+        chunk whole, ~1,000 times its size for a gzip bomb, before any cap could be checked."""
+        cap = MAX_BODY
+        codings = [c.strip() for c in response.headers.get("content-encoding", "").lower().split(",")]
+        codings = [c for c in codings if c not in ("", "identity")]
+        if codings and codings not in (["gzip"], ["x-gzip"], ["deflate"]):
+            raise SyncError(f"the server's answer to {call} uses an unsupported Content-Encoding "
+                            f"({', '.join(codings)[:40]})")
+        inflater = _Inflater(cap) if codings else None
         chunks: list[bytes] = []
         total = 0
+
+        def add(data: bytes) -> None:
+            nonlocal total
+            total += len(data)
+            if total > cap:
+                raise SyncError(f"the server's answer to {call} is larger than {cap // (1024 * 1024)} MB; gave up")
+            chunks.append(data)
+
         try:
-            for chunk in response.iter_bytes():
-                total += len(chunk)
-                if total > MAX_BODY:
-                    raise SyncError(f"the server's answer to {call} is larger than {MAX_BODY // (1024 * 1024)} MB; "
-                                    "gave up")
-                chunks.append(chunk)
+            for raw in response.iter_raw():
+                if inflater is None:
+                    add(raw)
+                else:
+                    for data in inflater.feed(raw):
+                        add(data)
+            if inflater is not None:
+                for data in inflater.finish():
+                    add(data)
+        except zlib.error:
+            raise SyncError(f"the server's answer to {call} is corrupt (bad compression)") from None
         except httpx.TimeoutException:
             raise UnreachableError(f"cannot reach {host}: no complete answer within {self.timeout:g} s "
                                    "(is the server overloaded or the network down?)") from None
-        except httpx.DecodingError:
-            raise SyncError(f"the server's answer to {call} is corrupt (bad compression)") from None
         except (httpx.HTTPError, OSError) as exc:
             raise UnreachableError(f"cannot reach {host}: {self._reason(exc)}") from None
         return b"".join(chunks)
@@ -605,6 +630,8 @@ class GReaderClient:
             if call == "login":
                 return AuthError("the server refused the user name or password")
             return AuthError(_EXPIRED)
+        if status == 429:
+            return SyncError(f"the server is limiting requests (HTTP 429) on {call}: try again later")
         if status >= 500:
             return SyncError(f"the server failed (HTTP {status}) on {call}: try again later")
         if status == 404:
@@ -695,6 +722,18 @@ def _title(value: object, limit: int = 1000) -> str:
     return clean_line(text.translate(_FULLWIDTH), limit)
 
 
+# Times outside year 1970..9999 are junk (and would overflow a datetime downstream).
+_MAX_TIME = 253402300799.0
+
+
+def _time(value: object, scale: float = 1.0) -> float | None:
+    number = _number(value)
+    if number is None:
+        return None
+    number /= scale
+    return number if 0 < number <= _MAX_TIME else None
+
+
 def _number(value: object) -> float | None:
     if isinstance(value, bool):
         return None
@@ -753,12 +792,9 @@ def _parse_item(raw: object) -> RemoteItem | None:
                 name = _label_name(category)
                 if name and name not in categories:
                     categories.append(name)
-    crawled = _number(raw.get("crawlTimeMsec"))
-    if crawled is not None:
-        crawled /= 1000
-    else:
-        usec = _number(raw.get("timestampUsec"))
-        crawled = usec / 1_000_000 if usec is not None else None
+    crawled = _time(raw.get("crawlTimeMsec"), 1000)
+    if crawled is None:
+        crawled = _time(raw.get("timestampUsec"), 1_000_000)
     author = raw.get("author")
     return RemoteItem(
         item_id=item_id,
@@ -766,7 +802,7 @@ def _parse_item(raw: object) -> RemoteItem | None:
         title=_title(raw.get("title")),
         link=link,
         author=_title(author, 300),
-        published=_number(raw.get("published")),
+        published=_time(raw.get("published")),
         content=content,
         categories=categories,
         read=read,

@@ -1,0 +1,253 @@
+"""One sync with a Google Reader API server, in the issue's order.
+
+1. push the outbox: marks (batched edit-tag calls), then subscription changes;
+2. pull subscriptions and labels: adds, removals, renames, moves;
+3. pull new posts since the last sync, a page at a time, each page one transaction;
+4. pull the server's unread and starred id sets and reconcile local marks with them.
+
+The rule for conflicts: a change made here and still in the outbox wins over the
+server's older state (steps 3 and 4 leave such posts alone); once pushed, the server's
+state is the truth. A failure at any step stops the sync with the client's message;
+nothing is lost, because the outbox is emptied only of what the server accepted and
+the pull position (`since`) moves only when the pull completed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..models import ParsedEntry
+from ..sanitize import clean_message
+from ..store import Store
+from .client import READ, READING_LIST, STARRED, GReaderClient, RefusedError, RemoteFeed, RemoteItem, SyncError
+
+PAGE = 1000  # posts per stream/contents page: one transaction each, so memory stays flat at any account size
+MARK_BATCH = 5000  # outbox rows read at a time
+# The catch-all category servers file feeds under when the user chose none. Locally a feed
+# with no category is already shown as Uncategorized, so the label is not kept as a category.
+DEFAULT_LABELS = {"uncategorized", "uncategorised", "all"}
+# ot= is in whole seconds and a server may crawl more posts within the second of the newest
+# one seen: ask again from a little before it (the repeats are recognised and cost nothing).
+SINCE_SLACK = 2.0
+
+
+class SyncStopped(Exception):
+    """The sync was asked to stop (the app is quitting); what was done is kept."""
+
+
+@dataclass(slots=True)
+class SyncSummary:
+    marks_pushed: int = 0
+    feed_changes_pushed: int = 0
+    feeds_added: int = 0
+    feeds_removed: int = 0
+    feeds_changed: int = 0  # renamed or moved
+    new_entries: int = 0
+    updated_entries: int = 0
+    marks_changed: int = 0  # local posts whose read/starred the server changed
+    warnings: list[str] = field(default_factory=list)  # changes the server refused (dropped from the outbox)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        parts = [
+            f"pushed {_plural(self.marks_pushed, 'mark')}"
+            + (f" and {_plural(self.feed_changes_pushed, 'subscription change')}" if self.feed_changes_pushed else ""),
+            f"{_plural(self.new_entries, 'new post')}",
+        ]
+        if self.updated_entries:
+            parts.append(f"{self.updated_entries} updated")
+        feeds = [
+            f"{n} {what}" for n, what in (
+                (self.feeds_added, "added"), (self.feeds_removed, "removed"), (self.feeds_changed, "renamed or moved")
+            ) if n
+        ]
+        if feeds:
+            parts.append("feeds " + ", ".join(feeds))
+        parts.append(f"{_plural(self.marks_changed, 'mark')} from the server")
+        return f"synced in {self.seconds:.1f} s: " + ", ".join(parts)
+
+
+def sync(
+    store: Store,
+    client: GReaderClient,
+    *,
+    progress: Callable[[str], None] | None = None,
+    stop: threading.Event | None = None,
+) -> SyncSummary:
+    """Run the four steps. Raises SyncError (recorded on the account) or SyncStopped."""
+    started = time.monotonic()
+    summary = SyncSummary()
+    say = progress or (lambda _text: None)
+
+    def check() -> None:
+        if stop is not None and stop.is_set():
+            raise SyncStopped
+
+    try:
+        say("pushing local changes")
+        push_marks(store, client, summary, check)
+        push_feed_changes(store, client, summary, check)
+        check()
+        say("pulling subscriptions")
+        pull_subscriptions(store, client, summary)
+        check()
+        since = pull_entries(store, client, summary, check, say)
+        check()
+        say("pulling read and starred state")
+        summary.marks_changed += store.reconcile_flag("read", client.item_ids(READING_LIST, exclude=READ))
+        check()
+        summary.marks_changed += store.reconcile_flag("starred", client.item_ids(STARRED))
+    except SyncError as exc:
+        store.record_sync(error=str(exc))
+        raise
+    summary.seconds = time.monotonic() - started
+    store.record_sync(since=since)
+    return summary
+
+
+def push_marks(store: Store, client: GReaderClient, summary: SyncSummary, check: Callable[[], None]) -> None:
+    """Step 1a: every queued mark, grouped into one edit-tag call per state and direction (batched by the client)."""
+    while True:
+        check()
+        rows = store.queued_marks(MARK_BATCH)
+        if not rows:
+            return
+        groups: dict[tuple[str, bool], list[tuple[int, int]]] = {}
+        for row_id, item_id, flag, value in rows:
+            groups.setdefault((flag, value), []).append((row_id, item_id))
+        for (flag, value), members in groups.items():
+            state = READ if flag == "read" else STARRED
+            ids = [item_id for _, item_id in members]
+            if value:
+                client.edit_tag(ids, add=state)
+            else:
+                client.edit_tag(ids, remove=state)
+            store.forget_marks([row_id for row_id, _ in members])
+            summary.marks_pushed += len(members)
+
+
+def push_feed_changes(store: Store, client: GReaderClient, summary: SyncSummary, check: Callable[[], None]) -> None:
+    """Step 1b: subscriptions added, removed or moved here, in the order they were made."""
+    ops = store.queued_feed_ops()
+    if not ops:
+        return
+    remote: dict[str, RemoteFeed] | None = None
+
+    def server_feeds() -> dict[str, RemoteFeed]:
+        nonlocal remote
+        if remote is None:
+            remote = {f.stream_id: f for f in client.subscriptions()}
+        return remote
+
+    def stream_of(url: str, known: str | None) -> str | None:
+        if known:
+            return known
+        return next((f.stream_id for f in server_feeds().values() if f.url == url), None)
+
+    for op in ops:
+        check()
+        shown = clean_message(op.url, 300)
+        try:
+            if op.op == "subscribe":
+                stream_id = client.quickadd(op.url)
+                labels = [c for c in op.categories or [] if c.casefold() not in DEFAULT_LABELS]
+                if labels:
+                    client.subscription_edit(stream_id, action="edit", add_labels=labels)
+                store.forget_feed_op(op.id, url=op.url, remote_id=stream_id)
+                remote = None  # the server's list changed
+            elif op.op == "unsubscribe":
+                stream_id = stream_of(op.url, op.remote_id)
+                if stream_id is not None:
+                    client.subscription_edit(stream_id, action="unsubscribe")
+                store.forget_feed_op(op.id)
+            elif op.op == "edit":
+                stream_id = stream_of(op.url, op.remote_id)
+                if stream_id is not None:
+                    wanted = [c for c in op.categories or [] if c.casefold() not in DEFAULT_LABELS]
+                    now = server_feeds()[stream_id].categories if stream_id in server_feeds() else []
+                    folded = {c.casefold() for c in wanted}
+                    gone = [c for c in now if c.casefold() not in folded]
+                    added = [c for c in wanted if c.casefold() not in {n.casefold() for n in now}]
+                    if added or gone:
+                        client.subscription_edit(stream_id, action="edit", add_labels=added, remove_labels=gone)
+                    remote = None
+                store.forget_feed_op(op.id)
+            else:
+                store.forget_feed_op(op.id)  # written by a newer reader: nothing this one can do with it
+                continue
+        except RefusedError as exc:
+            # The server said no to this one change (a URL it can't fetch): keeping it queued
+            # would block every later sync, so it is dropped and reported.
+            store.forget_feed_op(op.id)
+            summary.warnings.append(f"the server refused to {op.op} {shown}: {exc}")
+            continue
+        summary.feed_changes_pushed += 1
+
+
+def pull_subscriptions(store: Store, client: GReaderClient, summary: SyncSummary) -> None:
+    """Step 2: the server's subscriptions become the local ones, except those with a change still queued."""
+    feeds = client.subscriptions()
+    pending = store.feeds_with_pending_ops()
+    on_server: set[str] = set()
+    for feed in feeds:
+        on_server.add(feed.stream_id)
+        if feed.url in pending:
+            continue
+        labels = [c for c in feed.categories if c.casefold() not in DEFAULT_LABELS]
+        change = store.apply_remote_feed(feed.stream_id, feed.url, feed.title, feed.site_url, labels)
+        if change == "added":
+            summary.feeds_added += 1
+        elif change is not None:
+            summary.feeds_changed += 1
+    for stream_id, url in store.remote_feed_ids().items():
+        if stream_id not in on_server and url not in pending:
+            store.remove_feed(url, from_server=True)
+            summary.feeds_removed += 1
+
+
+def pull_entries(
+    store: Store, client: GReaderClient, summary: SyncSummary, check: Callable[[], None], say: Callable[[str], None]
+) -> float | None:
+    """Step 3: posts crawled since the last sync, page by page. Returns the next `since`."""
+    account = store.get_account()
+    since = account.since if account else None
+    newest = since
+    continuation: str | None = None
+    pulled = 0
+    while True:
+        check()
+        items, continuation = client.stream_contents(
+            READING_LIST, since=None if since is None else since - SINCE_SLACK, continuation=continuation, count=PAGE
+        )
+        if items:
+            new, updated, _ = store.save_remote_entries([_as_entry(item) for item in items])
+            summary.new_entries += new
+            summary.updated_entries += updated
+            pulled += len(items)
+            crawled = [item.crawled for item in items if item.crawled is not None]
+            if crawled:
+                newest = max(newest or 0.0, *crawled)
+            say(f"pulling posts: {pulled:,}")
+        if continuation is None or not items:
+            return newest
+
+
+def _as_entry(item: RemoteItem) -> tuple[str, int, ParsedEntry, bool, bool]:
+    entry = ParsedEntry(
+        key="",  # the store keys synced posts by the server's item id
+        title=item.title,
+        link=item.link,
+        author=item.author,
+        published=item.published,
+        categories=[c for c in item.categories if c.casefold() not in DEFAULT_LABELS],
+        content=item.content,
+        base_url=item.link,
+    )
+    return item.stream_id, item.item_id, entry, item.read, item.starred
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
