@@ -407,9 +407,12 @@ class FreshRSS:
     def reset(self) -> None:
         """Back to the empty user (no feed, no item, original API password); forget cached feed files."""
         for name in ("db.sqlite", "config.php"):
+            live, saved = self._user_dir / name, self._snapshot / name
+            if name == "config.php" and live.read_bytes() == saved.read_bytes():
+                continue  # unchanged (the usual case): keep its mtime, so php's opcache keeps it compiled
             tmp = self._user_dir / f".{name}.reset"
-            shutil.copyfile(self._snapshot / name, tmp)
-            os.replace(tmp, self._user_dir / name)  # atomic: a request sees the old or the new file
+            shutil.copyfile(saved, tmp)
+            os.replace(tmp, live)  # atomic: a request sees the old or the new file
         for leftover in ("db.sqlite-journal", "db.sqlite-wal", "db.sqlite-shm"):
             with contextlib.suppress(FileNotFoundError):
                 (self._user_dir / leftover).unlink()
