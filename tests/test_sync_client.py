@@ -505,6 +505,16 @@ def test_html_login_page_at_login(freshrss: Any, fault_proxy: Any) -> None:
     assert str(info.value).startswith(WEB_PAGE)
 
 
+def test_bad_urls_are_refused_before_any_request() -> None:
+    for url in ("ftp://example.org/api", "javascript:alert(1)", "", "http://", "http://h:99999/x",
+                "https://example.org/api/greader.php?x=1", "https://u:hunter2@example.org/#frag"):
+        with pytest.raises(SyncError) as info:
+            GReaderClient.login(url, "alice", "pw-Secret")
+        assert "hunter2" not in str(info.value)
+        with pytest.raises(SyncError):
+            GReaderClient(url, "alice/tok123456")
+
+
 def test_unreachable_port() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -255,9 +255,7 @@ class _NotGReader(Exception):
 
 class GReaderClient:
     def __init__(self, api_url: str, token: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
-        api_url = (api_url or "").strip().rstrip("/")
-        if safe_url(api_url) is None:
-            raise SyncError(f"the account's server URL is not an http(s) URL: {mask_credentials(api_url)[:200]}")
+        api_url = _api_base(api_url)
         if not isinstance(token, str) or not _TOKEN.fullmatch(token):
             raise AuthError(_EXPIRED)
         self.api_url = api_url
@@ -301,9 +299,7 @@ class GReaderClient:
         the Google Reader API (404, a web page). A refused password is reported at once,
         never retried elsewhere (which would hide it behind another URL's 404).
         """
-        url = (url or "").strip().rstrip("/")
-        if safe_url(url) is None:
-            raise SyncError(f"not an http(s) URL: {mask_credentials(url)[:200]}")
+        url = _api_base(url)
         candidates = [url]
         if not urlsplit(url).path.rstrip("/").endswith(FRESHRSS_PATH):
             candidates.append(url + FRESHRSS_PATH)
@@ -657,6 +653,18 @@ class GReaderClient:
 
 
 # --- parsing (every field tolerated missing or wrong-typed) ---------------------------------------
+
+
+def _api_base(url: str) -> str:
+    """The API URL calls are appended to: http(s), no query or fragment, no trailing slash."""
+    url = (url or "").strip()
+    shown = mask_credentials(url)[:200]
+    if safe_url(url) is None:
+        raise SyncError(f"not an http(s) URL with a host name: {shown}")
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:
+        raise SyncError(f"the server URL must not hold a query (?…) or fragment (#…): {shown}")
+    return url.rstrip("/")
 
 
 def _secret_parts(token: str) -> tuple[str, ...]:
