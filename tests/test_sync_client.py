@@ -30,6 +30,7 @@ from reader.sync.client import (
     STARRED,
     AuthError,
     GReaderClient,
+    RefusedError,
     SyncError,
     UnreachableError,
     item_id_long,
@@ -434,7 +435,7 @@ def test_quickadd_rename_move_unsubscribe(freshrss: Any, feed_server: Any) -> No
     assert feed and [c["label"] for c in feed["categories"]] == ["Home"]
     client.subscription_edit(stream, action="unsubscribe")
     assert server_feed() is None
-    with pytest.raises(SyncError, match="HTTP 400"):
+    with pytest.raises(RefusedError, match="HTTP 400"):
         client.subscription_edit(stream, action="unsubscribe")  # already gone: the server's refusal, clean
     with pytest.raises(ValueError):
         client.subscription_edit(stream, action="delete")
@@ -442,7 +443,7 @@ def test_quickadd_rename_move_unsubscribe(freshrss: Any, feed_server: Any) -> No
 
 def test_quickadd_failure_is_the_servers_clean_message(freshrss: Any) -> None:
     client = _login(freshrss)
-    with pytest.raises(SyncError) as info:
+    with pytest.raises(RefusedError) as info:
         client.quickadd("http://user:hunter2@127.0.0.1:9/nothing.xml")
     message = str(info.value)
     assert message.startswith("the server could not subscribe to http://user:***@127.0.0.1:9/nothing.xml")
@@ -569,7 +570,7 @@ def test_hostile_error_text_is_cleaned_and_secrets_redacted(raw_server: Any) -> 
     server = raw_server(echo)
     token = "alice/5ecre7t0ken5ecre7"
     client = GReaderClient(server.url, token)
-    with pytest.raises(SyncError) as info:
+    with pytest.raises(RefusedError) as info:
         client.subscriptions()
     message = str(info.value)
     assert message.startswith("the server refused subscription/list (HTTP 400 Bad")

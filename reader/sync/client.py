@@ -74,7 +74,8 @@ class AuthError(SyncError):
 
 
 class RefusedError(SyncError):
-    """The server understood and said no to this one change (a feed it can't subscribe to)."""
+    """The server understood and said no to this one change (a feed it can't subscribe to; HTTP 400,
+    409, 410, 422…): asking again will not help, unlike after a 5xx, a timeout or a 429."""
 
 
 class UnreachableError(SyncError):
@@ -639,7 +640,8 @@ class GReaderClient:
             if text:
                 detail = f": {text}"
         reason = clean_message(answer.reason, 100)
-        return SyncError(self._redact(f"the server refused {call} (HTTP {status} {reason}){detail}".replace(" )", ")")))
+        kind = SyncError if status in (408, 425) or status < 400 else RefusedError
+        return kind(self._redact(f"the server refused {call} (HTTP {status} {reason}){detail}".replace(" )", ")")))
 
     def _reason(self, exc: BaseException) -> str:
         return self._redact(clean_message(describe_error(exc), 200))
