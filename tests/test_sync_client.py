@@ -686,3 +686,38 @@ def test_rate_limit_says_try_again_later(raw_server: Any) -> None:
     with pytest.raises(SyncError) as info:
         GReaderClient(server.url, "alice/tok123456").subscriptions()
     assert str(info.value) == "the server is limiting requests (HTTP 429) on subscription/list: try again later"
+
+
+def test_deadline_is_per_thread(raw_server: Any) -> None:
+    """One client used from two threads: a fast call finishing in one thread must not lift the
+    deadline of a slow call in the other (the app syncs in a worker thread while the CLI may not)."""
+    def respond(request: bytes, conn: socket.socket) -> None:
+        if b"subscription/list" in request.split(b"\r\n", 1)[0]:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+            for _ in range(100):
+                conn.sendall(b" ")
+                time.sleep(0.05)
+        else:
+            _reply("200 OK", b'{"itemRefs":[{"id":"7"}]}')(request, conn)
+
+    server = raw_server(respond)
+    client = GReaderClient(server.url, "alice/tok123456", timeout=1.0)
+    outcome: list[BaseException] = []
+
+    def slow() -> None:
+        try:
+            client.subscriptions()
+        except BaseException as exc:  # handed to the test thread
+            outcome.append(exc)
+
+    started = time.monotonic()
+    thread = threading.Thread(target=slow)
+    thread.start()
+    fast_calls = 0
+    while thread.is_alive() and time.monotonic() - started < 4:
+        assert list(client.item_ids(READING_LIST)) == [7]
+        fast_calls += 1
+    thread.join(5)
+    assert fast_calls > 1
+    assert len(outcome) == 1 and isinstance(outcome[0], UnreachableError)
+    assert time.monotonic() - started < 2.0
