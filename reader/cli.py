@@ -341,6 +341,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
                 "url": _shown_url(f.url), "title": f.title, "categories": f.categories, "unread": f.unread,
                 "total": f.total, "last_updated": _iso(f.last_updated),
                 "last_error": clean_message(f.last_error) if f.last_error else f.last_error,
+                "synced": f.remote_id is not None,  # its posts come from the sync server
             }
             for f in feeds
         ], indent=2, ensure_ascii=False))
@@ -350,11 +351,11 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     print("unread/total  feed")
     for f in feeds:
         cats = f" [{', '.join(f.categories)}]" if f.categories else ""
-        updated = format_time(f.last_updated) or "never"
+        updated = "synced" if f.remote_id else f"updated {format_time(f.last_updated) or 'never'}"
         # The URL line is what tells two feeds of the same title apart.
         print(
             f"{f.unread:>6}/{f.total:<6} {_shown_title(f.display_title, f.url)}{cats}\n"
-            f"              {_shown_url(f.url)}  (updated {updated})"
+            f"              {_shown_url(f.url)}  ({updated})"
         )
         if f.last_error:
             print(f"              error: {clean_message(f.last_error)}")
@@ -371,6 +372,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         missing = [u for u in args.urls if u not in known]
         if missing:
             raise CLIError(f"not subscribed: {', '.join(map(_shown_url, missing))}")
+        synced = [f.url for f in store.list_feeds(urls=args.urls) if f.remote_id]
+        if synced:
+            raise CLIError(f"the sync server fetches {', '.join(map(_shown_url, synced))}: "
+                           "its posts come with `reader sync`")
     settings = args.settings
     options = FetchOptions(timeout=settings.timeout, concurrency=settings.concurrency)
     show_bar = not args.quiet and sys.stderr.isatty()
