@@ -591,6 +591,28 @@ def test_redirects_stay_on_the_host(raw_server: Any) -> None:
         GReaderClient(loop.url, "alice/tok123456").subscriptions()
 
 
+def test_post_redirected_on_the_same_host_stays_a_post(raw_server: Any) -> None:
+    """A 307/308 (or a 301 from http:// to https:// on the same path) keeps the POST and its form; the
+    URL the login ended at is the one kept, so later calls skip the hop."""
+    seen: list[bytes] = []
+
+    def respond(request: bytes, conn: socket.socket) -> None:
+        line = request.split(b"\r\n", 1)[0]
+        seen.append(line)
+        if line.startswith(b"POST /api/greader.php/accounts/ClientLogin"):
+            _reply("308 Permanent Redirect", b"", extra="Location: /moved/accounts/ClientLogin\r\n")(request, conn)
+        elif line.startswith(b"POST /moved/accounts/ClientLogin") and b"Passwd=pw-Secret" in request:
+            _reply("200 OK", b"SID=x\nLSID=null\nAuth=alice/0123456789\n", ctype="text/plain")(request, conn)
+        else:
+            _reply("404 Not Found", b"no", ctype="text/plain")(request, conn)
+
+    server = raw_server(respond)
+    moved = server.url.replace("/api/greader.php", "/moved")
+    assert GReaderClient.login(server.url, "alice", "pw-Secret") == (moved, "alice/0123456789")  # kept: no more hops
+    assert seen == [b"POST /api/greader.php/accounts/ClientLogin HTTP/1.1",
+                    b"POST /moved/accounts/ClientLogin HTTP/1.1"]
+
+
 def test_repeated_continuation_stops(raw_server: Any) -> None:
     server = raw_server(_reply("200 OK", b'{"itemRefs":[{"id":"5"}],"continuation":"42"}'))
     client = GReaderClient(server.url, "alice/tok123456")

@@ -241,6 +241,7 @@ class _Answer:
     reason: str
     content_type: str
     body: bytes
+    url: str = ""  # where it came from, after redirects
 
 
 class _NotGReader(Exception):
@@ -309,7 +310,7 @@ class GReaderClient:
             client = cls.__new__(cls)
             client._setup_login(candidate, password, timeout)
             try:
-                return candidate, client._client_login(user, password)
+                return client._client_login(user, password)
             except _NotGReader as exc:
                 first = first or exc
             finally:
@@ -325,7 +326,7 @@ class GReaderClient:
         self._secrets = tuple(s for s in (password,) if s and len(s) >= 3)
         self._open()
 
-    def _client_login(self, user: str, password: str) -> str:
+    def _client_login(self, user: str, password: str) -> tuple[str, str]:
         call = "login"
         answer = self._send("POST", "accounts/ClientLogin", call, data={"Email": user, "Passwd": password},
                             auth=False, check=False)
@@ -349,7 +350,12 @@ class GReaderClient:
                 "(for FreshRSS, …/api/greader.php) and that the API is enabled"))
         if not _TOKEN.fullmatch(token):
             raise SyncError("the server's login answer holds an unusable token (not a short line of printable ASCII)")
-        return token
+        # Redirected (http -> https, say): later calls go straight where the login went.
+        api_url = self.api_url
+        suffix = "/accounts/ClientLogin"
+        if answer.url.endswith(suffix) and answer.url != f"{api_url}{suffix}":
+            api_url = answer.url[: -len(suffix)]
+        return api_url, token
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -520,6 +526,7 @@ class GReaderClient:
             for _hop in range(MAX_REDIRECTS + 1):
                 answer, location = self._hop(method, url, call, params, data, headers)
                 if location is None:
+                    answer.url = url
                     if check:
                         self._check_status(answer, call)
                     return answer
@@ -536,7 +543,11 @@ class GReaderClient:
                     # The login token (or the password) must not go to another host.
                     raise SyncError(f"the server redirected {call} to another host ({urlsplit(target).hostname}): "
                                     "check the account's URL")
-                if answer.status in (301, 302, 303) and method == "POST":
+                # After 301/302/303 a POST becomes a GET (as browsers do: a login page redirecting
+                # to itself would loop otherwise), except when only the scheme or port changed
+                # (http -> https on the same path): a ClientLogin or edit-tag GET would mean nothing.
+                same_path = urlsplit(target).path == urlsplit(url).path
+                if answer.status in (301, 302, 303) and method == "POST" and not same_path:
                     method, data = "GET", None
                 url, params = target, None
             raise SyncError(f"too many redirects (more than {MAX_REDIRECTS}) on {call}")
