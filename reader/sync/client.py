@@ -239,7 +239,6 @@ class _Transport(httpx.HTTPTransport):
 class _Answer:
     status: int
     reason: str
-    content_type: str
     body: bytes
     url: str = ""  # where it came from, after redirects
 
@@ -581,10 +580,10 @@ class GReaderClient:
         try:
             status = response.status_code
             if status in (301, 302, 303, 307, 308):
-                return _Answer(status, "", "", b""), response.headers.get("location", "").strip() or "."
+                return _Answer(status, "", b""), response.headers.get("location", "").strip() or "."
             body = self._read(response, call, host)
             reason = response.reason_phrase if isinstance(response.reason_phrase, str) else ""
-            return _Answer(status, reason, response.headers.get("content-type", ""), body), None
+            return _Answer(status, reason, body), None
         finally:
             response.close()
 
