@@ -85,14 +85,16 @@ def cmd_account_add(args: argparse.Namespace) -> int:
         upload = args.upload
         if upload is None and sys.stdin.isatty() and sys.stderr.isatty() and not args.password_stdin:
             sys.stderr.write(
-                f"This cache has {local} feed{'s' if local != 1 else ''} the server doesn't have. "
-                "Subscribe the server to them (each in its category)? [Y/n] "
+                f"This cache has {local} feed{'s' if local != 1 else ''} of its own. Subscribe the server to "
+                f"{'them (each in its category' if local != 1 else 'it (in its category'}; one it has already "
+                "is matched, not doubled)? [Y/n] "
             )
             sys.stderr.flush()
             upload = sys.stdin.readline().strip().lower() in ("", "y", "yes")
         if upload:
             queued = store.queue_uploads()
-            print(f"queued {queued} feed{'s' if queued != 1 else ''} for the server; they go with the first sync")
+            goes = "they go" if queued != 1 else "it goes"
+            print(f"queued {queued} feed{'s' if queued != 1 else ''} for the server; {goes} with the next sync")
         else:
             print(f"{local} local feed{'s' if local != 1 else ''} stay local (fetched from here); "
                   "to upload them later: reader account add … --upload")

@@ -227,7 +227,7 @@ def test_local_feeds_are_offered_for_upload_when_the_account_is_added(freshrss, 
     write_feed(folder, "local", range(3))
     assert cli("add", server.url("/local.xml"), "--category", "Mine").code == 0
     result = log_in(cli, monkeypatch, freshrss.greader_url, freshrss.user, freshrss.password, "--upload")
-    assert "queued 1 feed" in result.out
+    assert "queued 1 feed for the server; it goes with the next sync" in result.out
     synced = cli("sync")
     assert synced.code == 0, synced.err
     subs = {s["url"]: s for s in freshrss.api.subscriptions()}

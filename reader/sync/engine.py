@@ -152,12 +152,16 @@ def push_feed_changes(store: Store, client: GReaderClient, summary: SyncSummary,
         shown = clean_message(op.url, 300)
         try:
             if op.op == "subscribe":
-                stream_id = client.quickadd(op.url)
-                labels = [c for c in op.categories or [] if c.casefold() not in DEFAULT_LABELS]
-                if labels:
-                    client.subscription_edit(stream_id, action="edit", add_labels=labels)
+                # Already there (subscribed on another machine too): the server's subscription,
+                # with its categories, is kept as it is, and this feed becomes it.
+                stream_id = stream_of(op.url, None)
+                if stream_id is None:
+                    stream_id = client.quickadd(op.url)
+                    labels = [c for c in op.categories or [] if c.casefold() not in DEFAULT_LABELS]
+                    if labels:
+                        client.subscription_edit(stream_id, action="edit", add_labels=labels)
+                    remote = None  # the server's list changed
                 store.forget_feed_op(op.id, url=op.url, remote_id=stream_id)
-                remote = None  # the server's list changed
             elif op.op == "unsubscribe":
                 stream_id = stream_of(op.url, op.remote_id)
                 if stream_id is not None:
@@ -182,7 +186,7 @@ def push_feed_changes(store: Store, client: GReaderClient, summary: SyncSummary,
             # The server said no to this one change (a URL it can't fetch): keeping it queued
             # would block every later sync, so it is dropped and reported.
             store.forget_feed_op(op.id)
-            summary.warnings.append(f"the server refused to {op.op} {shown}: {exc}")
+            summary.warnings.append(f"{exc}; {shown} stays a feed of this cache only")
             continue
         summary.feed_changes_pushed += 1
 
