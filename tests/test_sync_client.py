@@ -470,7 +470,7 @@ def test_timeout_is_unreachable_within_the_timeout(freshrss: Any, fault_proxy: A
     started = time.monotonic()
     with pytest.raises(UnreachableError) as info:
         client.subscriptions()
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 3.5  # the proxy holds it 5 s
     assert str(info.value).startswith(f"cannot reach 127.0.0.1:{fault_proxy.port}: no complete answer within 1 s")
     assert client.subscriptions() == []
 
@@ -550,7 +550,7 @@ def test_dripping_server_cannot_hold_a_call_past_the_timeout(raw_server: Any) ->
         started = time.monotonic()
         with pytest.raises(UnreachableError, match="no complete answer within 1 s"):
             client.subscriptions()
-        assert time.monotonic() - started < 1.8
+        assert time.monotonic() - started < 3.0  # unbounded, it would be 20 s
         client.close()
 
 
@@ -742,4 +742,4 @@ def test_deadline_is_per_thread(raw_server: Any) -> None:
     thread.join(5)
     assert fast_calls > 1
     assert len(outcome) == 1 and isinstance(outcome[0], UnreachableError)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 3.0  # with a shared deadline, ~5 s
