@@ -27,8 +27,11 @@ starts as a copy of it):
   push      `mark --read` on --marks synced posts (queued in the outbox), then `sync`: its time and
             the requests FreshRSS answered (counted in php -S's log), edit-tag ones separately;
             then the server's read set must hold exactly those posts.
-With --profile, one more initial sync into a new cache runs under cProfile and the top functions
-(cumulative and own time) are printed. The load average is printed before and after each run.
+Alongside, a bare stdlib caller times the server's own share: every page of stream/contents (the
+floor under the initial sync) and edit-tag of the same ids in as many requests (the floor under the
+push; FreshRSS on SQLite updates one id per transaction). With --profile, one more initial sync and
+a nothing-new sync into a new cache run under cProfile and the top functions (cumulative and own
+time) are printed. The load average is printed before and after each run.
 """
 
 from __future__ import annotations
@@ -189,6 +192,22 @@ class GReader:
                                      urllib.parse.urlencode(form).encode(), headers=self.headers)
         with urllib.request.urlopen(req, timeout=600) as resp:
             resp.read()
+
+    def pull_all(self, page: int = 1000) -> tuple[int, int]:
+        """Every page of the reading list's contents, as a client's initial pull asks: (posts, bytes)."""
+        posts = size = 0
+        cont = ""
+        while True:
+            params: dict[str, str | int] = {"n": page, "output": "json"}
+            if cont:
+                params["c"] = cont
+            raw = self.get("stream/contents/" + READING_LIST, **params)
+            size += len(raw)
+            data = json.loads(raw)
+            posts += len(data.get("items") or [])
+            cont = data.get("continuation") or ""
+            if not cont or not data.get("items"):
+                return posts, size
 
     def subscriptions(self) -> list[dict[str, object]]:
         return list(json.loads(self.get("subscription/list", output="json"))["subscriptions"])
@@ -422,11 +441,11 @@ def own_seconds(r: Run) -> float | None:
     return float(m.group(1)) if m else None
 
 
-def print_profile(path: Path, top: int = 25) -> None:
+def print_profile(path: Path, name: str, top: int = 25) -> None:
     import pstats
 
     for key in ("cumulative", "tottime"):
-        log(f"\n-- profile of the initial sync, top {top} by {key} --")
+        log(f"\n-- profile of the {name}, top {top} by {key} (file {path}) --")
         pstats.Stats(str(path), stream=sys.stdout).strip_dirs().sort_stats(key).print_stats(top)
 
 
@@ -469,12 +488,23 @@ def measure_sync(args: argparse.Namespace, server: Server, work: Path, res: Resu
     api = GReader(server.greader_url, server.user, server.password)
     want_posts = len(api.item_ids())
     log(f"server check: {want_posts} posts in the reading list")
-    floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     reader = Reader(work / "reader")
     step(res, "account add", reader.add_account(server))
     server.take_requests()
 
-    log(f"\ninitial sync ({load()})")
+    # The server's (and loopback's, and json.loads's) share of a full pull, from a bare caller, in a
+    # process of its own: pages parsed here would raise this process's RSS, which every later child
+    # starts from (see run()).
+    done = run([sys.executable, str(Path(__file__)), "--pull-floor", server.greader_url, server.user],
+               os.environ.copy(), stdin=server.password + "\n")
+    floor_run = json.loads(done.stdout)
+    pull_floor, pulled, size = floor_run["seconds"], floor_run["posts"], floor_run["bytes"]
+    server.take_requests()
+    log(f"server's share of a full pull: {pulled} posts, {size / 1e6:.0f} MB of JSON in {pull_floor:.2f} s "
+        "(bare caller, 1000 a page)")
+
+    floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    log(f"\ninitial sync ({load()}; this benchmark's own peak RSS {floor:.0f} MB)")
     first = step(res, "initial sync", reader.sync())
     res.requests["initial sync"] = dict(server.take_requests())
     got = unread_ids(reader, want_posts + 10)
@@ -482,6 +512,8 @@ def measure_sync(args: argparse.Namespace, server: Server, work: Path, res: Resu
         res.notes.append(f"after the initial sync reader lists {len(got)} unread posts; the server has {want_posts}")
     res.measures += [
         Measure("initial sync", first.seconds, "s", GOALS["initial_s"], f"{want_posts} posts, {args.feeds} feeds"),
+        Measure("  server alone: every page of contents", pull_floor, "s", None,
+                f"bare stdlib caller, {size / 1e6:.0f} MB of JSON"),
         Measure("initial sync peak RSS", first.maxrss_kb / 1024, "MB", GOALS["initial_mb"],
                 f"ru_maxrss; floor {floor:.0f} MB"),
     ]
@@ -534,12 +566,13 @@ def measure_sync(args: argparse.Namespace, server: Server, work: Path, res: Resu
                                 "bare stdlib caller; push minus this = the client's share"))
 
     if args.profile:
-        prof = work / "initial-sync.prof"
         again = Reader(work / "reader-profiled")
         again.add_account(server)
-        log(f"\ninitial sync again, under cProfile ({load()})")
-        step(res, "initial sync (cProfile)", again.sync(profile=prof))
-        print_profile(prof)
+        for name in ("initial sync", "nothing-new sync"):
+            prof = Path(f"{args.prof_prefix}-{name.replace(' ', '-')}.prof")  # kept: open with pstats/snakeviz
+            log(f"\n{name} again, under cProfile ({load()})")
+            step(res, f"{name} (cProfile)", again.sync(profile=prof))
+            print_profile(prof, name)
 
 
 def summarise(reqs: dict[str, int]) -> str:
@@ -569,7 +602,32 @@ def table(measures: list[Measure]) -> str:
     return "\n".join(lines)
 
 
+def source_state() -> dict[str, str | None]:
+    """The commit measured, and whether reader/ had uncommitted changes (read-only git calls)."""
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.rstrip() if done.returncode == 0 else None
+
+    return {"commit": git("rev-parse", "HEAD"), "uncommitted_in_reader": git("status", "--porcelain", "--", "reader")}
+
+
+def pull_floor_main(api_url: str, user: str) -> int:
+    """--pull-floor: time a bare full pull (password on stdin) and print it as JSON."""
+    api = GReader(api_url, user, sys.stdin.readline().rstrip("\n"))
+    t0 = time.perf_counter()
+    posts, size = api.pull_all()
+    print(json.dumps({"seconds": time.perf_counter() - t0, "posts": posts, "bytes": size}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--pull-floor"]:  # internal: run by measure_sync in a child process
+        return pull_floor_main(argv[1], argv[2])
     ap = argparse.ArgumentParser(description="benchmark `reader sync` against a real FreshRSS on loopback")
     ap.add_argument("--feeds", type=int, default=200)
     ap.add_argument("--items", type=int, default=100, help="posts per feed")
@@ -598,7 +656,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no FreshRSS tarball and start.sh in {args.freshrss} (use --freshrss DIR)", file=sys.stderr)
         return 2
     load_before = os.getloadavg()
-    log(f"{load()} before starting")
+    source = source_state()  # before the run: the code measured, if someone edits it meanwhile
+    log(f"{load()} before starting; commit {(source['commit'] or '?')[:10]}"
+        f"{' + uncommitted changes in reader/' if source['uncommitted_in_reader'] else ''}")
     if load_before[0] > 0.5:
         log("warning: other work is running; it will skew the timings")
     args.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -608,6 +668,7 @@ def main(argv: list[str] | None = None) -> int:
     missing = None if args.server_only else has_sync()
     res = Results()
     started = time.strftime("%Y%m%d-%H%M%S")
+    args.prof_prefix = Path(tempfile.gettempdir()) / f"reader-bench-sync-{started}"
     work = Path(tempfile.mkdtemp(prefix="reader-bench-sync-"))
     try:
         with serve_freshrss(args, src, ready, info, work) as server:
@@ -635,7 +696,7 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps({
         "command": [sys.executable, *sys.argv], "started": started, "cpus": os.cpu_count(),
         "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
-        "options": {k: str(v) for k, v in vars(args).items()},
+        "options": {k: str(v) for k, v in vars(args).items()}, "source": source,
         "server": {k: v for k, v in info.items() if "PASSWORD" not in k and "KEY" not in k and "URL" not in k},
         "table": [{**asdict(m), "met": m.met} for m in res.measures],
         "requests": res.requests, "notes": res.notes,
