@@ -260,9 +260,9 @@ async def _read_body(response: httpx.Response, cap: int) -> bytes:
     codings = [c.strip() for c in response.headers.get("content-encoding", "").lower().split(",")]
     codings = [c for c in codings if c not in ("", "identity")]
     encoding = codings[0] if len(codings) == 1 else ", ".join(codings)
-    inflater: _Inflater | None = None
+    inflater: Inflater | None = None
     if encoding in ("gzip", "x-gzip", "deflate"):
-        inflater = _Inflater(cap)
+        inflater = Inflater(cap)
     elif encoding not in ("", "identity"):
         raise FetchError(f"unsupported Content-Encoding: {encoding[:40]}")
     chunks: list[bytes] = []
@@ -290,7 +290,7 @@ async def _read_body(response: httpx.Response, cap: int) -> bytes:
     return b"".join(chunks)
 
 
-class _Inflater:
+class Inflater:
     """gzip/deflate bodies as servers really send them, inflated in steps of at most `cap` bytes.
 
     - gzip may have several members back to back (concatenated files): each is read in

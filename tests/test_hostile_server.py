@@ -30,7 +30,7 @@ import pytest
 from feedserver import FeedServer
 
 import reader.refresh as refresh_module
-from reader.fetch import FetchError, FetchOptions, _Inflater, fetch, make_client
+from reader.fetch import FetchError, FetchOptions, Inflater, fetch, make_client
 from reader.refresh import POOL_THRESHOLD, refresh
 from reader.store import Store
 from reader.subscribe import SubscribeError, discover, normalize_url
@@ -508,7 +508,7 @@ def test_item4_member_and_header_boundaries_anywhere_in_the_stream(step: int) ->
         "gzip sent as deflate": gzip.compress(FEED, mtime=0),
     }
     for name, body in bodies.items():
-        inflater = _Inflater(len(FEED) * 2)
+        inflater = Inflater(len(FEED) * 2)
         out = b"".join(b"".join(inflater.feed(body[i : i + step])) for i in range(0, len(body), step))
         out += b"".join(inflater.finish())
         assert out == FEED, name
@@ -526,7 +526,7 @@ def test_item4_member_and_header_boundaries_anywhere_in_the_stream(step: int) ->
 def test_item4_what_follows_a_complete_stream(body: bytes) -> None:
     # The second acceptance run: only the first of several zlib streams was kept (posts lost
     # silently), and junk starting with the gzip magic failed the whole feed as corrupt.
-    inflater = _Inflater(len(FEED) * 2)
+    inflater = Inflater(len(FEED) * 2)
     out = b"".join(b"".join(inflater.feed(body[i : i + 100])) for i in range(0, len(body), 100))
     assert out + b"".join(inflater.finish()) == FEED
 
@@ -537,7 +537,7 @@ def test_item4_a_body_of_many_small_members_is_read_in_a_loop() -> None:
     head, tail = FEED.split(b"<item>", 1)[0], b"</channel></rss>\n"
     items = [b"<item><title>m%d</title><guid>m%d</guid></item>" % (i, i) for i in range(1500)]
     body = b"".join(gzip.compress(part, mtime=0) for part in [head, *items, tail])
-    inflater = _Inflater(len(body) * 20)
+    inflater = Inflater(len(body) * 20)
     out = b"".join(inflater.feed(body)) + b"".join(inflater.finish())
     assert out == head + b"".join(items) + tail
 
@@ -546,7 +546,7 @@ def test_item4_too_many_members_are_refused_quickly() -> None:
     # 200,000 empty members (4 MB): each boundary copies the rest of the chunk, so past a
     # few thousand the work would grow with the square of the input; refused instead.
     body = gzip.compress(b"", mtime=0) * 200_000
-    inflater = _Inflater(10 * 1024 * 1024)
+    inflater = Inflater(10 * 1024 * 1024)
     started = time.perf_counter()
     with pytest.raises(FetchError, match=r"more than 4,096 members"):
         for i in range(0, len(body), 65536):

@@ -25,17 +25,13 @@ from feedserver import FeedServer
 from reader.sync import client as client_module
 from reader.sync.client import (
     EDIT_BATCH,
-    READ,
-    READING_LIST,
-    STARRED,
     AuthError,
     GReaderClient,
     RefusedError,
     SyncError,
     UnreachableError,
-    item_id_long,
-    parse_item_id,
 )
+from reader.sync.items import READ, READING_LIST, STARRED, item_id_long, parse_item_id
 from reader.sync.token import delete_token, load_token, save_token, token_path
 
 EXPIRED = "log in again with `reader account add URL --user NAME`"

@@ -13,45 +13,45 @@ It runs in a worker thread in the app and directly in the CLI, so it is synchron
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import re
-import threading
 import time
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
-import httpcore
 import httpx
 
-from ..fetch import USER_AGENT, _Inflater, describe_error
-from ..sanitize import clean_line, clean_message, clean_text, mask_credentials, safe_url
-
-READING_LIST = "user/-/state/com.google/reading-list"
-READ = "user/-/state/com.google/read"
-STARRED = "user/-/state/com.google/starred"
+from ..fetch import USER_AGENT, Inflater, describe_error
+from ..sanitize import clean_line, clean_message, mask_credentials, safe_url
+from .deadline import DeadlineBackend, DeadlineTransport
+from .items import (
+    READING_LIST,
+    RemoteFeed,
+    RemoteItem,
+    continuation_token,
+    item_id_long,
+    item_id_of,
+    label_id,
+    parse_feed,
+    parse_item,
+    stream_path,
+    valid_stream_id,
+)
 
 DEFAULT_TIMEOUT = 30.0
 MAX_BODY = 64 * 1024 * 1024
 MAX_REDIRECTS = 5
 MAX_ITEMS = 10_000
-MAX_CONTENT = 2 * 1024 * 1024  # characters of one post's HTML
-MAX_CATEGORIES = 100  # labels/tags kept per post or feed
 EDIT_BATCH = 250  # ids per edit-tag POST: ~16 KB of form, far below FreshRSS's 1 MB input cap
 MAX_ID_PAGES = 10_000  # pages of ids one item_ids() walk may take (10,000 x 10,000 ids)
 FRESHRSS_PATH = "/api/greader.php"
 
-_LONG_PREFIX = "tag:google.com,2005:reader/item/"
 # What goes into an HTTP header or a query: a short run of printable ASCII, no spaces.
 _TOKEN = re.compile(r"[\x21-\x7e]{1,1024}")
-_STATE = re.compile(r"user/[^/]*/state/")
-_LABEL = re.compile(r"user/[^/]*/label/(.+)", re.S)
-_READ = re.compile(r"user/[^/]*/state/com\.google/read")
-_STARRED = re.compile(r"user/[^/]*/state/com\.google/starred")
 _EXPIRED = (
     "the server no longer accepts the saved login (expired or revoked): "
     "log in again with `reader account add URL --user NAME`"
@@ -80,159 +80,6 @@ class RefusedError(SyncError):
 
 class UnreachableError(SyncError):
     """No connection, DNS, TLS, or no complete answer in time."""
-
-
-@dataclass(slots=True)
-class RemoteFeed:
-    stream_id: str
-    url: str
-    title: str
-    site_url: str | None
-    categories: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class RemoteItem:
-    item_id: int
-    stream_id: str
-    title: str
-    link: str | None
-    author: str
-    published: float | None
-    content: str
-    categories: list[str]
-    read: bool
-    starred: bool
-    crawled: float | None
-
-
-# --- item ids ---------------------------------------------------------------------------------
-
-
-def parse_item_id(text: str) -> int:
-    """An item id, long form (`tag:google.com,2005:reader/item/<16 hex>`) or decimal, as one
-    signed 64-bit integer (what SQLite stores): ids >= 2**63 wrap to negative.
-
-    Raises ValueError for anything else.
-    """
-    if not isinstance(text, str) or not text or len(text) > 64:
-        raise ValueError("not an item id")
-    if text.startswith(_LONG_PREFIX):
-        digits = text[len(_LONG_PREFIX):]
-        if not (0 < len(digits) <= 16) or not all(c in "0123456789abcdefABCDEF" for c in digits):
-            raise ValueError("not an item id")
-        value = int(digits, 16)
-    elif text.isascii() and text.isdigit():
-        value = int(text)
-    else:
-        raise ValueError("not an item id")
-    if value >= 1 << 64:
-        raise ValueError("item id out of range")
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
-def item_id_long(item_id: int) -> str:
-    """The long form of an id, as the Google Reader API documents it (`…/item/00066151f9e21faa`)."""
-    return f"{_LONG_PREFIX}{item_id & 0xFFFFFFFFFFFFFFFF:016x}"
-
-
-def _item_id(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        if not 0 <= value < 1 << 64:
-            return None
-        return value - (1 << 64) if value >= 1 << 63 else value
-    if isinstance(value, str):
-        try:
-            return parse_item_id(value)
-        except ValueError:
-            return None
-    return None
-
-
-# --- a deadline for the whole request ------------------------------------------------------------
-
-
-class _Deadline(threading.local):
-    """The monotonic time by which the current thread's request must be done (None: no bound).
-
-    httpx's timeouts are per network operation: a server sending a byte every few seconds
-    never trips them. Every read, write and connect is given at most what is left of the
-    deadline, so the whole request ends by it, however the server paces its bytes. Kept
-    per thread so one client (or one pool) can serve several threads.
-    """
-
-    at: float | None = None
-
-    def clamp(self, timeout: float | None, kind: type[Exception]) -> float | None:
-        if self.at is None:
-            return timeout
-        left = self.at - time.monotonic()
-        if left <= 0:
-            raise kind("the request's deadline passed")
-        return left if timeout is None else min(timeout, left)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    def __init__(self, stream: httpcore.NetworkStream, deadline: _Deadline) -> None:
-        self._stream = stream
-        self._deadline = deadline
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, self._deadline.clamp(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, self._deadline.clamp(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
-                  timeout: float | None = None) -> httpcore.NetworkStream:
-        timeout = self._deadline.clamp(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, timeout), self._deadline)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    def __init__(self) -> None:
-        self._inner = httpcore.SyncBackend()
-        self.deadline = _Deadline()
-
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Any = None) -> httpcore.NetworkStream:
-        timeout = self.deadline.clamp(timeout, httpcore.ConnectTimeout)
-        stream = self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
-        return _DeadlineStream(stream, self.deadline)
-
-    def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: Any = None) -> httpcore.NetworkStream:  # pragma: no cover
-        timeout = self.deadline.clamp(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._inner.connect_unix_socket(path, timeout, socket_options), self.deadline)
-
-    def sleep(self, seconds: float) -> None:  # pragma: no cover
-        self._inner.sleep(seconds)
-
-
-class _Transport(httpx.HTTPTransport):
-    """httpx's own transport (its error mapping, its pool), on a backend that keeps the deadline."""
-
-    def __init__(self, backend: _DeadlineBackend) -> None:
-        ssl_context = httpx.create_ssl_context(trust_env=False)
-        limits = httpx.Limits(max_connections=4, max_keepalive_connections=4, keepalive_expiry=30.0)
-        super().__init__(verify=ssl_context, trust_env=False, limits=limits)
-        self._pool.close()
-        # httpx.HTTPTransport takes no network backend, httpcore's pool does.
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=backend,
-        )
 
 
 @dataclass(slots=True)
@@ -267,9 +114,9 @@ class GReaderClient:
         self._open()
 
     def _open(self) -> None:
-        self._backend = _DeadlineBackend()
+        self._backend = DeadlineBackend()
         self._http = httpx.Client(
-            transport=_Transport(self._backend),
+            transport=DeadlineTransport(self._backend),
             # Only what _read can inflate with a bound (not br/zstd, which httpx would add if installed).
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
@@ -366,7 +213,7 @@ class GReaderClient:
             raise SyncError(f"the server's answer to {call} holds no subscription list")
         feeds: list[RemoteFeed] = []
         for entry in raw:
-            feed = _parse_feed(entry)
+            feed = parse_feed(entry)
             if feed is not None:
                 feeds.append(feed)
         return feeds
@@ -380,7 +227,7 @@ class GReaderClient:
             params["ot"] = str(int(since))
         if continuation:
             params["c"] = continuation
-        data = self._json("GET", "reader/api/0/stream/contents/" + _stream_path(stream), call, params=params)
+        data = self._json("GET", "reader/api/0/stream/contents/" + stream_path(stream), call, params=params)
         if not isinstance(data, dict):
             raise SyncError(f"the server's answer to {call} is not a JSON object")
         raw = data.get("items", [])
@@ -388,10 +235,10 @@ class GReaderClient:
             raise SyncError(f"the server's answer to {call} holds no item list")
         items: list[RemoteItem] = []
         for entry in raw[:MAX_ITEMS]:
-            item = _parse_item(entry)
+            item = parse_item(entry)
             if item is not None:
                 items.append(item)
-        return items, _continuation(data.get("continuation"))
+        return items, continuation_token(data.get("continuation"))
 
     def item_ids(self, stream: str, *, exclude: str | None = None, count: int = 10_000) -> Iterator[int]:
         """Every item id in `stream` (minus those in `exclude`), following continuations."""
@@ -408,10 +255,10 @@ class GReaderClient:
             if not isinstance(refs, list):
                 raise SyncError(f"the server's answer to {call} holds no id list")
             for ref in refs[:MAX_ITEMS]:
-                item_id = _item_id(ref.get("id")) if isinstance(ref, dict) else None
+                item_id = item_id_of(ref.get("id")) if isinstance(ref, dict) else None
                 if item_id is not None:
                     yield item_id
-            cont = _continuation(data.get("continuation"))
+            cont = continuation_token(data.get("continuation"))
             if cont is None or not refs:
                 return
             if cont in seen:
@@ -445,7 +292,7 @@ class GReaderClient:
         if not isinstance(data, dict):
             raise SyncError(f"the server's answer to {call} is not a JSON object")
         stream_id = data.get("streamId")
-        if isinstance(stream_id, str) and _valid_stream_id(stream_id):
+        if isinstance(stream_id, str) and valid_stream_id(stream_id):
             return stream_id
         error = data.get("error")
         if isinstance(error, str) and error.strip():
@@ -460,8 +307,8 @@ class GReaderClient:
         form: list[tuple[str, str]] = [("ac", action), ("s", stream_id)]
         if title:
             form.append(("t", title))
-        form += [("a", _label_id(name)) for name in add_labels if name]
-        form += [("r", _label_id(name)) for name in remove_labels if name]
+        form += [("a", label_id(name)) for name in add_labels if name]
+        form += [("r", label_id(name)) for name in remove_labels if name]
         self._post("reader/api/0/subscription/edit", "subscription/edit", form)
 
     # --- HTTP ----------------------------------------------------------------------------------
@@ -596,7 +443,7 @@ class GReaderClient:
         if codings and codings not in (["gzip"], ["x-gzip"], ["deflate"]):
             raise SyncError(f"the server's answer to {call} uses an unsupported Content-Encoding "
                             f"({', '.join(codings)[:40]})")
-        inflater = _Inflater(cap) if codings else None
+        inflater = Inflater(cap) if codings else None
         chunks: list[bytes] = []
         total = 0
 
@@ -664,7 +511,7 @@ class GReaderClient:
         return text
 
 
-# --- parsing (every field tolerated missing or wrong-typed) ---------------------------------------
+# --- helpers ---------------------------------------------------------------------------------------
 
 
 def _api_base(url: str) -> str:
@@ -699,161 +546,3 @@ def _looks_html(body: bytes) -> bool:
     # No JSON document, token or "OK" starts with "<": a login page, a proxy's error page,
     # an XML answer all do.
     return body[:64].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
-
-
-def _stream_path(stream: str) -> str:
-    # Stream ids go in the path, percent-encoded (a feed id may be a URL: `feed/http://…`).
-    return quote(stream, safe="/-_.~")
-
-
-def _label_id(name: str) -> str:
-    return name if name.startswith("user/") else f"user/-/label/{name}"
-
-
-def _valid_stream_id(value: str) -> bool:
-    return 0 < len(value) <= 2048 and value.isprintable()
-
-
-def _continuation(value: object) -> str | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        value = str(value)
-    if isinstance(value, str) and _TOKEN.fullmatch(value):
-        return value
-    return None
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-# FreshRSS sends `&`, `<`, `>` in titles as their fullwidth forms (its escapeToUnicodeAlternative), so
-# that clients that show titles as HTML can't be fooled. Shown as text here, they are turned back (the
-# fullwidth forms are all but unknown in real titles; its other replacements, such as the fullwidth
-# comma, are ordinary CJK punctuation and stay).
-_FULLWIDTH = str.maketrans({"\uff06": "&", "\uff1c": "<", "\uff1e": ">"})
-
-
-def _title(value: object, limit: int = 1000) -> str:
-    text = _text(value)
-    if "&" in text:
-        text = html.unescape(text)  # the API documents titles as HTML text (`&amp;`)
-    return clean_line(text.translate(_FULLWIDTH), limit)
-
-
-# Times outside year 1970..9999 are junk (and would overflow a datetime downstream).
-_MAX_TIME = 253402300799.0
-
-
-def _time(value: object, scale: float = 1.0) -> float | None:
-    number = _number(value)
-    if number is None:
-        return None
-    number /= scale
-    return number if 0 < number <= _MAX_TIME else None
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip()) if len(value) <= 40 else None
-        except ValueError:
-            return None
-    if isinstance(value, (int, float)) and math.isfinite(value):
-        return float(value)
-    return None
-
-
-def _label_name(category: str) -> str | None:
-    """`user/-/label/Tech` -> "Tech"; states -> None; a plain tag stays as it is."""
-    if _STATE.match(category):
-        return None
-    match = _LABEL.fullmatch(category)
-    name = clean_line(match.group(1) if match else category, 200)
-    return name or None
-
-
-def _parse_item(raw: object) -> RemoteItem | None:
-    if not isinstance(raw, dict):
-        return None
-    item_id = _item_id(raw.get("id"))
-    origin = raw.get("origin")
-    stream_id = origin.get("streamId") if isinstance(origin, dict) else None
-    if item_id is None or not isinstance(stream_id, str) or not _valid_stream_id(stream_id):
-        return None
-    link = None
-    for key in ("canonical", "alternate"):
-        refs = raw.get(key)
-        if isinstance(refs, list) and refs and isinstance(refs[0], dict):
-            link = safe_url(_text(refs[0].get("href"))[:8192])
-            if link:
-                break
-    content = ""
-    for key in ("summary", "content"):
-        body = raw.get(key)
-        if isinstance(body, dict) and isinstance(body.get("content"), str) and body["content"]:
-            content = clean_text(body["content"][:MAX_CONTENT])
-            break
-    read = starred = False
-    categories: list[str] = []
-    raw_categories = raw.get("categories")
-    if isinstance(raw_categories, list):
-        for category in raw_categories[: MAX_CATEGORIES * 4]:
-            if not isinstance(category, str):
-                continue
-            if _READ.fullmatch(category):
-                read = True
-            elif _STARRED.fullmatch(category):
-                starred = True
-            elif len(categories) < MAX_CATEGORIES:
-                name = _label_name(category)
-                if name and name not in categories:
-                    categories.append(name)
-    crawled = _time(raw.get("crawlTimeMsec"), 1000)
-    if crawled is None:
-        crawled = _time(raw.get("timestampUsec"), 1_000_000)
-    author = raw.get("author")
-    return RemoteItem(
-        item_id=item_id,
-        stream_id=stream_id,
-        title=_title(raw.get("title")),
-        link=link,
-        author=_title(author, 300),
-        published=_time(raw.get("published")),
-        content=content,
-        categories=categories,
-        read=read,
-        starred=starred,
-        crawled=crawled,
-    )
-
-
-def _parse_feed(raw: object) -> RemoteFeed | None:
-    if not isinstance(raw, dict):
-        return None
-    stream_id = raw.get("id")
-    url = safe_url(_text(raw.get("url"))[:8192])
-    if not isinstance(stream_id, str) or not _valid_stream_id(stream_id) or url is None:
-        return None
-    categories: list[str] = []
-    raw_categories = raw.get("categories")
-    if isinstance(raw_categories, list):
-        for category in raw_categories[:MAX_CATEGORIES]:
-            if not isinstance(category, dict):
-                continue
-            label = category.get("label")
-            name = clean_line(label, 200) if isinstance(label, str) else None
-            if not name and isinstance(category.get("id"), str):
-                name = _label_name(category["id"])
-            if name and name not in categories:
-                categories.append(name)
-    return RemoteFeed(
-        stream_id=stream_id,
-        url=url,
-        title=_title(raw.get("title")),
-        site_url=safe_url(_text(raw.get("htmlUrl"))[:8192]),
-        categories=categories,
-    )

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from ..models import ParsedEntry
 from ..sanitize import clean_message
 from ..store import Store
-from .client import READ, READING_LIST, STARRED, GReaderClient, RefusedError, RemoteFeed, RemoteItem, SyncError
+from .client import GReaderClient, RefusedError, SyncError
+from .items import READ, READING_LIST, STARRED, RemoteFeed, RemoteItem
 
 PAGE = 1000  # posts per stream/contents page: one transaction each, so memory stays flat at any account size
 MARK_BATCH = 5000  # outbox rows read at a time
@@ -121,10 +122,17 @@ def push_marks(store: Store, client: GReaderClient, summary: SyncSummary, check:
         for (flag, value), members in groups.items():
             state = READ if flag == "read" else STARRED
             ids = [item_id for _, item_id in members]
-            if value:
-                client.edit_tag(ids, add=state)
-            else:
-                client.edit_tag(ids, remove=state)
+            try:
+                if value:
+                    client.edit_tag(ids, add=state)
+                else:
+                    client.edit_tag(ids, remove=state)
+            except RefusedError as exc:
+                # The server understood and said no (posts it no longer has): kept, these marks
+                # would stop every later sync at the same place. The local marks stay as set.
+                store.forget_marks([row_id for row_id, _ in members])
+                summary.warnings.append(f"{exc}; {len(members)} marks were not sent")
+                continue
             store.forget_marks([row_id for row_id, _ in members])
             summary.marks_pushed += len(members)
 
