@@ -234,3 +234,26 @@ def test_local_feeds_are_offered_for_upload_when_the_account_is_added(freshrss, 
     assert [c["label"] for c in subs[server.url("/local.xml")]["categories"]] == ["Mine"]
     # The posts fetched here and the server's copies of them are one post each, not two.
     assert len(cli("entries", "--json").json()) == 3
+
+
+def test_opml_import_subscribes_on_the_server(freshrss, feeds, cli, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    server, folder = feeds
+    for name in ("one", "two"):
+        write_feed(folder, name, range(2))
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head/><body><outline text="Folder">'
+        f'<outline type="rss" text="One" xmlUrl="{server.url("/one.xml")}"/>'
+        f'<outline type="rss" text="Two" xmlUrl="{server.url("/two.xml")}"/>'
+        "</outline></body></opml>"
+    )
+    log_in(cli, monkeypatch, freshrss.greader_url, freshrss.user, freshrss.password)
+    imported = cli("import", str(opml))
+    assert imported.code == 0, imported.err
+    subs = {s["url"]: [c["label"] for c in s["categories"]] for s in freshrss.api.subscriptions()}
+    assert subs == {server.url("/one.xml"): ["Folder"], server.url("/two.xml"): ["Folder"]}
+    assert cli("account", "--json").json()["waiting_changes"] == 0
+    synced = cli("sync")
+    assert synced.code == 0, synced.err
+    feeds_json = cli("feeds", "--json").json()
+    assert {f["url"] for f in feeds_json if f["synced"]} == set(subs)
