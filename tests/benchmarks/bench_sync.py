@@ -708,4 +708,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except (RuntimeError, OSError) as exc:  # a command failed: its stderr's tail, not this script's traceback
+        print(f"bench_sync: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
