@@ -98,9 +98,13 @@ def sync(
         since = pull_entries(store, client, summary, check, say)
         check()
         say("pulling read and starred state")
-        summary.marks_changed += store.reconcile_flag("read", client.item_ids(READING_LIST, exclude=READ))
+        # Fetched whole before the write: the cache is never locked while the network is waited on.
+        unread = set(client.item_ids(READING_LIST, exclude=READ))
         check()
-        summary.marks_changed += store.reconcile_flag("starred", client.item_ids(STARRED))
+        starred = set(client.item_ids(STARRED))
+        check()
+        summary.marks_changed += store.reconcile_flag("read", unread)
+        summary.marks_changed += store.reconcile_flag("starred", starred)
     except SyncError as exc:
         store.record_sync(error=str(exc))
         raise
