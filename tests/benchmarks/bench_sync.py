@@ -31,7 +31,9 @@ Alongside, a bare stdlib caller times the server's own share: every page of stre
 floor under the initial sync) and edit-tag of the same ids in as many requests (the floor under the
 push; FreshRSS on SQLite updates one id per transaction). With --profile, one more initial sync and
 a nothing-new sync into a new cache run under cProfile and the top functions (cumulative and own
-time) are printed. The load average is printed before and after each run.
+time) are printed. The load average is printed before and after each run. Exit status: 0 when
+every goal is met, 1 when one is not (or a check failed: see "notes"), 2 when the run could not
+be made.
 """
 
 from __future__ import annotations
