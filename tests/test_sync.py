@@ -257,3 +257,20 @@ def test_opml_import_subscribes_on_the_server(freshrss, feeds, cli, monkeypatch,
     assert synced.code == 0, synced.err
     feeds_json = cli("feeds", "--json").json()
     assert {f["url"] for f in feeds_json if f["synced"]} == set(subs)
+
+
+def test_a_sync_with_nothing_new_fetches_no_post_again(freshrss, fault_proxy, feeds, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # FreshRSS stamps every post of one fetch run with the same second: a pull by time alone
+    # would send them all again on every sync. Ids are asked first; only unknown posts are fetched.
+    _, folder = feeds
+    alpha = served(freshrss, feeds, "alpha", range(30))
+    log_in(cli, monkeypatch, fault_proxy.greader_url, freshrss.user, freshrss.password)
+    assert "30 new posts" in cli("sync").out
+    fault_proxy.requests.clear()
+    assert "0 new posts" in cli("sync").out
+    assert not [path for _, path in fault_proxy.requests if "items/contents" in path]
+    write_feed(folder, "alpha", range(32))
+    freshrss.refresh(int(alpha.split("/")[1]))
+    fault_proxy.requests.clear()
+    assert "2 new posts" in cli("sync").out
+    assert len([path for _, path in fault_proxy.requests if "items/contents" in path]) == 1

@@ -29,7 +29,7 @@ def feeds(tmp_path: Path) -> Iterator[tuple[FeedServer, Path]]:
 @pytest.fixture
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     """Two posts a page, so a fault can land between pages of one sync."""
-    monkeypatch.setattr(engine, "PAGE", 2)
+    monkeypatch.setattr(engine, "CONTENTS_BATCH", 2)
 
 
 @pytest.fixture
@@ -58,9 +58,9 @@ FAULTS = [
     # (the call it hits, the fault, what the message must say)
     ("edit-tag", "500", "HTTP 500"),
     ("subscription/list", "html", "web page, not the Google Reader API"),
-    ("stream/contents", "badjson", "JSON"),
+    ("stream/items/contents", "badjson", "JSON"),
     ("stream/items/ids", "timeout", "no complete answer within 1.5 s"),
-    ("stream/contents", "timeout", "no complete answer within 1.5 s"),
+    ("stream/items/contents", "timeout", "no complete answer within 1.5 s"),
 ]
 
 

@@ -217,6 +217,15 @@ class SyncStore(EntryStore):
                 found[(remote_id, flag)] = bool(value)
         return found
 
+    def unknown_remote_ids(self, item_ids: Sequence[int]) -> list[int]:
+        """The ids, in their order, of the server's posts this cache doesn't have yet."""
+        known: set[int] = set()
+        for chunk in chunks(list(item_ids)):
+            known.update(r[0] for r in self.db.execute(
+                f"SELECT remote_id FROM entries WHERE remote_id IN ({placeholders(chunk)})", chunk
+            ))
+        return [i for i in dict.fromkeys(item_ids) if i not in known]
+
     def reconcile_flag(self, flag: str, server_set: Iterable[int]) -> int:
         """Make `flag` on every synced post match the server: set for the ids given, clear for the rest.
 

@@ -46,6 +46,7 @@ DEFAULT_TIMEOUT = 30.0
 MAX_BODY = 64 * 1024 * 1024
 MAX_REDIRECTS = 5
 MAX_ITEMS = 10_000
+CONTENTS_BATCH = 250  # posts per stream/items/contents POST: a few MB of JSON, so memory stays flat
 EDIT_BATCH = 250  # ids per edit-tag POST: ~16 KB of form, far below FreshRSS's 1 MB input cap
 MAX_ID_PAGES = 10_000  # pages of ids one item_ids() walk may take (10,000 x 10,000 ids)
 FRESHRSS_PATH = "/api/greader.php"
@@ -240,12 +241,34 @@ class GReaderClient:
                 items.append(item)
         return items, continuation_token(data.get("continuation"))
 
-    def item_ids(self, stream: str, *, exclude: str | None = None, count: int = 10_000) -> Iterator[int]:
-        """Every item id in `stream` (minus those in `exclude`), following continuations."""
+    def item_contents(self, item_ids: Sequence[int]) -> list[RemoteItem]:
+        """The posts with these ids (up to CONTENTS_BATCH), in one POST: only what the cache lacks is asked for."""
+        call = "stream/items/contents"
+        ids = list(dict.fromkeys(item_ids))[:CONTENTS_BATCH]
+        if not ids:
+            return []
+        form = [("i", item_id_long(i)) for i in ids]
+        answer = self._send("POST", "reader/api/0/stream/items/contents", call, params={"output": "json"}, data=form)
+        data = self._parse_json(answer, call)
+        raw = data.get("items", []) if isinstance(data, dict) else None
+        if not isinstance(raw, list):
+            raise SyncError(f"the server's answer to {call} holds no item list")
+        items: list[RemoteItem] = []
+        for entry in raw[:MAX_ITEMS]:
+            item = parse_item(entry)
+            if item is not None:
+                items.append(item)
+        return items
+
+    def item_ids(self, stream: str, *, exclude: str | None = None, since: float | None = None,
+                 count: int = 10_000) -> Iterator[int]:
+        """Every item id in `stream` (minus `exclude`; crawled at or after `since`), following continuations."""
         call = "stream/items/ids"
         params: dict[str, str] = {"output": "json", "s": stream, "n": str(max(1, min(int(count), MAX_ITEMS)))}
         if exclude:
             params["xt"] = exclude
+        if since is not None and math.isfinite(since) and since > 0:
+            params["ot"] = str(int(since))
         seen: set[str] = set()
         for _page in range(MAX_ID_PAGES):
             data = self._json("GET", "reader/api/0/stream/items/ids", call, params=params)
