@@ -5,6 +5,9 @@
 3. pull new posts since the last sync, a page at a time, each page one transaction;
 4. pull the server's unread and starred id sets and reconcile local marks with them.
 
+(The id sets of step 4 are fetched before step 3 writes anything: step 3 also fetches the
+unread posts the cache lacks, and no write ever waits on the network.)
+
 The rule for conflicts: a change made here and still in the outbox wins over the
 server's older state (steps 3 and 4 leave such posts alone); once pushed, the server's
 state is the truth. A failure at any step stops the sync with the client's message;
@@ -14,6 +17,7 @@ the pull position (`since`) moves only when the pull completed.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -29,9 +33,6 @@ MARK_BATCH = 5000  # outbox rows read at a time
 # The catch-all category servers file feeds under when the user chose none. Locally a feed
 # with no category is already shown as Uncategorized, so the label is not kept as a category.
 DEFAULT_LABELS = {"uncategorized", "uncategorised", "all"}
-# ot= is in whole seconds and a server may crawl more posts within the second of the newest
-# one seen: ask again from a little before it (the repeats are recognised and cost nothing).
-SINCE_SLACK = 2.0
 
 
 class SyncStopped(Exception):
@@ -94,13 +95,14 @@ def sync(
         say("pulling subscriptions")
         pull_subscriptions(store, client, summary)
         check()
-        since = pull_entries(store, client, summary, check, say)
-        check()
+        # The id sets are fetched whole before any write: the cache is never locked while the
+        # network is waited on. The unread set serves step 3 too (see pull_entries).
         say("pulling read and starred state")
-        # Fetched whole before the write: the cache is never locked while the network is waited on.
         unread = set(client.item_ids(READING_LIST, exclude=READ))
         check()
         starred = set(client.item_ids(STARRED))
+        check()
+        since = pull_entries(store, client, summary, check, say, unread)
         check()
         summary.marks_changed += store.reconcile_flag("read", unread)
         summary.marks_changed += store.reconcile_flag("starred", starred)
@@ -224,19 +226,24 @@ def pull_subscriptions(store: Store, client: GReaderClient, summary: SyncSummary
 
 
 def pull_entries(
-    store: Store, client: GReaderClient, summary: SyncSummary, check: Callable[[], None], say: Callable[[str], None]
+    store: Store, client: GReaderClient, summary: SyncSummary, check: Callable[[], None], say: Callable[[str], None],
+    unread: set[int],
 ) -> float | None:
     """Step 3: the ids of posts crawled since the last sync, then only the posts the cache lacks.
 
-    Asking for ids first costs a few bytes a post: a server that crawls many posts within
-    one second (FreshRSS stamps a whole fetch run with the same second) would otherwise send
-    them all again on every sync. The posts come CONTENTS_BATCH at a time, each batch one
-    transaction, so memory stays flat at any account size. Returns the next `since`.
+    Asking for ids first costs a few bytes a post, and a post already here is never sent
+    again. `since` is the newest crawl time seen, and the ids asked for start the second
+    after it; a post the server crawled within that same second, after the last pull, is
+    still caught if it is unread, because every unread id the cache lacks is fetched too.
+    The posts come CONTENTS_BATCH at a time, each batch one transaction, so memory stays
+    flat at any account size. Returns the next `since`.
     """
     account = store.get_account()
     since = account.since if account else None
-    ids = list(client.item_ids(READING_LIST, since=None if since is None else since - SINCE_SLACK))
-    missing = store.unknown_remote_ids(ids)
+    recent = list(client.item_ids(READING_LIST, since=None if since is None else math.floor(since) + 1))
+    # Newest first, as the server lists them; the unread ids are of the same clock (FreshRSS,
+    # Miniflux and Inoreader ids grow with time), so sorting them keeps new posts first.
+    missing = store.unknown_remote_ids(recent + sorted(unread - set(recent), reverse=True))
     newest = since
     for start in range(0, len(missing), CONTENTS_BATCH):
         check()
