@@ -31,6 +31,9 @@ class FeedActions:
         self.refreshing = True
         self._update_empty_text()
         self.query_one(StatusBar).progress(0, max(len(self.feeds), 1))
+        if self.store.get_account() is not None:  # one row: the UI thread may read it
+            self.refresh_and_sync()  # reader/tui/sync.py: the feeds fetched here, then the server
+            return
         self._refresh()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="refresh")
@@ -83,11 +86,12 @@ class FeedActions:
         failed = self.last_failed or [
             FeedOutcome(f.url, "error", error=f.last_error) for f in self.feeds if f.last_error
         ]
-        if not failed:
-            self.notify("No feed errors.", markup=False)
+        sync_error = self.sync_error()  # the last sync's, while no later one completed (reader/tui/sync.py)
+        if not failed and sync_error is None:
+            self.notify("No feed or sync errors." if self.account is not None else "No feed errors.", markup=False)
             return
         # The screen masks the URLs it shows (the stored URL keeps the password).
-        self.push_screen(ErrorsScreen(failed, {f.url: f.display_title for f in self.feeds}))
+        self.push_screen(ErrorsScreen(failed, {f.url: f.display_title for f in self.feeds}, sync_error))
 
     # --- subscribing ----------------------------------------------------------------------
 
@@ -99,6 +103,7 @@ class FeedActions:
                 self.notify(summary, markup=False)
                 self.reload()
                 self.refresh_counts()
+                self.changed_locally()  # with an account: to the server soon (reader/tui/sync.py)
 
         self.push_screen(AddFeedScreen(self.store, self.settings.timeout), added)
 
@@ -151,6 +156,7 @@ class FeedActions:
         self.notify(f"Removed {title}", markup=False)
         self.reload()
         self.refresh_counts()
+        self.changed_locally()  # with an account: to the server soon (reader/tui/sync.py)
 
     # --- categories -----------------------------------------------------------------------
 

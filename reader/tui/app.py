@@ -8,7 +8,8 @@ through PostList, which never parses markup).
 This module holds the layout, the key bindings and the message handlers; the rest
 of ReaderApp comes from mixins: reader/tui/loading.py (the list, counts, status line
 and other processes' changes), reader/tui/actions_reading.py (open, page, marks,
-links), reader/tui/actions_feeds.py (refresh, add, remove, categories) and
+links), reader/tui/actions_feeds.py (refresh, add, remove, categories),
+reader/tui/sync.py (R, the status line's sync part and pushes with an account) and
 reader/tui/lifecycle.py (a damaged cache, quitting without waiting on worker
 threads, notifications). The command palette's entries are in reader/tui/commands.py
 and the footer in reader/tui/footer.py.
@@ -41,6 +42,7 @@ from reader.tui.footer import ReaderFooter
 from reader.tui.lifecycle import LifecycleMixin, install_daemon_executor
 from reader.tui.loading import LoadingMixin
 from reader.tui.source import StoreSource
+from reader.tui.sync import SyncMixin
 from reader.tui.widgets.filter_bar import FilterBar
 from reader.tui.widgets.post_list import PostList
 from reader.tui.widgets.reading_pane import ReadingPane
@@ -58,7 +60,7 @@ def _link_bindings() -> list[Binding]:
     ]
 
 
-class ReaderApp(LoadingMixin, ReadingActions, FeedActions, LifecycleMixin, App[int]):
+class ReaderApp(SyncMixin, LoadingMixin, ReadingActions, FeedActions, LifecycleMixin, App[int]):
     """The feed reader."""
 
     TITLE = "reader"
@@ -82,7 +84,7 @@ class ReaderApp(LoadingMixin, ReadingActions, FeedActions, LifecycleMixin, App[i
         Binding("R", "refresh_feeds", "Refresh", id="app.refresh"),
         Binding("a", "add_feed", "Add feed", show=False, id="app.add_feed"),
         Binding("d", "remove_feed", "Remove feed", show=False, id="app.remove_feed"),
-        Binding("e", "show_errors", "Refresh errors", show=False, id="app.errors"),
+        Binding("e", "show_errors", "Errors (feeds, sync)", show=False, id="app.errors"),
         Binding("escape", "back", "Back", show=False, id="app.back"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -183,6 +185,7 @@ class ReaderApp(LoadingMixin, ReadingActions, FeedActions, LifecycleMixin, App[i
             self.notify(self.settings.error, title="Config", severity="warning", markup=False, timeout=10)
         self.post_list.focus()
         self._startup()
+        self.load_sync_state()
         self.set_interval(EXTERNAL_CHANGE_POLL, self._check_external_changes)
 
     def _apply_keymap(self, keymap: dict[str, str]) -> None:

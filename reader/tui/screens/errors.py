@@ -1,4 +1,4 @@
-"""Details of the feeds that failed in the last refresh."""
+"""Details of what failed: the last sync (with an account), and the feeds that failed in the last refresh."""
 
 from __future__ import annotations
 
@@ -18,13 +18,30 @@ from reader.sanitize import clean_line, clean_message, mask_credentials
 class ErrorsScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,e", "dismiss", "Close", id="errors.close")]
 
-    def __init__(self, failed: list[FeedOutcome], titles: dict[str, str]) -> None:
+    def __init__(
+        self, failed: list[FeedOutcome], titles: dict[str, str], sync_error: tuple[str, str] | None = None
+    ) -> None:
+        """`sync_error`: (server, message) of the last sync when it failed after the last one that completed."""
         super().__init__()
         self.failed = failed
         self.titles = titles
+        self.sync_error = sync_error
+
+    def heading(self) -> str:
+        feeds = f"{len(self.failed)} feed{'s' if len(self.failed) != 1 else ''} failed in the last refresh"
+        if self.sync_error is None:
+            return feeds
+        return f"The last sync failed; {feeds}" if self.failed else "The last sync failed"
 
     def compose(self) -> ComposeResult:
         text = Text()
+        if self.sync_error is not None:
+            server, message = self.sync_error
+            # Cleaned (and the URL masked) here too, where it is shown, whoever built the pair.
+            text.append(clean_line(f"Sync with {mask_credentials(server)}"), style="bold")
+            text.append("\n  ")
+            text.append(clean_message(message or "failed"))
+            text.append("\n\n")
         for outcome in self.failed:
             # Masked here, where it is shown: a stored URL keeps its password.
             url = mask_credentials(outcome.url)
@@ -35,7 +52,7 @@ class ErrorsScreen(ModalScreen[None]):
             text.append(clean_message(outcome.error or "failed"))
             text.append("\n\n")
         with Vertical(classes="dialog wide"):
-            yield Static(Text(f"{len(self.failed)} feeds failed in the last refresh", style="bold"), markup=False)
+            yield Static(Text(self.heading(), style="bold"), markup=False)
             with VerticalScroll():
                 yield Static(text or Text("No errors."), markup=False)
             yield Static(Text("Esc closes", style="dim"), markup=False)

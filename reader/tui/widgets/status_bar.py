@@ -1,9 +1,11 @@
-"""The status line: the active filter, counts, refresh progress, the last refresh.
+"""The status line: the active filter, counts, refresh progress, the last refresh, sync.
 
 It is one line whatever the width: when everything does not fit, whole parts are
 dropped, least important first, so nothing is ever cut mid-word (only a filter text
 too long for the screen on its own is cut, with "…"). Refresh progress is a part of
-the line too ("refreshing 12/67"), so nothing draws over it.
+the line too ("refreshing 12/67"), so nothing draws over it. With a sync account the
+line has a sync part ("synced 14:02", "server unreachable · 5 changes waiting"), set by
+reader/tui/sync.py; one that needs the user is kept longer than the counts.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class StatusBar(Static):
         super().__init__("", id=id, markup=False)
         self._fields: _Fields | None = None
         self._progress: tuple[int, int] | None = None
+        self._sync: tuple[str, bool] | None = None
 
     def on_resize(self) -> None:
         self._draw()
@@ -88,6 +91,13 @@ class StatusBar(Static):
         self._progress = None if total is None else (done or 0, max(total, 1))
         self._draw()
 
+    def set_sync(self, text: str | None, alert: bool = False) -> None:
+        """Show (or, with None: no account, stop showing) the sync part; `alert`: it needs the user."""
+        shown = None if text is None else (text, alert)
+        if shown != self._sync:
+            self._sync = shown
+            self._draw()
+
     def _parts(self) -> list[_Part]:
         f = self._fields
         if f is None:
@@ -110,7 +120,12 @@ class StatusBar(Static):
         if f.failed:
             plural = "s" if f.failed != 1 else ""
             parts.append(_Part(Text(f"{f.failed} feed{plural} failed (e for details)", style="bold red"), 70))
-        if self._progress is None:
+        if self._sync is not None:
+            text, alert = self._sync
+            parts.append(_Part(Text(clean_line(text), style="bold" if alert else ""), 75 if alert else 35))
+        # With an account whose feeds all come from the server, "never refreshed" would only
+        # contradict the sync part.
+        if self._progress is None and not (self._sync is not None and f.last_refresh is None):
             refreshed = Text(describe_refresh(f.last_refresh, f.offline), style="bold" if f.offline else "")
             parts.append(_Part(refreshed, 55 if f.offline else 40))
         if f.note:
