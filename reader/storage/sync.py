@@ -114,48 +114,62 @@ class SyncStore(EntryStore):
         """URLs with a subscription change still queued: the server's older view of them must not win."""
         return {r[0] for r in self.db.execute("SELECT url FROM outbox_feeds")}
 
-    def apply_remote_feed(
-        self, stream_id: str, url: str, title: str, site_url: str | None, categories: Sequence[str]
-    ) -> str | None:
-        """Take the server's view of one subscription. Returns what changed: "added", "renamed", "moved" or None.
+    def apply_remote_feeds(
+        self, feeds: Sequence[tuple[str, str, str, str | None, Sequence[str]]], keep: set[str]
+    ) -> tuple[int, int, int]:
+        """Take the server's subscriptions, (stream id, url, title, site url, categories) each, in one transaction.
 
-        A local feed is matched by the server's id, else by URL (a feed subscribed here and
-        on the server before the account was added).
+        A local feed is matched by the server's id, else by URL (a feed subscribed here and on
+        the server before the account was added). Feeds that came from the server and are no
+        longer there are removed with their posts. URLs in `keep` (a change still queued
+        here) are left as they are. Returns (added, renamed or moved, removed).
         """
+        added = changed = removed = 0
         with self.transaction() as db:
-            row = db.execute(
-                "SELECT id, url, title FROM feeds WHERE remote_id = ?", (stream_id,)
-            ).fetchone() or db.execute("SELECT id, url, title FROM feeds WHERE url = ?", (url,)).fetchone()
-            title = clean_line(title)
-            if row is None:
-                if db.execute("SELECT 1 FROM feeds WHERE url = ?", (url,)).fetchone():
-                    return None
-                feed_id = db.execute(
-                    "INSERT INTO feeds (url, title, site_url, added, remote_id) VALUES (?, ?, ?, ?, ?)",
-                    (url, title, site_url, time.time(), stream_id),
-                ).lastrowid
-                assert feed_id is not None
-                self._set_categories(db, feed_id, categories)
-                return "added"
-            feed_id, _, old_title = row
-            db.execute("UPDATE feeds SET remote_id = ?, site_url = coalesce(?, site_url) WHERE id = ?",
-                       (stream_id, site_url, feed_id))
-            change = None
-            if title and title != old_title:
-                db.execute("UPDATE feeds SET title = ? WHERE id = ?", (title, feed_id))
-                change = "renamed"
-            old = {r[0].casefold() for r in db.execute(
-                "SELECT c.name FROM feed_categories fc JOIN categories c ON c.id = fc.category_id WHERE fc.feed_id = ?",
-                (feed_id,),
-            )}
-            if old != {clean_line(c, 200).casefold() for c in categories if clean_line(c, 200)}:
-                self._set_categories(db, feed_id, categories)
-                change = change or "moved"
-            return change
-
-    def remote_feed_ids(self) -> dict[str, str]:
-        """{server stream id: url} of the feeds that came from or went to the server."""
-        return dict(self.db.execute("SELECT remote_id, url FROM feeds WHERE remote_id IS NOT NULL"))
+            rows = db.execute("SELECT id, url, title, site_url, remote_id FROM feeds").fetchall()
+            by_remote = {r[4]: r[:4] for r in rows if r[4] is not None}
+            by_url = {r[1]: r[:4] for r in rows}
+            filed: dict[int, set[str]] = {}
+            for feed_id, name in db.execute(
+                "SELECT fc.feed_id, c.name FROM feed_categories fc JOIN categories c ON c.id = fc.category_id"
+            ):
+                filed.setdefault(feed_id, set()).add(name.casefold())
+            seen: set[str] = set()
+            for stream_id, url, title, site_url, categories in feeds:
+                seen.add(stream_id)
+                if url in keep:
+                    continue
+                title = clean_line(title)
+                wanted = [c for c in (clean_line(c, 200) for c in categories) if c]
+                row = by_remote.get(stream_id) or by_url.get(url)
+                if row is None:
+                    feed_id = db.execute(
+                        "INSERT INTO feeds (url, title, site_url, added, remote_id) VALUES (?, ?, ?, ?, ?)",
+                        (url, title, site_url, time.time(), stream_id),
+                    ).lastrowid
+                    assert feed_id is not None
+                    by_url[url] = (feed_id, url, title, site_url)
+                    self._set_categories(db, feed_id, wanted)
+                    added += 1
+                    continue
+                feed_id, _, old_title, old_site = row
+                if by_remote.get(stream_id) is None or (site_url and site_url != old_site):
+                    db.execute("UPDATE feeds SET remote_id = ?, site_url = coalesce(?, site_url) WHERE id = ?",
+                               (stream_id, site_url, feed_id))
+                change = False
+                if title and title != old_title:
+                    db.execute("UPDATE feeds SET title = ? WHERE id = ?", (title, feed_id))
+                    change = True
+                if filed.get(feed_id, set()) != {c.casefold() for c in wanted}:
+                    self._set_categories(db, feed_id, wanted)
+                    change = True
+                changed += change
+            for stream_id, (feed_id, url, _, _) in by_remote.items():
+                if stream_id not in seen and url not in keep:
+                    self._delete_entries_of(db, feed_id)
+                    db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
+                    removed += 1
+        return added, changed, removed
 
     def _set_categories(self, db: sqlite3.Connection, feed_id: int, categories: Iterable[str]) -> None:
         db.execute("DELETE FROM feed_categories WHERE feed_id = ?", (feed_id,))

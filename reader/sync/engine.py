@@ -206,23 +206,14 @@ def push_feed_changes(store: Store, client: GReaderClient, summary: SyncSummary,
 
 def pull_subscriptions(store: Store, client: GReaderClient, summary: SyncSummary) -> None:
     """Step 2: the server's subscriptions become the local ones, except those with a change still queued."""
-    feeds = client.subscriptions()
-    pending = store.feeds_with_pending_ops()
-    on_server: set[str] = set()
-    for feed in feeds:
-        on_server.add(feed.stream_id)
-        if feed.url in pending:
-            continue
-        labels = [c for c in feed.categories if c.casefold() not in DEFAULT_LABELS]
-        change = store.apply_remote_feed(feed.stream_id, feed.url, feed.title, feed.site_url, labels)
-        if change == "added":
-            summary.feeds_added += 1
-        elif change is not None:
-            summary.feeds_changed += 1
-    for stream_id, url in store.remote_feed_ids().items():
-        if stream_id not in on_server and url not in pending:
-            store.remove_feed(url, from_server=True)
-            summary.feeds_removed += 1
+    feeds = [
+        (f.stream_id, f.url, f.title, f.site_url, [c for c in f.categories if c.casefold() not in DEFAULT_LABELS])
+        for f in client.subscriptions()
+    ]
+    added, changed, removed = store.apply_remote_feeds(feeds, keep=store.feeds_with_pending_ops())
+    summary.feeds_added += added
+    summary.feeds_changed += changed
+    summary.feeds_removed += removed
 
 
 def pull_entries(
