@@ -236,17 +236,49 @@ def pull_entries(
     # Miniflux and Inoreader ids grow with time), so sorting them keeps new posts first.
     missing = store.unknown_remote_ids(recent + sorted(unread - set(recent), reverse=True))
     newest = since
-    for start in range(0, len(missing), CONTENTS_BATCH):
+    batches = [missing[start : start + CONTENTS_BATCH] for start in range(0, len(missing), CONTENTS_BATCH)]
+    # The next batch is fetched (and parsed) while this one is written: the server's time
+    # and the cache's overlap. Never more than two batches are held.
+    ahead = _Ahead(client.item_contents, batches[0]) if batches else None
+    for n, _batch in enumerate(batches):
         check()
-        items = client.item_contents(missing[start : start + CONTENTS_BATCH])
+        assert ahead is not None
+        items = ahead.get()
+        ahead = _Ahead(client.item_contents, batches[n + 1]) if n + 1 < len(batches) else None
         new, updated, _ = store.save_remote_entries([_as_entry(item) for item in items])
         summary.new_entries += new
         summary.updated_entries += updated
         crawled = [item.crawled for item in items if item.crawled is not None]
         if crawled:
             newest = max(newest or 0.0, *crawled)
-        say(f"pulling posts: {min(start + CONTENTS_BATCH, len(missing)):,} of {len(missing):,}")
+        say(f"pulling posts: {min((n + 1) * CONTENTS_BATCH, len(missing)):,} of {len(missing):,}")
     return newest
+
+
+class _Ahead:
+    """One call run in a daemon thread, its result collected later.
+
+    A daemon thread, not an executor: an executor's threads are joined at exit, so a
+    quitting app would wait for a request in flight.
+    """
+
+    def __init__(self, call: Callable[[list[int]], list[RemoteItem]], arg: list[int]) -> None:
+        self._result: list[RemoteItem] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(call, arg), daemon=True, name="reader-sync-fetch")
+        self._thread.start()
+
+    def _run(self, call: Callable[[list[int]], list[RemoteItem]], arg: list[int]) -> None:
+        try:
+            self._result = call(arg)
+        except BaseException as exc:  # handed to the sync's own thread by get()
+            self._error = exc
+
+    def get(self) -> list[RemoteItem]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
 
 
 def _as_entry(item: RemoteItem) -> tuple[str, int, ParsedEntry, bool, bool]:
