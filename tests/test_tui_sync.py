@@ -177,6 +177,42 @@ async def test_issue9_a_mark_reaches_the_server_after_the_debounced_push(  # typ
 
 
 @pytest.mark.asyncio
+async def test_issue9_a_feed_added_and_one_removed_in_the_app_reach_the_server(  # type: ignore[no-untyped-def]
+    freshrss, feeds, cli, monkeypatch, store: Store
+) -> None:
+    from textual.widgets import Input
+
+    from reader.tui.screens.add_feed import AddFeedScreen
+    from reader.tui.screens.confirm import ConfirmScreen
+
+    monkeypatch.setattr(tui_sync, "PUSH_DELAY", 0.3)
+    server, folder = feeds
+    served(freshrss, feeds, "alpha", range(2))
+    write_feed(folder, "gamma", range(2))
+    synced_account(freshrss, cli, monkeypatch)
+    store.set_meta("welcome_offered", "1")
+    app = make_app(store)
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("d")  # the feed of the post under the cursor: alpha
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, AddFeedScreen)
+        app.screen.query_one("#add-url", Input).value = server.url("/gamma.xml")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, AddFeedScreen), timeout=SYNC_WAIT)
+        gamma_only = {server.url("/gamma.xml")}
+        await wait_for(pilot, lambda: {s["url"] for s in freshrss.api.subscriptions()} == gamma_only,
+                       timeout=SYNC_WAIT)
+        assert store.pending_changes() == 0
+        await settle(pilot)
+        assert "waiting" not in app.status_bar.plain
+
+
+@pytest.mark.asyncio
 async def test_issue9_a_refused_login_says_log_in_again_at_startup_in_e_and_on_R(  # type: ignore[no-untyped-def]
     freshrss, feeds, cli, monkeypatch, store: Store
 ) -> None:

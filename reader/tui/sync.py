@@ -91,6 +91,7 @@ class SyncMixin:
     """Sync with the account's server from the app."""
 
     account: Account | None = None  # as last read from the store (None: a local cache, or not read yet)
+    _sync_loaded = False  # the account has been read once
     sync_pending = 0  # changes in the outbox
     syncing = False  # a sync (R) is in flight
     _sync_step = ""
@@ -114,6 +115,7 @@ class SyncMixin:
 
     def _apply_sync_state(self: ReaderApp, account: Account | None, pending: int) -> None:
         self.account = account
+        self._sync_loaded = True
         self.sync_pending = pending
         self._show_sync()
 
@@ -161,6 +163,8 @@ class SyncMixin:
 
     def changed_locally(self: ReaderApp) -> None:
         """A mark or a subscription change was made here: send it PUSH_DELAY s after the last one."""
+        if self._sync_loaded and self.account is None:
+            return  # a local cache: nothing to send (an account added meanwhile is read with the counts)
         if self._push_timer is not None:
             self._push_timer.stop()
         self._push_timer = self.set_timer(PUSH_DELAY, self._push_due)
