@@ -241,6 +241,55 @@ async def test_issue9_a_refused_login_says_log_in_again_at_startup_in_e_and_on_R
 
 
 @pytest.mark.asyncio
+async def test_issue9_a_server_error_mid_sync_is_reported_and_the_next_R_completes(  # type: ignore[no-untyped-def]
+    freshrss, feeds, fault_proxy, cli, monkeypatch, store: Store
+) -> None:
+    served(freshrss, feeds, "alpha", range(3))
+    assert log_in(cli, monkeypatch, fault_proxy.greader_url, freshrss.user, freshrss.password).code == 0
+    store.set_meta("welcome_offered", "1")
+    app = make_app(store)
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        await wait_for(pilot, lambda: "not synced yet" in app.status_bar.plain)
+        fault_proxy.fail("subscription/list", "500")
+        await pilot.press("R")
+        await wait_for(pilot, lambda: not app.refreshing, timeout=SYNC_WAIT)
+        await settle(pilot)
+        failed = [n for n in app._notifications if n.title == "Sync"]
+        assert failed and failed[-1].severity == "error" and "500" in failed[-1].message, failed
+        assert "sync failed (e for details)" in app.status_bar.plain
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorsScreen) and "500" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.press("R")
+        await wait_for(pilot, lambda: not app.refreshing, timeout=SYNC_WAIT)
+        await settle(pilot)
+        assert "synced " in app.status_bar.plain and "failed" not in app.status_bar.plain
+        assert sorted(titles(app)) == [f"alpha post {n}" for n in range(3)]
+
+
+@pytest.mark.asyncio
+async def test_issue9_quitting_during_a_sync_does_not_wait_on_it(  # type: ignore[no-untyped-def]
+    freshrss, feeds, fault_proxy, cli, monkeypatch, store: Store
+) -> None:
+    served(freshrss, feeds, "alpha", range(2))
+    assert log_in(cli, monkeypatch, fault_proxy.greader_url, freshrss.user, freshrss.password).code == 0
+    store.set_meta("welcome_offered", "1")
+    fault_proxy.fail("subscription/list", "timeout")  # held 5 s, within the app's 30 s timeout
+    app = make_app(store)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        # The held request has reached the proxy: the sync waits on it.
+        await wait_for(pilot, lambda: app.syncing and fault_proxy.pending_faults == 0, timeout=SYNC_WAIT)
+        assert "syncing…" in app.status_bar.plain
+        quit_at = time.monotonic()
+        await pilot.press("q")
+    assert time.monotonic() - quit_at < 2.0  # not the 5 s the held request takes
+
+
+@pytest.mark.asyncio
 async def test_issue9_a_synced_post_opens_in_the_reading_pane_with_numbered_links(  # type: ignore[no-untyped-def]
     freshrss, feeds, cli, monkeypatch, store: Store
 ) -> None:
