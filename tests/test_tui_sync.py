@@ -244,6 +244,8 @@ async def test_issue9_a_refused_login_says_log_in_again_at_startup_in_e_and_on_R
 async def test_issue9_a_server_error_mid_sync_is_reported_and_the_next_R_completes(  # type: ignore[no-untyped-def]
     freshrss, feeds, fault_proxy, cli, monkeypatch, store: Store
 ) -> None:
+    server, _ = feeds
+    store.add_feed(server.url("/gone.xml"), "Gone")  # a local feed that fails to refresh (404)
     served(freshrss, feeds, "alpha", range(3))
     assert log_in(cli, monkeypatch, fault_proxy.greader_url, freshrss.user, freshrss.password).code == 0
     store.set_meta("welcome_offered", "1")
@@ -260,12 +262,15 @@ async def test_issue9_a_server_error_mid_sync_is_reported_and_the_next_R_complet
         assert "sync failed (e for details)" in app.status_bar.plain
         await pilot.press("e")
         await settle(pilot)
-        assert isinstance(app.screen, ErrorsScreen) and "500" in screen_text(app)
+        assert isinstance(app.screen, ErrorsScreen)
+        shown = screen_text(app)  # the sync's error and the feed's, side by side
+        assert "The last sync failed; 1 feed failed in the last refresh" in shown, shown
+        assert "500" in shown and "Gone" in shown and "404" in shown, shown
         await pilot.press("escape")
         await pilot.press("R")
         await wait_for(pilot, lambda: not app.refreshing, timeout=SYNC_WAIT)
         await settle(pilot)
-        assert "synced " in app.status_bar.plain and "failed" not in app.status_bar.plain
+        assert "synced " in app.status_bar.plain and "sync failed" not in app.status_bar.plain
         assert sorted(titles(app)) == [f"alpha post {n}" for n in range(3)]
 
 
