@@ -99,6 +99,8 @@ class Account:
     last_sync: float | None = None  # the last sync that completed
     last_attempt: float | None = None
     last_error: str | None = None  # why the last attempt failed; None when it completed
+    # What that error calls for: "auth" (log in again), "unreachable" (waits for the network), "failed".
+    last_error_kind: str | None = None
     since: float | None = None  # posts crawled before this were all pulled (the next `ot=`)
 
 

@@ -109,6 +109,7 @@ def _v3(db: sqlite3.Connection) -> None:
             last_sync REAL,
             last_attempt REAL,
             last_error TEXT,
+            last_error_kind TEXT,
             since REAL
         );
         ALTER TABLE feeds ADD COLUMN remote_id TEXT;

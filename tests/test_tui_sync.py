@@ -334,11 +334,11 @@ def test_issue9_sync_indicator_texts() -> None:
     assert tui_sync.sync_indicator(never, 1, syncing=False) == ("not synced yet · 1 change waiting", True)
     done = Account("https://h/api/greader.php", "alice", added=0.0, last_sync=time.time())
     assert tui_sync.sync_indicator(done, 0, syncing=False)[0].startswith("synced ")
-    assert tui_sync.sync_indicator(done, 5, syncing=False, problem="cannot reach h: refused") == (
+    assert tui_sync.sync_indicator(done, 5, syncing=False, problem="cannot reach h: refused", kind="unreachable") == (
         "server unreachable · 5 changes waiting", True)
-    assert tui_sync.sync_indicator(done, 0, syncing=False, problem="… log in again with `reader account add`") == (
+    assert tui_sync.sync_indicator(done, 0, syncing=False, problem="… log in again", kind="auth") == (
         "log in again (reader account add …)", True)
-    assert tui_sync.sync_indicator(done, 0, syncing=False, problem="the server answered 500") == (
+    assert tui_sync.sync_indicator(done, 0, syncing=False, problem="the server answered 500", kind="failed") == (
         "sync failed (e for details)", True)
 
 

@@ -22,7 +22,7 @@ class SyncStore(EntryStore):
 
     def get_account(self) -> Account | None:
         row = self.db.execute(
-            "SELECT api_url, user, added, last_sync, last_attempt, last_error, since FROM account"
+            "SELECT api_url, user, added, last_sync, last_attempt, last_error, last_error_kind, since FROM account"
         ).fetchone()
         return Account(*row) if row else None
 
@@ -50,20 +50,30 @@ class SyncStore(EntryStore):
         db.execute("UPDATE feeds SET remote_id = NULL WHERE remote_id IS NOT NULL")
         db.execute("UPDATE entries SET remote_id = NULL WHERE remote_id IS NOT NULL")
 
-    def record_sync(self, *, error: str | None = None, since: float | None = None) -> None:
-        """The end of a sync attempt: completed (error None) or stopped by `error`."""
+    def record_sync(
+        self, *, error: str | None = None, kind: str = "failed", since: float | None = None, complete: bool = True
+    ) -> None:
+        """The end of an attempt to reach the server: a whole sync (`complete`) or a push of the outbox.
+
+        Success clears the last error (a push does not count as a sync); failure records the
+        error and its kind ("auth", "unreachable" or "failed"), which the app and `reader
+        account` show until a later attempt succeeds.
+        """
         now = time.time()
         with self.transaction() as db:
-            if error is None:
+            if error is not None:
                 db.execute(
-                    "UPDATE account SET last_sync = ?, last_attempt = ?, last_error = NULL, "
+                    "UPDATE account SET last_attempt = ?, last_error = ?, last_error_kind = ?",
+                    (now, clean_line(error, 500), kind),
+                )
+            elif complete:
+                db.execute(
+                    "UPDATE account SET last_sync = ?, last_attempt = ?, last_error = NULL, last_error_kind = NULL, "
                     "since = coalesce(?, since)",
                     (now, now, since),
                 )
             else:
-                db.execute(
-                    "UPDATE account SET last_attempt = ?, last_error = ?", (now, clean_line(error, 500))
-                )
+                db.execute("UPDATE account SET last_attempt = ?, last_error = NULL, last_error_kind = NULL", (now,))
 
     # --- subscriptions ----------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..models import Account
 from ..store import Store
 from .client import AuthError, GReaderClient, SyncError
-from .engine import SyncSummary, push_feed_changes, push_marks
+from .engine import SyncSummary, error_kind, push_feed_changes, push_marks
 from .engine import sync as run_engine
 from .token import delete_token, load_token, save_token
 
@@ -45,7 +45,7 @@ def open_client(store: Store, data_dir: Path, *, timeout: float = 30.0) -> GRead
     token = load_token(data_dir)
     if token is None:
         error = AuthError(NOT_LOGGED_IN)
-        store.record_sync(error=str(error))
+        store.record_sync(error=str(error), kind="auth")
         raise error
     return GReaderClient(account.api_url, token, timeout=timeout)
 
@@ -73,6 +73,7 @@ def push(store: Store, data_dir: Path, *, timeout: float = 30.0) -> SyncSummary:
             push_marks(store, client, summary, lambda: None)
             push_feed_changes(store, client, summary, lambda: None)
     except SyncError as exc:
-        store.record_sync(error=str(exc))
+        store.record_sync(error=str(exc), kind=error_kind(exc))
         raise
+    store.record_sync(complete=False)
     return summary

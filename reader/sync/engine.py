@@ -26,13 +26,22 @@ from dataclasses import dataclass, field
 from ..models import ParsedEntry
 from ..sanitize import clean_message
 from ..store import Store
-from .client import CONTENTS_BATCH, GReaderClient, RefusedError, SyncError
+from .client import CONTENTS_BATCH, AuthError, GReaderClient, RefusedError, SyncError, UnreachableError
 from .items import READ, READING_LIST, STARRED, RemoteFeed, RemoteItem
 
 MARK_BATCH = 5000  # outbox rows read at a time
 # The catch-all category servers file feeds under when the user chose none. Locally a feed
 # with no category is already shown as Uncategorized, so the label is not kept as a category.
 DEFAULT_LABELS = {"uncategorized", "uncategorised", "all"}
+
+
+def error_kind(exc: SyncError) -> str:
+    """What a failure calls for: "auth" (log in again), "unreachable" (waits for the network) or "failed"."""
+    if isinstance(exc, AuthError):
+        return "auth"
+    if isinstance(exc, UnreachableError):
+        return "unreachable"
+    return "failed"
 
 
 class SyncStopped(Exception):
@@ -107,7 +116,7 @@ def sync(
         summary.marks_changed += store.reconcile_flag("read", unread)
         summary.marks_changed += store.reconcile_flag("starred", starred)
     except SyncError as exc:
-        store.record_sync(error=str(exc))
+        store.record_sync(error=str(exc), kind=error_kind(exc))
         raise
     summary.seconds = time.monotonic() - started
     store.record_sync(since=since)

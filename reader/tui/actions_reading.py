@@ -130,6 +130,7 @@ class ReadingActions:
             return
         self._show_flag(entry_id, flag, value)
         self.refresh_counts()
+        self.changed_locally()  # with a sync account: sent to the server soon
 
     def _show_flag(self: ReaderApp, entry_id: int, flag: str, value: bool) -> None:
         self.post_list.update_row(entry_id, **{flag: value})
@@ -198,6 +199,7 @@ class ReadingActions:
         self.notify(f"Marked {changed} posts read.", markup=False)
         self.reload()
         self.refresh_counts()
+        self.changed_locally()
 
     # --- moving through posts -------------------------------------------------------------
 

@@ -143,6 +143,7 @@ class LoadingMixin:
 
     def refresh_counts(self: ReaderApp) -> None:
         self._load_counts()
+        self.load_sync_state()  # the outbox and the account may have changed too
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="counts")
     def _load_counts(self: ReaderApp) -> None:

@@ -1,9 +1,8 @@
 """The app's side of sync (issue 9): `R` with an account, the status line's sync part, and pushes soon after a change.
 
-A mixin of ReaderApp (reader/tui/app.py), listed before LoadingMixin and ReadingActions so
-that its `refresh_counts`, `_set_flag` and `_marked_all` wrap theirs: every mark made in
-the app is already queued in the outbox by the store (same transaction), and this mixin
-only makes sure it leaves soon.
+A mixin of ReaderApp (reader/tui/app.py). Every mark made in the app is already queued in
+the outbox by the store (same transaction); the callers of a change (marks, feed add and
+remove) call `changed_locally`, and this mixin only makes sure the change leaves soon.
 
 - `R` with an account: one thread worker refreshes the feeds fetched here, then runs the
   whole sync (reader/sync/account.py); the list is reloaded keeping the cursor's post.
@@ -41,19 +40,6 @@ if TYPE_CHECKING:
 PUSH_DELAY = 3.0
 
 
-def problem_kind(message: str) -> str:
-    """What a recorded sync error calls for: "auth" (log in again), "unreachable", or "failed".
-
-    Read from the message the client wrote (the account row keeps only the text), so an error
-    recorded by `reader sync` in another process is shown the same way.
-    """
-    if "log in again" in message:
-        return "auth"
-    if message.startswith("cannot reach "):
-        return "unreachable"
-    return "failed"
-
-
 def _short_time(when: float) -> str:
     # Today's time alone ("synced 14:02"), else the date too.
     local = time.localtime(when)
@@ -63,9 +49,13 @@ def _short_time(when: float) -> str:
 
 
 def sync_indicator(
-    account: Account | None, pending: int, *, syncing: bool, step: str = "", problem: str | None = None
+    account: Account | None, pending: int, *, syncing: bool, step: str = "", problem: str | None = None,
+    kind: str | None = None,
 ) -> tuple[str, bool] | None:
-    """The status line's sync part and whether it needs the user (shown bold, dropped last); None: no account."""
+    """The status line's sync part and whether it needs the user (shown bold, dropped last); None: no account.
+
+    `kind` is what the problem calls for, as the sync recorded it: "auth", "unreachable" or "failed".
+    """
     if account is None:
         return None
     waiting = f"{pending:,} change{'s' if pending != 1 else ''} waiting" if pending else ""
@@ -76,7 +66,6 @@ def sync_indicator(
     if syncing:
         return (f"syncing… {step}" if step else "syncing…"), False
     if problem is not None:
-        kind = problem_kind(problem)
         if kind == "auth":
             return with_waiting("log in again (reader account add …)"), True
         if kind == "unreachable":
@@ -141,25 +130,12 @@ class SyncMixin:
 
     def _show_sync(self: ReaderApp) -> None:
         shown = sync_indicator(
-            self.account, self.sync_pending, syncing=self.syncing, step=self._sync_step, problem=self.sync_problem()
+            self.account, self.sync_pending, syncing=self.syncing, step=self._sync_step, problem=self.sync_problem(),
+            kind=self.account.last_error_kind if self.account else None,
         )
         self.status_bar.set_sync(*(shown or (None, False)))
 
-    def refresh_counts(self: ReaderApp) -> None:
-        # Whenever the counts are reloaded (a mark, a refresh, another process's change) the
-        # outbox and the account may have changed too.
-        super().refresh_counts()  # type: ignore[misc]
-        self.load_sync_state()
-
     # --- pushing soon after a change --------------------------------------------------------
-
-    def _set_flag(self: ReaderApp, entry_id: int, flag: str, value: bool) -> None:
-        super()._set_flag(entry_id, flag, value)  # type: ignore[misc]
-        self.changed_locally()
-
-    def _marked_all(self: ReaderApp, changed: int) -> None:
-        super()._marked_all(changed)  # type: ignore[misc]
-        self.changed_locally()
 
     def changed_locally(self: ReaderApp) -> None:
         """A mark or a subscription change was made here: send it PUSH_DELAY s after the last one."""
