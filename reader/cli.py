@@ -575,7 +575,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         shown = ", ".join(_shown_url(url) for url in skipped[:3]) + (", …" if len(skipped) > 3 else "")
         print(f"reader: skipped {len(skipped)} outline(s) whose feed URL can't be subscribed to "
               f"(not http(s), or a bad host or port): {shown}", file=sys.stderr)
-    print(f"imported {len(outlines)} feeds ({added} new); fetch them with: reader refresh")
+    fetch = "reader sync" if store.get_account() is not None else "reader refresh"
+    print(f"imported {len(outlines)} feeds ({added} new); fetch them with: {fetch}")
     push_now(args, store)
     return 0
 

@@ -96,7 +96,7 @@ def cmd_account_add(args: argparse.Namespace) -> int:
             goes = "they go" if queued != 1 else "it goes"
             print(f"queued {queued} feed{'s' if queued != 1 else ''} for the server; {goes} with the next sync")
         else:
-            print(f"{local} local feed{'s' if local != 1 else ''} stay local (fetched from here); "
+            print(f"{local} local feed{'s stay' if local != 1 else ' stays'} local (fetched from here); "
                   "to upload them later: reader account add … --upload")
     print("now run: reader sync")
     return 0
@@ -190,8 +190,9 @@ def push_now(args: argparse.Namespace, store: Store) -> None:
         summary = push(store, data_dir(args.data_dir), timeout=args.settings.timeout)
     except SyncError as exc:
         waiting = store.pending_changes()
-        print(f"reader: not sent to the sync server yet ({exc}); {waiting} change{'s' if waiting != 1 else ''} "
-              "wait for the next `reader sync`", file=sys.stderr)
+        wait = "s wait" if waiting != 1 else " waits"
+        print(f"reader: not sent to the sync server yet ({exc}); {waiting} change{wait} for the next `reader sync`",
+              file=sys.stderr)
         return
     for warning in summary.warnings:
         print(f"reader: {clean_message(warning)}", file=sys.stderr)

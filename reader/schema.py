@@ -109,7 +109,6 @@ def _v3(db: sqlite3.Connection) -> None:
             last_sync REAL,
             last_attempt REAL,
             last_error TEXT,
-            last_error_kind TEXT,
             since REAL
         );
         ALTER TABLE feeds ADD COLUMN remote_id TEXT;
@@ -136,6 +135,11 @@ def _v3(db: sqlite3.Connection) -> None:
     )
 
 
+def _v4(db: sqlite3.Connection) -> None:
+    """What the last sync error calls for ("auth", "unreachable", "failed"), so no one reads it from the text."""
+    db.execute("ALTER TABLE account ADD COLUMN last_error_kind TEXT")
+
+
 # Index i holds the step from user_version i to i + 1. Append; never edit a shipped step.
-MIGRATIONS = [_v1, _v2, _v3]
+MIGRATIONS = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -12,6 +12,7 @@ relays the answer, until a test asks for a fault:
 
 Fault modes (see MODES):
   "500"      status 500, a short text body
+  "400"      status 400, a short text body (the server refusing the request as such)
   "timeout"  hold the request `timeout_seconds` (default 5), then close the connection without answering
   "badjson"  200, application/json, a truncated body `{"items": [`
   "html"     200, text/html, a FreshRSS-like login page (what a proxy or an expired session shows)
@@ -30,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
-MODES = ("500", "timeout", "badjson", "html")
+MODES = ("500", "400", "timeout", "badjson", "html")
 
 # Hop-by-hop headers (RFC 9110 7.6.1) are for one connection only; a proxy never forwards them.
 HOP_BY_HOP = frozenset(
@@ -147,6 +148,8 @@ class _Handler(BaseHTTPRequestHandler):
         fault = proxy._record_and_match(self.command, self.path)
         if fault == "500":
             self._answer(500, "text/plain; charset=utf-8", b"Internal Server Error (fault proxy)\n")
+        elif fault == "400":
+            self._answer(400, "text/plain; charset=utf-8", b"Bad Request (fault proxy)\n")
         elif fault == "badjson":
             self._answer(200, "application/json; charset=UTF-8", b'{"items": [')
         elif fault == "html":

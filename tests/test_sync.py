@@ -274,3 +274,29 @@ def test_a_sync_with_nothing_new_fetches_no_post_again(freshrss, fault_proxy, fe
     fault_proxy.requests.clear()
     assert "2 new posts" in cli("sync").out
     assert len([path for _, path in fault_proxy.requests if "items/contents" in path]) == 1
+
+
+def test_marks_made_before_the_account_are_kept_and_sent(freshrss, feeds, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    server, folder = feeds
+    write_feed(folder, "old", range(4))
+    assert cli("add", server.url("/old.xml")).code == 0
+    posts = {p["title"]: p["id"] for p in cli("entries", "--json").json()}
+    cli("mark", "--star", str(posts["old post 0"]))
+    cli("mark", "--read", "--star", str(posts["old post 1"]))
+    cli("mark", "--read", str(posts["old post 2"]))
+    # The server has the same feed already (subscribed on another machine), with no marks.
+    stream_id = freshrss.api.subscribe(server.url("/old.xml"))
+    freshrss.refresh(stream_id)
+    log_in(cli, monkeypatch, freshrss.greader_url, freshrss.user, freshrss.password, "--no-upload")
+    synced = cli("sync")
+    assert synced.code == 0, synced.err
+    after = {p["title"]: (p["read"], p["starred"]) for p in cli("entries", "--json").json()}
+    assert len(after) == 4  # one post each, the fetched copy and the server's merged
+    assert after["old post 0"] == (False, True)
+    assert after["old post 1"] == (True, True)
+    assert after["old post 2"] == (True, False)
+    assert after["old post 3"] == (False, False)
+    server_state = local_state(db_path())
+    assert {i for i, (_, starred) in server_state.items() if starred} == freshrss.api.starred_ids()
+    assert {i for i, (read, _) in server_state.items() if not read} == freshrss.api.unread_ids()
+    assert cli("account", "--json").json()["waiting_changes"] == 0

@@ -156,3 +156,62 @@ def test_no_secret_in_any_output_or_file(freshrss, feeds, cli, monkeypatch, tmp_
         data = path.read_bytes()
         for secret in secrets:
             assert secret.encode() not in data, path
+
+
+def test_a_refused_batch_of_marks_drops_only_that_batch(freshrss, fault_proxy, feeds, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(engine, "EDIT_BATCH", 2)
+    serve(freshrss, feeds, "alpha", range(5))
+    log_in(cli, monkeypatch, fault_proxy.greader_url, freshrss.user, freshrss.password)
+    cli("sync")
+    ids = [str(p["id"]) for p in cli("entries", "--json").json()]
+    assert cli("mark", "--star", *ids).code == 0
+    fault_proxy.fail("edit-tag", "400", times=1)
+    synced = cli("sync")
+    assert synced.code == 0, synced.err
+    assert "2 marks were not sent" in synced.err
+    assert "pushed 3 marks" in synced.out  # the batches after the refused one still went
+    assert len(freshrss.api.starred_ids()) == 3
+    assert cli("account", "--json").json()["waiting_changes"] == 0
+
+
+def test_a_crawl_time_from_a_wrong_clock_does_not_stop_later_pulls(freshrss, feeds, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Every crawl time looks far in the future when the horizon is put in 1970: none may become `since`.
+    monkeypatch.setattr(engine, "FUTURE_CRAWL", -engine.time.time() + 1000)
+    serve(freshrss, feeds, "alpha", range(3))
+    log_in(cli, monkeypatch, freshrss.greader_url, freshrss.user, freshrss.password)
+    assert "3 new posts" in cli("sync").out
+    store = Store(db_path())
+    account = store.get_account()
+    assert account is not None and account.since is None
+    store.close()
+
+
+def test_logging_in_to_another_account_with_changes_waiting_is_refused(freshrss, feeds, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    serve(freshrss, feeds, "alpha", range(3))
+    log_in(cli, monkeypatch, freshrss.greader_url, freshrss.user, freshrss.password)
+    cli("sync")
+    ids = [str(p["id"]) for p in cli("entries", "--json").json()]
+    cli("mark", "--star", *ids)
+    other = freshrss.greader_url.replace("127.0.0.1", "localhost")  # the same server, spelled otherwise
+    refused = log_in(cli, monkeypatch, other, freshrss.user, freshrss.password)
+    assert refused.code == 1
+    assert "3 changes made here have not reached it yet" in refused.err and "reader sync" in refused.err
+    assert cli("account", "--json").json()["waiting_changes"] == 3
+    assert cli("sync").code == 0
+    assert len(freshrss.api.starred_ids()) == 3
+    moved = log_in(cli, monkeypatch, other, freshrss.user, freshrss.password)  # nothing waits now: allowed
+    assert moved.code == 0, moved.err
+    assert cli("sync").code == 0
+    assert len(cli("entries", "--json").json()) == 3  # the same posts, matched again, not doubled
+
+
+def test_a_web_server_that_is_no_api_is_named_so(feed_server, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    result = log_in(cli, monkeypatch, feed_server.url("/"), "alice", "pw")
+    assert result.code == 1
+    assert "not the Google Reader API" in result.err
+
+
+def test_a_password_in_the_account_url_is_refused(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    result = log_in(cli, monkeypatch, "http://alice:secret@127.0.0.1:9/api/greader.php", "alice", "pw")
+    assert result.code == 1
+    assert "not in the URL" in result.err and "secret" not in result.err

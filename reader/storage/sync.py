@@ -197,8 +197,10 @@ class SyncStore(EntryStore):
 
         Posts are written by the same code as fetched ones (so they are indexed and rendered
         alike). A post fetched here before the feed was synced is adopted (matched by link)
-        rather than doubled. Read and starred come from the server, except where a mark made
-        here is still waiting in the outbox: that one wins until it is pushed.
+        rather than doubled, and its marks are merged: read or starred on either side is read
+        or starred, and what the server lacks is queued for it. Otherwise read and starred come
+        from the server, except where a mark made here is still waiting in the outbox: that
+        one wins until it is pushed.
         Returns (new, updated, skipped: posts of feeds this cache doesn't have).
         """
         now = time.time()
@@ -215,6 +217,13 @@ class SyncStore(EntryStore):
                 by_feed.setdefault(feed_id, []).append((item_id, entry, read, starred))
             pending = self._pending_flags(db, [i for group in by_feed.values() for i, *_ in group])
             for feed_id, group in by_feed.items():
+                # The marks of this feed's own copies, in the order _write_entries adopts them.
+                copies: dict[str, list[tuple[bool, bool]]] = {}
+                for link, was_read, was_starred in db.execute(
+                    "SELECT link, read, starred FROM entries WHERE feed_id = ? AND key NOT LIKE 'greader:%' "
+                    "AND link IS NOT NULL", (feed_id,)
+                ):
+                    copies.setdefault(link, []).append((bool(was_read), bool(was_starred)))
                 n, u, ids = self._write_entries(db, feed_id, [entry for _, entry, _, _ in group], now)
                 new += n
                 updated += u
@@ -223,6 +232,16 @@ class SyncStore(EntryStore):
                     entry_id = ids.get(entry.key)
                     if entry_id is None:
                         continue
+                    copy = copies.get(entry.link or "")
+                    if copy:
+                        was_read, was_starred = copy.pop()
+                        for flag, server, here in (("read", read, was_read), ("starred", starred, was_starred)):
+                            if here and not server:
+                                db.execute(
+                                    "INSERT OR REPLACE INTO outbox_marks (remote_id, flag, value) VALUES (?, ?, 1)",
+                                    (item_id, flag),
+                                )
+                                pending[(item_id, flag)] = True
                     read = pending.get((item_id, "read"), read)
                     starred = pending.get((item_id, "starred"), starred)
                     rows.append((item_id, int(read), int(starred), entry_id))

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..models import Account
+from ..sanitize import clean_message
 from ..store import Store
 from .client import AuthError, GReaderClient, SyncError
 from .engine import SyncSummary, error_kind, push_feed_changes, push_marks
@@ -23,6 +24,16 @@ NOT_LOGGED_IN = "no saved login for the sync account: log in again with `reader 
 def log_in(store: Store, data_dir: Path, url: str, user: str, password: str, *, timeout: float = 30.0) -> Account:
     """Log in and make this cache the account's. Logging in again to the same account keeps its state."""
     api_url, token = GReaderClient.login(url, user, password, timeout=timeout)
+    current = store.get_account()
+    waiting = store.pending_changes()
+    if current is not None and (current.api_url, current.user) != (api_url, user) and waiting:
+        # Another account (or the same server spelled another way): its server ids and the
+        # outbox would be dropped, and with them changes the old server never got.
+        raise SyncError(
+            f"this cache belongs to {clean_message(current.user, 200)} at {clean_message(current.api_url, 500)}, "
+            f"and {waiting} change{'s' if waiting != 1 else ''} made here have not reached it yet: "
+            "run `reader sync` first, or `reader account remove` to drop them"
+        )
     save_token(data_dir, token)
     store.set_account(api_url, user)
     account = store.get_account()

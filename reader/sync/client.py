@@ -48,7 +48,10 @@ MAX_REDIRECTS = 5
 MAX_ITEMS = 10_000
 CONTENTS_BATCH = 250  # posts per stream/items/contents POST: a few MB of JSON, so memory stays flat
 EDIT_BATCH = 250  # ids per edit-tag POST: ~16 KB of form, far below FreshRSS's 1 MB input cap
-MAX_ID_PAGES = 10_000  # pages of ids one item_ids() walk may take (10,000 x 10,000 ids)
+MAX_ID_PAGES = 10_000  # pages of ids one item_ids() walk may take
+# Ids one item_ids() walk may give (~60 MB as a set): a server listing ids without end is
+# stopped here, not when memory runs out. Far more posts than any server keeps for a user.
+MAX_IDS = 1_000_000
 FRESHRSS_PATH = "/api/greader.php"
 
 # What goes into an HTTP header or a query: a short run of printable ASCII, no spaces.
@@ -148,6 +151,13 @@ class GReaderClient:
         the Google Reader API (404, a web page). A refused password is reported at once,
         never retried elsewhere (which would hide it behind another URL's 404).
         """
+        try:
+            credentials = urlsplit((url or "").strip()).username is not None
+        except ValueError:
+            credentials = False  # _api_base says what is wrong with it
+        if credentials:
+            # The cache would keep it: the password belongs to the prompt, which never stores it.
+            raise SyncError("give the user with --user and the password when asked, not in the URL")
         url = _api_base(url)
         candidates = [url]
         if not urlsplit(url).path.rstrip("/").endswith(FRESHRSS_PATH):
@@ -183,6 +193,9 @@ class GReaderClient:
             raise _NotGReader(SyncError(_NOT_GREADER))
         if 400 <= answer.status < 500 and answer.status not in (401, 403, 429):
             raise _NotGReader(self._status_error(answer, call))  # 404, 405, 400: no ClientLogin at this URL
+        if answer.status == 501:
+            # A web server that doesn't take POSTs at all (a static file server): no API here.
+            raise _NotGReader(SyncError(_NOT_GREADER))
         self._check_status(answer, call)
         token = None
         text = answer.body[:65536].decode("utf-8", "replace")
@@ -270,6 +283,7 @@ class GReaderClient:
         if since is not None and math.isfinite(since) and since > 0:
             params["ot"] = str(int(since))
         seen: set[str] = set()
+        given = 0
         for _page in range(MAX_ID_PAGES):
             data = self._json("GET", "reader/api/0/stream/items/ids", call, params=params)
             if not isinstance(data, dict):
@@ -277,6 +291,9 @@ class GReaderClient:
             refs = data.get("itemRefs") or []
             if not isinstance(refs, list):
                 raise SyncError(f"the server's answer to {call} holds no id list")
+            given += min(len(refs), MAX_ITEMS)
+            if given > MAX_IDS:
+                raise SyncError(f"the server lists more than {MAX_IDS:,} ids in {call}; gave up")
             for ref in refs[:MAX_ITEMS]:
                 item_id = item_id_of(ref.get("id")) if isinstance(ref, dict) else None
                 if item_id is not None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from ..models import ParsedEntry
 from ..sanitize import clean_message
 from ..store import Store
-from .client import CONTENTS_BATCH, AuthError, GReaderClient, RefusedError, SyncError, UnreachableError
+from .client import CONTENTS_BATCH, EDIT_BATCH, AuthError, GReaderClient, RefusedError, SyncError, UnreachableError
 from .items import READ, READING_LIST, STARRED, RemoteFeed, RemoteItem
 
 MARK_BATCH = 5000  # outbox rows read at a time
@@ -42,6 +42,9 @@ def error_kind(exc: SyncError) -> str:
     if isinstance(exc, UnreachableError):
         return "unreachable"
     return "failed"
+
+
+FUTURE_CRAWL = 24 * 3600  # seconds a server's clock may be ahead of ours
 
 
 class SyncStopped(Exception):
@@ -115,6 +118,9 @@ def sync(
         check()
         summary.marks_changed += store.reconcile_flag("read", unread)
         summary.marks_changed += store.reconcile_flag("starred", starred)
+        # Marks queued meanwhile: made in the app during the sync, or those of posts fetched
+        # here before the account that the server's copies lacked (see save_remote_entries).
+        push_marks(store, client, summary, check)
     except SyncError as exc:
         store.record_sync(error=str(exc), kind=error_kind(exc))
         raise
@@ -124,7 +130,11 @@ def sync(
 
 
 def push_marks(store: Store, client: GReaderClient, summary: SyncSummary, check: Callable[[], None]) -> None:
-    """Step 1a: every queued mark, grouped into one edit-tag call per state and direction (batched by the client)."""
+    """Step 1a: every queued mark, one edit-tag POST per EDIT_BATCH posts of the same state and direction.
+
+    Each POST that succeeds is dropped from the outbox at once, so a link that fails part-way
+    loses nothing and repeats nothing that got through.
+    """
     while True:
         check()
         rows = store.queued_marks(MARK_BATCH)
@@ -135,20 +145,23 @@ def push_marks(store: Store, client: GReaderClient, summary: SyncSummary, check:
             groups.setdefault((flag, value), []).append((row_id, item_id))
         for (flag, value), members in groups.items():
             state = READ if flag == "read" else STARRED
-            ids = [item_id for _, item_id in members]
-            try:
-                if value:
-                    client.edit_tag(ids, add=state)
-                else:
-                    client.edit_tag(ids, remove=state)
-            except RefusedError as exc:
-                # The server understood and said no (posts it no longer has): kept, these marks
-                # would stop every later sync at the same place. The local marks stay as set.
-                store.forget_marks([row_id for row_id, _ in members])
-                summary.warnings.append(f"{exc}; {len(members)} marks were not sent")
-                continue
-            store.forget_marks([row_id for row_id, _ in members])
-            summary.marks_pushed += len(members)
+            for start in range(0, len(members), EDIT_BATCH):
+                check()
+                batch = members[start : start + EDIT_BATCH]
+                ids = [item_id for _, item_id in batch]
+                try:
+                    if value:
+                        client.edit_tag(ids, add=state)
+                    else:
+                        client.edit_tag(ids, remove=state)
+                except RefusedError as exc:
+                    # The server understood and said no (posts it no longer has): kept, these
+                    # marks would stop every later sync here. The local marks stay as set.
+                    store.forget_marks([row_id for row_id, _ in batch])
+                    summary.warnings.append(f"{exc}; {len(batch)} marks were not sent")
+                    continue
+                store.forget_marks([row_id for row_id, _ in batch])
+                summary.marks_pushed += len(batch)
 
 
 def push_feed_changes(store: Store, client: GReaderClient, summary: SyncSummary, check: Callable[[], None]) -> None:
@@ -257,7 +270,9 @@ def pull_entries(
         new, updated, _ = store.save_remote_entries([_as_entry(item) for item in items])
         summary.new_entries += new
         summary.updated_entries += updated
-        crawled = [item.crawled for item in items if item.crawled is not None]
+        # A crawl time in the future (a server's wrong clock) would put every later post before `since`.
+        horizon = time.time() + FUTURE_CRAWL
+        crawled = [item.crawled for item in items if item.crawled is not None and item.crawled <= horizon]
         if crawled:
             newest = max(newest or 0.0, *crawled)
         say(f"pulling posts: {min((n + 1) * CONTENTS_BATCH, len(missing)):,} of {len(missing):,}")
