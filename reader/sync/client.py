@@ -52,6 +52,9 @@ MAX_ID_PAGES = 10_000  # pages of ids one item_ids() walk may take
 # Ids one item_ids() walk may give (~60 MB as a set): a server listing ids without end is
 # stopped here, not when memory runs out. Far more posts than any server keeps for a user.
 MAX_IDS = 1_000_000
+# Ids asked for a page: an id costs ~30 bytes of JSON, so 100,000 (3 MB) is one request where
+# 10,000 a page took ten for a big unread list.
+ID_PAGE = 100_000
 FRESHRSS_PATH = "/api/greader.php"
 
 # What goes into an HTTP header or a query: a short run of printable ASCII, no spaces.
@@ -274,10 +277,10 @@ class GReaderClient:
         return items
 
     def item_ids(self, stream: str, *, exclude: str | None = None, since: float | None = None,
-                 count: int = 10_000) -> Iterator[int]:
+                 count: int = ID_PAGE) -> Iterator[int]:
         """Every item id in `stream` (minus `exclude`; crawled at or after `since`), following continuations."""
         call = "stream/items/ids"
-        params: dict[str, str] = {"output": "json", "s": stream, "n": str(max(1, min(int(count), MAX_ITEMS)))}
+        params: dict[str, str] = {"output": "json", "s": stream, "n": str(max(1, min(int(count), ID_PAGE)))}
         if exclude:
             params["xt"] = exclude
         if since is not None and math.isfinite(since) and since > 0:
@@ -291,10 +294,10 @@ class GReaderClient:
             refs = data.get("itemRefs") or []
             if not isinstance(refs, list):
                 raise SyncError(f"the server's answer to {call} holds no id list")
-            given += min(len(refs), MAX_ITEMS)
+            given += min(len(refs), ID_PAGE)
             if given > MAX_IDS:
                 raise SyncError(f"the server lists more than {MAX_IDS:,} ids in {call}; gave up")
-            for ref in refs[:MAX_ITEMS]:
+            for ref in refs[:ID_PAGE]:
                 item_id = item_id_of(ref.get("id")) if isinstance(ref, dict) else None
                 if item_id is not None:
                     yield item_id
