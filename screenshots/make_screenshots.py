@@ -58,6 +58,22 @@ def build_cache(path: Path) -> Store:
     return store
 
 
+def add_offline_account(store: Store) -> None:
+    """The cache as a sync account leaves it when its server is down: the seed feed synced, two marks waiting."""
+    store.set_account("https://rss.example.com/api/greader.php", "alice")
+    store.db.execute("UPDATE feeds SET remote_id = 'feed/1' WHERE url = ?", (SEED_URL,))
+    store.db.execute(
+        "UPDATE entries SET remote_id = id WHERE feed_id = (SELECT id FROM feeds WHERE url = ?)", (SEED_URL,)
+    )
+    store.record_sync()
+    store.db.execute("UPDATE account SET last_sync = ?", (1_764_000_000.0,))
+    first, second = store.entry_ids("e.feed_id = (SELECT id FROM feeds WHERE url = ?)", [SEED_URL])[:2]
+    store.set_flag([first], "starred", True)
+    store.set_flag([second], "read", True)
+    down = "cannot reach rss.example.com: connection refused (is the server down?)"
+    store.record_sync(error=down, kind="unreachable")
+
+
 async def shoot(store: Store, size: tuple[int, int], name: str, keys: list[str]) -> Path:
     app = ReaderApp(store, Settings(mark_read_after=-1))
     async with app.run_test(size=size) as pilot:
@@ -84,6 +100,10 @@ async def main() -> None:
             await shoot(store, (140, 40), "help", ["question_mark"]),
         ]
         store.close()
+        synced = build_cache(Path(tmp) / "synced.sqlite")
+        add_offline_account(synced)
+        shots.append(await shoot(synced, (140, 40), "sync-offline", ["e"]))
+        synced.close()
     try:
         import cairosvg
     except ImportError:
