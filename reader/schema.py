@@ -140,6 +140,14 @@ def _v4(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE account ADD COLUMN last_error_kind TEXT")
 
 
+def _v5(db: sqlite3.Connection) -> None:
+    """The server's posts of feeds this cache doesn't have (a feed URL reader won't take, or a race with a
+    new subscription): remembered, so a sync doesn't fetch them again every time, and forgotten when
+    their feed arrives."""
+    db.execute("CREATE TABLE skipped_items (remote_id INTEGER PRIMARY KEY, stream_id TEXT NOT NULL)")
+    db.execute("CREATE INDEX skipped_items_by_stream ON skipped_items (stream_id)")
+
+
 # Index i holds the step from user_version i to i + 1. Append; never edit a shipped step.
-MIGRATIONS = [_v1, _v2, _v3, _v4]
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)

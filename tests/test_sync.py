@@ -300,3 +300,23 @@ def test_marks_made_before_the_account_are_kept_and_sent(freshrss, feeds, cli, m
     assert {i for i, (_, starred) in server_state.items() if starred} == freshrss.api.starred_ids()
     assert {i for i, (read, _) in server_state.items() if not read} == freshrss.api.unread_ids()
     assert cli("account", "--json").json()["waiting_changes"] == 0
+
+
+def test_posts_of_a_feed_this_cache_lacks_are_not_fetched_again_until_it_arrives(
+    freshrss, fault_proxy, feeds, cli, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    from reader.sync.client import GReaderClient
+
+    served(freshrss, feeds, "alpha", range(2))
+    beta = served(freshrss, feeds, "beta", range(3))
+    listed = GReaderClient.subscriptions
+    # As if the client could not take beta's subscription (a URL reader refuses): its posts have no feed here.
+    monkeypatch.setattr(GReaderClient, "subscriptions", lambda self: [f for f in listed(self) if f.stream_id != beta])
+    log_in(cli, monkeypatch, fault_proxy.greader_url, freshrss.user, freshrss.password)
+    assert "2 new posts" in cli("sync").out
+    fault_proxy.requests.clear()
+    assert "0 new posts" in cli("sync").out
+    assert not [path for _, path in fault_proxy.requests if "items/contents" in path]
+    monkeypatch.setattr(GReaderClient, "subscriptions", listed)
+    arrived = cli("sync")
+    assert "3 new posts" in arrived.out and "feeds 1 added" in arrived.out

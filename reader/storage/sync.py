@@ -47,6 +47,7 @@ class SyncStore(EntryStore):
         db.execute("DELETE FROM account")
         db.execute("DELETE FROM outbox_marks")
         db.execute("DELETE FROM outbox_feeds")
+        db.execute("DELETE FROM skipped_items")
         db.execute("UPDATE feeds SET remote_id = NULL WHERE remote_id IS NOT NULL")
         db.execute("UPDATE entries SET remote_id = NULL WHERE remote_id IS NOT NULL")
 
@@ -174,6 +175,8 @@ class SyncStore(EntryStore):
                     self._set_categories(db, feed_id, wanted)
                     change = True
                 changed += change
+            # Posts once skipped for want of these feeds are fetched at the next pull.
+            db.executemany("DELETE FROM skipped_items WHERE stream_id = ?", ((f[0],) for f in feeds))
             for stream_id, (feed_id, url, _, _) in by_remote.items():
                 if stream_id not in seen and url not in keep:
                     self._delete_entries_of(db, feed_id)
@@ -208,13 +211,16 @@ class SyncStore(EntryStore):
         with self.transaction() as db:
             feed_ids = dict(db.execute("SELECT remote_id, id FROM feeds WHERE remote_id IS NOT NULL"))
             by_feed: dict[int, list[tuple[int, ParsedEntry, bool, bool]]] = {}
+            orphans: list[tuple[int, str]] = []
             for stream_id, item_id, entry, read, starred in items:
                 feed_id = feed_ids.get(stream_id)
                 if feed_id is None:
-                    skipped += 1
+                    orphans.append((item_id, stream_id))
                     continue
                 entry.key = f"{REMOTE_KEY}{item_id}"
                 by_feed.setdefault(feed_id, []).append((item_id, entry, read, starred))
+            skipped = len(orphans)
+            db.executemany("INSERT OR REPLACE INTO skipped_items (remote_id, stream_id) VALUES (?, ?)", orphans)
             pending = self._pending_flags(db, [i for group in by_feed.values() for i, *_ in group])
             for feed_id, group in by_feed.items():
                 # The marks of this feed's own copies, in the order _write_entries adopts them.
@@ -264,8 +270,10 @@ class SyncStore(EntryStore):
         """The ids, in their order, of the server's posts this cache doesn't have yet."""
         known: set[int] = set()
         for chunk in chunks(list(item_ids)):
+            marks = placeholders(chunk)
             known.update(r[0] for r in self.db.execute(
-                f"SELECT remote_id FROM entries WHERE remote_id IN ({placeholders(chunk)})", chunk
+                f"SELECT remote_id FROM entries WHERE remote_id IN ({marks}) "
+                f"UNION ALL SELECT remote_id FROM skipped_items WHERE remote_id IN ({marks})", chunk + chunk
             ))
         return [i for i in dict.fromkeys(item_ids) if i not in known]
 
