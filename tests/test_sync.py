@@ -320,3 +320,42 @@ def test_posts_of_a_feed_this_cache_lacks_are_not_fetched_again_until_it_arrives
     monkeypatch.setattr(GReaderClient, "subscriptions", listed)
     arrived = cli("sync")
     assert "3 new posts" in arrived.out and "feeds 1 added" in arrived.out
+
+
+def test_marks_made_while_the_cache_was_local_again_are_kept_when_the_account_returns(
+    freshrss, feeds, cli, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    served(freshrss, feeds, "alpha", range(3))
+    log_in(cli, monkeypatch, freshrss.greader_url, freshrss.user, freshrss.password)
+    cli("sync")
+    cli("account", "remove")
+    post = cli("entries", "--json").json()[0]["id"]
+    cli("mark", "--read", "--star", str(post))
+    log_in(cli, monkeypatch, freshrss.greader_url, freshrss.user, freshrss.password, "--no-upload")
+    synced = cli("sync")
+    assert synced.code == 0, synced.err
+    after = {p["id"]: (p["read"], p["starred"]) for p in cli("entries", "--json").json()}
+    assert len(after) == 3 and after[post] == (True, True)
+    state = local_state(db_path())
+    assert {i for i, (_, starred) in state.items() if starred} == freshrss.api.starred_ids()
+    assert {i for i, (read, _) in state.items() if not read} == freshrss.api.unread_ids()
+
+
+def test_posts_without_links_are_matched_by_title(freshrss, feeds, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    server, folder = feeds
+    items = "".join(
+        f"<item><title>No link {n}</title><guid isPermaLink='false'>nolink-{n}</guid>"
+        f"<description>body {n}</description></item>" for n in range(2)
+    )
+    (folder / "nolink.xml").write_text(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>NL</title>{items}</channel></rss>'
+    )
+    assert cli("add", server.url("/nolink.xml")).code == 0
+    first = cli("entries", "--json").json()[0]["id"]
+    cli("mark", "--star", str(first))
+    log_in(cli, monkeypatch, freshrss.greader_url, freshrss.user, freshrss.password, "--upload")
+    assert cli("sync").code == 0
+    posts = cli("entries", "--json").json()
+    assert sorted(p["title"] for p in posts) == ["No link 0", "No link 1"]
+    assert [p["starred"] for p in posts if p["id"] == first] == [True]
+    assert len(freshrss.api.starred_ids()) == 1

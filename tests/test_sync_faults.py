@@ -168,7 +168,7 @@ def test_a_refused_batch_of_marks_drops_only_that_batch(freshrss, fault_proxy, f
     fault_proxy.fail("edit-tag", "400", times=1)
     synced = cli("sync")
     assert synced.code == 0, synced.err
-    assert "2 marks were not sent" in synced.err
+    assert "2 marks not sent" in synced.err
     assert "pushed 3 marks" in synced.out  # the batches after the refused one still went
     assert len(freshrss.api.starred_ids()) == 3
     assert cli("account", "--json").json()["waiting_changes"] == 0
@@ -215,3 +215,29 @@ def test_a_password_in_the_account_url_is_refused(cli, monkeypatch) -> None:  # 
     result = log_in(cli, monkeypatch, "http://alice:secret@127.0.0.1:9/api/greader.php", "alice", "pw")
     assert result.code == 1
     assert "not in the URL" in result.err and "secret" not in result.err
+
+
+def test_a_push_clears_unreachable_but_not_a_sync_that_fails_on_the_server(
+    freshrss, fault_proxy, feeds, cli, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    from reader.sync.account import push
+
+    serve(freshrss, feeds, "alpha", range(2))
+    log_in(cli, monkeypatch, fault_proxy.greader_url, freshrss.user, freshrss.password)
+    cli("sync")
+    store = Store(db_path())
+    post = str(cli("entries", "--json").json()[0]["id"])
+    fault_proxy.fail("stream/items/ids", "500")
+    assert cli("sync").code == 1
+    cli("mark", "--star", post)
+    push(store, Path(os.environ["READER_DATA_DIR"]))
+    shown = cli("account", "--json").json()
+    assert shown["waiting_changes"] == 0 and "HTTP 500" in shown["last_error"]  # the sync still fails: still said
+    fault_proxy.down()
+    assert cli("sync").code == 1
+    assert cli("account", "--json").json()["last_error"].startswith("cannot reach")
+    fault_proxy.up()
+    cli("mark", "--unstar", post)
+    push(store, Path(os.environ["READER_DATA_DIR"]))
+    assert cli("account", "--json").json()["last_error"] is None  # reachable again: that error is over
+    store.close()

@@ -67,13 +67,15 @@ class EntryStore(StoreBase):
         existing: dict[str, tuple[int, str, float]] = {}
         # The same post under the other kind of key (the server's item id, or the feed's
         # guid): a feed fetched here, then synced, or synced, then fetched here again after
-        # the account went. Matched by link, so the post is adopted, marks and all, not doubled.
+        # the account went. Matched by link (by title when there is none), so the post is
+        # adopted, marks and all, not doubled.
         by_link: dict[bool, dict[str, list[str]]] = {True: {}, False: {}}
-        rows = db.execute("SELECT key, id, hash, published, link FROM entries WHERE feed_id = ?", (feed_id,))
-        for key, entry_id, digest, published, link in rows if entries else ():
+        rows = db.execute("SELECT key, id, hash, published, link, title FROM entries WHERE feed_id = ?", (feed_id,))
+        for key, entry_id, digest, published, link, title in rows if entries else ():
             existing[key] = (entry_id, digest, published)
-            if link:
-                by_link[key.startswith(REMOTE_KEY)].setdefault(link, []).append(key)
+            match = same_post_key(link, title)
+            if match:
+                by_link[key.startswith(REMOTE_KEY)].setdefault(match, []).append(key)
         categories: dict[str, int | None] = {}
         # Collected and written with executemany: one call instead of thousands.
         fts_rows: list[tuple[int, str, str, str]] = []
@@ -84,7 +86,7 @@ class EntryStore(StoreBase):
             code = encoded[offset] if encoded is not None else None
             digest = code.hash if code else entry_hash(entry)
             old = existing.get(entry.key)
-            other = by_link[not entry.key.startswith(REMOTE_KEY)].get(entry.link or "")
+            other = by_link[not entry.key.startswith(REMOTE_KEY)].get(same_post_key(entry.link, entry.title) or "")
             if old is None and other:
                 old = existing.pop(other.pop())
                 db.execute("UPDATE entries SET key = ? WHERE id = ?", (entry.key, old[0]))
@@ -223,6 +225,13 @@ class EntryStore(StoreBase):
                 r[0] for r in self.db.execute(f"SELECT id FROM entries WHERE id IN ({placeholders(chunk)})", chunk)
             )
         return found
+
+
+def same_post_key(link: str | None, title: str) -> str | None:
+    """What tells that a fetched post and a synced one are the same post: its link, else its title."""
+    if link:
+        return link
+    return f"\x00{title}" if title else None
 
 
 def _row(r: tuple) -> EntryRow:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from ..models import Account, FeedOp, ParsedEntry
 from ..sanitize import clean_line
 from .base import chunks, placeholders
-from .entries import REMOTE_KEY, EntryStore
+from .entries import REMOTE_KEY, EntryStore, same_post_key
 
 
 class SyncStore(EntryStore):
@@ -56,9 +56,10 @@ class SyncStore(EntryStore):
     ) -> None:
         """The end of an attempt to reach the server: a whole sync (`complete`) or a push of the outbox.
 
-        Success clears the last error (a push does not count as a sync); failure records the
-        error and its kind ("auth", "unreachable" or "failed"), which the app and `reader
-        account` show until a later attempt succeeds.
+        Failure records the error and its kind ("auth", "unreachable" or "failed"), which the
+        app and `reader account` show. A whole sync that completes clears it; a push (or a
+        login) clears only what it proves over, a server unreachable or a login refused: a
+        sync that fails on the server's side stays shown until a sync completes.
         """
         now = time.time()
         with self.transaction() as db:
@@ -74,7 +75,10 @@ class SyncStore(EntryStore):
                     (now, now, since),
                 )
             else:
-                db.execute("UPDATE account SET last_attempt = ?, last_error = NULL, last_error_kind = NULL", (now,))
+                db.execute(
+                    "UPDATE account SET last_error = NULL, last_error_kind = NULL "
+                    "WHERE last_error_kind IN ('auth', 'unreachable')"
+                )
 
     # --- subscriptions ----------------------------------------------------------------------
 
@@ -223,13 +227,20 @@ class SyncStore(EntryStore):
             db.executemany("INSERT OR REPLACE INTO skipped_items (remote_id, stream_id) VALUES (?, ?)", orphans)
             pending = self._pending_flags(db, [i for group in by_feed.values() for i, *_ in group])
             for feed_id, group in by_feed.items():
-                # The marks of this feed's own copies, in the order _write_entries adopts them.
+                # The marks this cache set on these posts with no server to tell: its own copies
+                # (in the order _write_entries adopts them), and posts synced under an account
+                # since removed (same key, no server id), marked while the cache was local.
                 copies: dict[str, list[tuple[bool, bool]]] = {}
-                for link, was_read, was_starred in db.execute(
-                    "SELECT link, read, starred FROM entries WHERE feed_id = ? AND key NOT LIKE 'greader:%' "
-                    "AND link IS NOT NULL", (feed_id,)
+                former: dict[str, tuple[bool, bool]] = {}
+                for key, link, title, was_read, was_starred, remote_id in db.execute(
+                    "SELECT key, link, title, read, starred, remote_id FROM entries WHERE feed_id = ?", (feed_id,)
                 ):
-                    copies.setdefault(link, []).append((bool(was_read), bool(was_starred)))
+                    if not key.startswith(REMOTE_KEY):
+                        match = same_post_key(link, title)
+                        if match:
+                            copies.setdefault(match, []).append((bool(was_read), bool(was_starred)))
+                    elif remote_id is None:
+                        former[key] = (bool(was_read), bool(was_starred))
                 n, u, ids = self._write_entries(db, feed_id, [entry for _, entry, _, _ in group], now)
                 new += n
                 updated += u
@@ -238,9 +249,10 @@ class SyncStore(EntryStore):
                     entry_id = ids.get(entry.key)
                     if entry_id is None:
                         continue
-                    copy = copies.get(entry.link or "")
-                    if copy:
-                        was_read, was_starred = copy.pop()
+                    copy = copies.get(same_post_key(entry.link, entry.title) or "")
+                    here = copy.pop() if copy else former.get(entry.key)
+                    if here is not None:
+                        was_read, was_starred = here
                         for flag, server, here in (("read", read, was_read), ("starred", starred, was_starred)):
                             if here and not server:
                                 db.execute(

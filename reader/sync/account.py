@@ -36,6 +36,7 @@ def log_in(store: Store, data_dir: Path, url: str, user: str, password: str, *, 
         )
     save_token(data_dir, token)
     store.set_account(api_url, user)
+    store.record_sync(complete=False)  # a "log in again" or "unreachable" from before is over
     account = store.get_account()
     assert account is not None
     return account

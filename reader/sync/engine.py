@@ -156,9 +156,10 @@ def push_marks(store: Store, client: GReaderClient, summary: SyncSummary, check:
                         client.edit_tag(ids, remove=state)
                 except RefusedError as exc:
                     # The server understood and said no (posts it no longer has): kept, these
-                    # marks would stop every later sync here. The local marks stay as set.
+                    # marks would stop every later sync here. Step 4 then takes the server's state
+                    # for those posts, as for any change the server has the last word on.
                     store.forget_marks([row_id for row_id, _ in batch])
-                    summary.warnings.append(f"{exc}; {len(batch)} marks were not sent")
+                    summary.warnings.append(f"{exc}; {_plural(len(batch), 'mark')} not sent")
                     continue
                 store.forget_marks([row_id for row_id, _ in batch])
                 summary.marks_pushed += len(batch)

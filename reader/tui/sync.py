@@ -116,8 +116,8 @@ class SyncMixin:
         attempt = account.last_attempt or 0.0
         if account.last_sync is not None and account.last_sync > attempt:
             return None
-        if self._push_ok_at > attempt:
-            return None
+        if self._push_ok_at > attempt and account.last_error_kind in ("auth", "unreachable"):
+            return None  # a push got through since: the server is there and takes the login
         return account.last_error
 
     def sync_error(self: ReaderApp) -> tuple[str, str] | None:
