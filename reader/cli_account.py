@@ -96,7 +96,8 @@ def cmd_account_add(args: argparse.Namespace) -> int:
             goes = "they go" if queued != 1 else "it goes"
             print(f"queued {queued} feed{'s' if queued != 1 else ''} for the server; {goes} with the next sync")
         else:
-            print(f"{local} local feed{'s stay' if local != 1 else ' stays'} local (fetched from here); "
+            print(f"{local} feed{'s' if local != 1 else ''} of this cache not uploaded: any the server has "
+                  "already join it at the next sync, the rest stay local (fetched from here); "
                   "to upload them later: reader account add … --upload")
     print("now run: reader sync")
     return 0
