@@ -17,14 +17,13 @@ import email.utils
 import re
 import ssl
 import time
-import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from . import __version__
+from .body import BodyError, BodyReader
 from .models import FetchResult
 from .sanitize import clean_message, safe_url
 
@@ -41,8 +40,6 @@ ACCEPT = (
 # of printable ASCII would make the next request invalid (or carry the server's junk).
 MAX_VALIDATOR = 512
 _VALIDATOR = re.compile(rf"[\x20-\x7e]{{1,{MAX_VALIDATOR}}}")
-_GZIP_MAGIC = b"\x1f\x8b"
-MAX_GZIP_MEMBERS = 4096
 
 
 class FetchError(Exception):
@@ -256,140 +253,13 @@ def _validator(value: str | None) -> str | None:
 
 
 async def _read_body(response: httpx.Response, cap: int) -> bytes:
-    # A list is allowed ("gzip, identity"); identity means nothing was done.
-    codings = [c.strip() for c in response.headers.get("content-encoding", "").lower().split(",")]
-    codings = [c for c in codings if c not in ("", "identity")]
-    encoding = codings[0] if len(codings) == 1 else ", ".join(codings)
-    inflater: Inflater | None = None
-    if encoding in ("gzip", "x-gzip", "deflate"):
-        inflater = Inflater(cap)
-    elif encoding not in ("", "identity"):
-        raise FetchError(f"unsupported Content-Encoding: {encoding[:40]}")
-    chunks: list[bytes] = []
-    total = 0
-
-    def add(data: bytes) -> None:
-        nonlocal total
-        total += len(data)
-        if total > cap:
-            raise FetchError(f"response larger than {cap // (1024 * 1024)} MB, gave up")
-        chunks.append(data)
-
     try:
+        body = BodyReader(response.headers.get("content-encoding", ""), cap)
         async for raw in response.aiter_raw():
-            if inflater is None:
-                add(raw)
-            else:
-                for data in inflater.feed(raw):
-                    add(data)
-        if inflater is not None:
-            for data in inflater.finish():
-                add(data)
-    except zlib.error as exc:
-        raise FetchError(f"corrupt {encoding} body ({exc})") from exc
-    return b"".join(chunks)
-
-
-class Inflater:
-    """gzip/deflate bodies as servers really send them, inflated in steps of at most `cap` bytes.
-
-    - gzip may have several members back to back (concatenated files): each is read in
-      turn, where one decompressobj alone would stop silently after the first.
-    - "deflate" is meant to be zlib-wrapped, but many servers send raw deflate: when the
-      first bytes are not a zlib (or gzip) header, the body is read as raw deflate.
-    Every decompress call is bounded by `cap`, so a bomb stops at the cap.
-    """
-
-    AUTO = 47  # zlib or gzip header, auto-detected
-    RAW = -15
-    # Input kept while the format is still undecided; a header is a few bytes, so this is plenty.
-    SNIFF = 64 * 1024
-
-    def __init__(self, cap: int) -> None:
-        self.cap = cap + 1
-        self._wbits = self.AUTO
-        self._obj = zlib.decompressobj(self._wbits)
-        self._decided = False
-        self._sniffed = b""
-        self._between = b""  # what followed a finished member, until we know if another starts
-        self._done = False
-        self._members = 1
-
-    def feed(self, raw: bytes) -> Iterator[bytes]:
-        if self._done or not raw:
-            return
-        if self._obj.eof:
-            raw = self._next_member(raw)
-        elif not self._decided:
-            self._sniffed += raw
-            if len(self._sniffed) > self.SNIFF:
-                self._decided = True
-        yield from self._inflate(raw)
-
-    def _inflate(self, data: bytes) -> Iterator[bytes]:
-        # A loop, not recursion from member to member: a body of 1,500 tiny members is valid.
-        while data:
-            try:
-                out = self._obj.decompress(data, self.cap)
-            except zlib.error:
-                if self._members > 1:
-                    # Bytes after complete members that only looked like another one
-                    # (`\x1f\x8b` then junk): ignored like other trailing junk.
-                    self._done = True
-                    return
-                if self._decided or self._wbits == self.RAW:
-                    raise
-                # No zlib/gzip header: raw deflate. Start again on everything seen so far.
-                self._wbits, self._decided = self.RAW, True
-                self._obj = zlib.decompressobj(self.RAW)
-                data, self._sniffed = self._sniffed, b""
-                continue
-            if out:
-                if not self._decided:
-                    self._decided, self._sniffed = True, b""
-                yield out
-            if self._obj.eof:
-                data = self._next_member(self._obj.unused_data)
-            else:
-                data = self._obj.unconsumed_tail
-
-    def _next_member(self, raw: bytes) -> bytes:
-        """After a finished stream: the bytes another gzip member starts with, or b"" (the
-        rest is padding or junk to ignore, or not enough has arrived to tell)."""
-        if not raw:
-            return b""
-        if self._wbits == self.RAW:
-            self._done = True
-            return b""
-        self._between += raw
-        rest = self._between.lstrip(b"\x00")  # some servers pad with zeros, as gzip(1) tolerates
-        if len(rest) < 2:
-            self._between = rest
-            return b""
-        self._between = b""
-        if rest[:2] != _GZIP_MAGIC and not _is_zlib_header(rest[:2]):
-            self._done = True  # trailing junk after a complete body: ignored, as gzip(1) and browsers do
-            return b""
-        self._members += 1
-        if self._members > MAX_GZIP_MEMBERS:
-            # Each member boundary copies what follows it in the chunk (zlib's unused_data):
-            # past a few thousand members that is quadratic, and no server sends so many.
-            raise FetchError(f"a gzip body of more than {MAX_GZIP_MEMBERS:,} members, gave up")
-        self._obj = zlib.decompressobj(self.AUTO)
-        self._decided = True
-        return rest
-
-    def finish(self) -> Iterator[bytes]:
-        if self._done or self._obj.eof:
-            return
-        data = self._obj.flush(self.cap)  # what the last input still held back; bounded like the rest
-        if data:
-            yield data
-
-
-def _is_zlib_header(head: bytes) -> bool:
-    """A zlib stream's first two bytes: deflate, a window size, and a check that they are."""
-    return len(head) == 2 and head[0] & 0x0F == 8 and head[0] >> 4 <= 7 and (head[0] << 8 | head[1]) % 31 == 0
+            body.feed(raw)
+        return body.finish()
+    except BodyError as exc:
+        raise FetchError(str(exc)) from exc
 
 
 def _userinfo(url: str) -> str:

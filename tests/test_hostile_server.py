@@ -30,7 +30,8 @@ import pytest
 from feedserver import FeedServer
 
 import reader.refresh as refresh_module
-from reader.fetch import FetchError, FetchOptions, Inflater, fetch, make_client
+from reader.body import BodyError, Inflater
+from reader.fetch import FetchOptions, fetch, make_client
 from reader.refresh import POOL_THRESHOLD, refresh
 from reader.store import Store
 from reader.subscribe import SubscribeError, discover, normalize_url
@@ -548,7 +549,7 @@ def test_item4_too_many_members_are_refused_quickly() -> None:
     body = gzip.compress(b"", mtime=0) * 200_000
     inflater = Inflater(10 * 1024 * 1024)
     started = time.perf_counter()
-    with pytest.raises(FetchError, match=r"more than 4,096 members"):
+    with pytest.raises(BodyError, match=r"more than 4,096 members"):
         for i in range(0, len(body), 65536):
             for _ in inflater.feed(body[i : i + 65536]):
                 pass

@@ -17,7 +17,6 @@ import json
 import math
 import re
 import time
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +24,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from ..fetch import USER_AGENT, Inflater, describe_error
+from ..body import BodyReader, BodyTooLarge, CorruptBody, UnsupportedEncoding
+from ..fetch import USER_AGENT, describe_error
 from ..sanitize import clean_line, clean_message, mask_credentials, safe_url
 from .deadline import DeadlineBackend, DeadlineTransport
 from .items import (
@@ -245,17 +245,7 @@ class GReaderClient:
         if continuation:
             params["c"] = continuation
         data = self._json("GET", "reader/api/0/stream/contents/" + stream_path(stream), call, params=params)
-        if not isinstance(data, dict):
-            raise SyncError(f"the server's answer to {call} is not a JSON object")
-        raw = data.get("items", [])
-        if not isinstance(raw, list):
-            raise SyncError(f"the server's answer to {call} holds no item list")
-        items: list[RemoteItem] = []
-        for entry in raw[:MAX_ITEMS]:
-            item = parse_item(entry)
-            if item is not None:
-                items.append(item)
-        return items, continuation_token(data.get("continuation"))
+        return _items(data, call), continuation_token(data.get("continuation"))
 
     def item_contents(self, item_ids: Sequence[int]) -> list[RemoteItem]:
         """The posts with these ids (up to CONTENTS_BATCH), in one POST: only what the cache lacks is asked for."""
@@ -265,16 +255,7 @@ class GReaderClient:
             return []
         form = [("i", item_id_long(i)) for i in ids]
         answer = self._send("POST", "reader/api/0/stream/items/contents", call, params={"output": "json"}, data=form)
-        data = self._parse_json(answer, call)
-        raw = data.get("items", []) if isinstance(data, dict) else None
-        if not isinstance(raw, list):
-            raise SyncError(f"the server's answer to {call} holds no item list")
-        items: list[RemoteItem] = []
-        for entry in raw[:MAX_ITEMS]:
-            item = parse_item(entry)
-            if item is not None:
-                items.append(item)
-        return items
+        return _items(self._parse_json(answer, call), call)
 
     def item_ids(self, stream: str, *, exclude: str | None = None, since: float | None = None,
                  count: int = ID_PAGE) -> Iterator[int]:
@@ -478,43 +459,25 @@ class GReaderClient:
             response.close()
 
     def _read(self, response: httpx.Response, call: str, host: str) -> bytes:
-        """The body, inflated here in bounded steps (as fetch.py does): httpx would inflate each
-        chunk whole, ~1,000 times its size for a gzip bomb, before any cap could be checked."""
-        cap = MAX_BODY
-        codings = [c.strip() for c in response.headers.get("content-encoding", "").lower().split(",")]
-        codings = [c for c in codings if c not in ("", "identity")]
-        if codings and codings not in (["gzip"], ["x-gzip"], ["deflate"]):
-            raise SyncError(f"the server's answer to {call} uses an unsupported Content-Encoding "
-                            f"({', '.join(codings)[:40]})")
-        inflater = Inflater(cap) if codings else None
-        chunks: list[bytes] = []
-        total = 0
-
-        def add(data: bytes) -> None:
-            nonlocal total
-            total += len(data)
-            if total > cap:
-                raise SyncError(f"the server's answer to {call} is larger than {cap // (1024 * 1024)} MB; gave up")
-            chunks.append(data)
-
+        """The body, inflated and capped in bounded steps (reader/body.py, as for feeds)."""
         try:
+            body = BodyReader(response.headers.get("content-encoding", ""), MAX_BODY)
             for raw in response.iter_raw():
-                if inflater is None:
-                    add(raw)
-                else:
-                    for data in inflater.feed(raw):
-                        add(data)
-            if inflater is not None:
-                for data in inflater.finish():
-                    add(data)
-        except zlib.error:
+                body.feed(raw)
+            return body.finish()
+        except UnsupportedEncoding as exc:
+            raise SyncError(f"the server's answer to {call} uses an unsupported Content-Encoding "
+                            f"({exc.encoding})") from None
+        except BodyTooLarge:
+            raise SyncError(f"the server's answer to {call} is larger than {MAX_BODY // (1024 * 1024)} MB; "
+                            "gave up") from None
+        except CorruptBody:
             raise SyncError(f"the server's answer to {call} is corrupt (bad compression)") from None
         except httpx.TimeoutException:
             raise UnreachableError(f"cannot reach {host}: no complete answer within {self.timeout:g} s "
                                    "(is the server overloaded or the network down?)") from None
         except (httpx.HTTPError, OSError) as exc:
             raise UnreachableError(f"cannot reach {host}: {self._reason(exc)}") from None
-        return b"".join(chunks)
 
     def _check_status(self, answer: _Answer, call: str) -> None:
         if 200 <= answer.status < 300:
@@ -555,6 +518,17 @@ class GReaderClient:
 
 
 # --- helpers ---------------------------------------------------------------------------------------
+
+
+def _items(data: Any, call: str) -> list[RemoteItem]:
+    """The posts of a stream/contents or items/contents answer, at most MAX_ITEMS; unusable ones left out."""
+    if not isinstance(data, dict):
+        raise SyncError(f"the server's answer to {call} is not a JSON object")
+    raw = data.get("items", [])
+    if not isinstance(raw, list):
+        raise SyncError(f"the server's answer to {call} holds no item list")
+    items = (parse_item(entry) for entry in raw[:MAX_ITEMS])
+    return [item for item in items if item is not None]
 
 
 def _api_base(url: str) -> str:
