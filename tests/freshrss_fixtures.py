@@ -38,6 +38,7 @@ from typing import Any
 
 import pytest
 from faultproxy import FaultProxy
+from feedserver import FeedServer
 
 READING_LIST = "user/-/state/com.google/reading-list"
 READ = "user/-/state/com.google/read"
@@ -641,6 +642,15 @@ def freshrss(freshrss_server: FreshRSS) -> FreshRSS:
 
 
 @pytest.fixture
+def feeds(tmp_path: Path) -> Iterator[tuple[FeedServer, Path]]:
+    """A loopback server over a folder the test writes feeds into (FreshRSS fetches them from there)."""
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    with FeedServer(folder) as server:
+        yield server, folder
+
+
+@pytest.fixture
 def fault_proxy(freshrss: FreshRSS) -> Iterator[FaultProxy]:
     """A FaultProxy in front of `freshrss`: use `fault_proxy.greader_url` as the account's URL."""
     with FaultProxy(freshrss.base_url) as proxy:
@@ -656,6 +666,7 @@ __all__ = [
     "ServerAPI",
     "ServerAPIError",
     "fault_proxy",
+    "feeds",
     "freshrss",
     "freshrss_server",
     "item_id",

@@ -35,6 +35,16 @@ def write_feed(folder: Path, name: str, numbers: Iterable[int], *, title: str | 
     return f"{name}.xml"
 
 
+def served(freshrss: Any, feeds: tuple[Any, Path], name: str, numbers: Iterable[int],
+           category: str | None = None) -> str:
+    """A feed written, subscribed on the server, and fetched by it. Returns its stream id."""
+    server, folder = feeds
+    write_feed(folder, name, numbers)
+    stream_id = freshrss.api.subscribe(server.url(f"/{name}.xml"), category=category)
+    freshrss.refresh(stream_id)
+    return stream_id
+
+
 def log_in(
     cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, url: str, user: str, password: str, *extra: str
 ) -> Any:

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from feedserver import FeedServer
-from sync_support import local_state, log_in, write_feed
+from sync_support import local_state, log_in, served, write_feed
 
 from reader.config import db_path
 from reader.store import Store
@@ -22,13 +20,7 @@ from reader.store import Store
 pytestmark = pytest.mark.usefixtures("freshrss")
 
 
-@pytest.fixture
-def feeds(tmp_path: Path) -> Iterator[tuple[FeedServer, Path]]:
-    """A loopback server over a folder the test writes feeds into (FreshRSS fetches them from there)."""
-    folder = tmp_path / "feeds"
-    folder.mkdir()
-    with FeedServer(folder) as server:
-        yield server, folder
+
 
 
 def data_dir() -> Path:
@@ -39,13 +31,7 @@ def open_store() -> Store:
     return Store(db_path())
 
 
-def served(freshrss, feeds, name: str, numbers, category: str | None = None) -> str:  # type: ignore[no-untyped-def]
-    """A feed written, subscribed on the server, and fetched by it. Returns its stream id."""
-    server, folder = feeds
-    write_feed(folder, name, numbers)
-    stream_id = freshrss.api.subscribe(server.url(f"/{name}.xml"), category=category)
-    freshrss.refresh(int(stream_id.split("/")[1]))
-    return stream_id
+
 
 
 # --- accounts -------------------------------------------------------------------------------

@@ -6,24 +6,14 @@ down, and secrets that must appear nowhere. Faults come from a loopback proxy in
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from feedserver import FeedServer
-from sync_support import local_state, log_in, write_feed
+from sync_support import local_state, log_in, served, write_feed
 
 from reader.config import db_path
 from reader.store import Store
 from reader.sync import engine
-
-
-@pytest.fixture
-def feeds(tmp_path: Path) -> Iterator[tuple[FeedServer, Path]]:
-    folder = tmp_path / "feeds"
-    folder.mkdir()
-    with FeedServer(folder) as server:
-        yield server, folder
 
 
 @pytest.fixture
@@ -39,12 +29,7 @@ def short_timeout(tmp_path: Path) -> None:
     (config / "config.toml").write_text("timeout = 1.5\n")
 
 
-def serve(freshrss, feeds, name: str, numbers) -> str:  # type: ignore[no-untyped-def]
-    server, folder = feeds
-    write_feed(folder, name, numbers)
-    stream_id = freshrss.api.subscribe(server.url(f"/{name}.xml"))
-    freshrss.refresh(stream_id)
-    return stream_id
+
 
 
 def server_matches_local(freshrss) -> None:  # type: ignore[no-untyped-def]
@@ -68,11 +53,11 @@ FAULTS = [
 def test_a_fault_mid_sync_stops_it_clearly_loses_nothing_and_the_next_sync_completes(
     freshrss, fault_proxy, feeds, cli, monkeypatch, small_pages, short_timeout, call, mode, said,  # type: ignore[no-untyped-def]
 ) -> None:
-    serve(freshrss, feeds, "alpha", range(5))
+    served(freshrss, feeds, "alpha", range(5))
     fault_proxy.timeout_seconds = 3
     assert log_in(cli, monkeypatch, fault_proxy.greader_url, freshrss.user, freshrss.password).code == 0
     assert cli("sync").code == 0
-    serve(freshrss, feeds, "beta", range(5))  # new posts, to be pulled over several pages
+    served(freshrss, feeds, "beta", range(5))  # new posts, to be pulled over several pages
     store = Store(db_path())
     ids = [r.id for r in store.list_entries()]
     assert cli("mark", "--read", "--star", *map(str, ids[:3])).code == 0
@@ -102,7 +87,7 @@ def test_a_dead_server_leaves_the_cache_working_and_the_next_sync_sends_everythi
     freshrss, feeds, cli, monkeypatch  # type: ignore[no-untyped-def]
 ) -> None:
     server, folder = feeds
-    serve(freshrss, feeds, "alpha", range(4))
+    served(freshrss, feeds, "alpha", range(4))
     log_in(cli, monkeypatch, freshrss.greader_url, freshrss.user, freshrss.password)
     cli("sync")
     ids = [str(p["id"]) for p in cli("entries", "--json").json()]
@@ -131,7 +116,7 @@ def test_a_dead_server_leaves_the_cache_working_and_the_next_sync_sends_everythi
 
 def test_no_secret_in_any_output_or_file(freshrss, feeds, cli, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     server, folder = feeds
-    serve(freshrss, feeds, "alpha", range(3))
+    served(freshrss, feeds, "alpha", range(3))
     write_feed(folder, "beta", range(2))
     outputs = [log_in(cli, monkeypatch, freshrss.greader_url, freshrss.user, freshrss.password)]
     token = (Path(os.environ["READER_DATA_DIR"]) / "sync-token").read_text().strip()
@@ -160,7 +145,7 @@ def test_no_secret_in_any_output_or_file(freshrss, feeds, cli, monkeypatch, tmp_
 
 def test_a_refused_batch_of_marks_drops_only_that_batch(freshrss, fault_proxy, feeds, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(engine, "EDIT_BATCH", 2)
-    serve(freshrss, feeds, "alpha", range(5))
+    served(freshrss, feeds, "alpha", range(5))
     log_in(cli, monkeypatch, fault_proxy.greader_url, freshrss.user, freshrss.password)
     cli("sync")
     ids = [str(p["id"]) for p in cli("entries", "--json").json()]
@@ -177,7 +162,7 @@ def test_a_refused_batch_of_marks_drops_only_that_batch(freshrss, fault_proxy, f
 def test_a_crawl_time_from_a_wrong_clock_does_not_stop_later_pulls(freshrss, feeds, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # Every crawl time looks far in the future when the horizon is put in 1970: none may become `since`.
     monkeypatch.setattr(engine, "FUTURE_CRAWL", -engine.time.time() + 1000)
-    serve(freshrss, feeds, "alpha", range(3))
+    served(freshrss, feeds, "alpha", range(3))
     log_in(cli, monkeypatch, freshrss.greader_url, freshrss.user, freshrss.password)
     assert "3 new posts" in cli("sync").out
     store = Store(db_path())
@@ -187,7 +172,7 @@ def test_a_crawl_time_from_a_wrong_clock_does_not_stop_later_pulls(freshrss, fee
 
 
 def test_logging_in_to_another_account_with_changes_waiting_is_refused(freshrss, feeds, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    serve(freshrss, feeds, "alpha", range(3))
+    served(freshrss, feeds, "alpha", range(3))
     log_in(cli, monkeypatch, freshrss.greader_url, freshrss.user, freshrss.password)
     cli("sync")
     ids = [str(p["id"]) for p in cli("entries", "--json").json()]
@@ -222,7 +207,7 @@ def test_a_push_clears_unreachable_but_not_a_sync_that_fails_on_the_server(
 ) -> None:
     from reader.sync.account import push
 
-    serve(freshrss, feeds, "alpha", range(2))
+    served(freshrss, feeds, "alpha", range(2))
     log_in(cli, monkeypatch, fault_proxy.greader_url, freshrss.user, freshrss.password)
     cli("sync")
     store = Store(db_path())

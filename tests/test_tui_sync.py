@@ -14,12 +14,10 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from feedserver import FeedServer
-from sync_support import local_state, log_in, unsigned, write_feed
+from sync_support import local_state, log_in, served, unsigned, write_feed
 from tui_support import WIDE, make_app, screen_text, settle, wait_for
 
 import reader.tui.sync as tui_sync
@@ -32,22 +30,10 @@ pytestmark = [pytest.mark.usefixtures("utc")]
 SYNC_WAIT = 20.0  # seconds a sync against the loopback server may take, at most (it takes well under one)
 
 
-@pytest.fixture
-def feeds(tmp_path: Path) -> Iterator[tuple[FeedServer, Path]]:
-    """A loopback server over a folder the test writes feeds into (FreshRSS fetches them from there)."""
-    folder = tmp_path / "feeds"
-    folder.mkdir()
-    with FeedServer(folder) as server:
-        yield server, folder
 
 
-def served(freshrss, feeds, name: str, numbers, category: str | None = None) -> str:  # type: ignore[no-untyped-def]
-    """A feed written, subscribed on the server, and fetched by it. Returns its stream id."""
-    server, folder = feeds
-    write_feed(folder, name, numbers)
-    stream_id = freshrss.api.subscribe(server.url(f"/{name}.xml"), category=category)
-    freshrss.refresh(int(stream_id.split("/")[1]))
-    return stream_id
+
+
 
 
 def synced_account(freshrss, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
