@@ -345,3 +345,22 @@ def test_posts_without_links_are_matched_by_title(freshrss, feeds, cli, monkeypa
     assert sorted(p["title"] for p in posts) == ["No link 0", "No link 1"]
     assert [p["starred"] for p in posts if p["id"] == first] == [True]
     assert len(freshrss.api.starred_ids()) == 1
+
+
+def test_moving_to_another_server_adopts_the_posts_instead_of_doubling_them(freshrss, feeds, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    served(freshrss, feeds, "alpha", range(3))
+    log_in(cli, monkeypatch, freshrss.greader_url, freshrss.user, freshrss.password)
+    cli("sync")
+    post = cli("entries", "--json").json()[0]["id"]
+    cli("mark", "--star", str(post))
+    cli("sync")
+    cli("account", "remove")
+    freshrss.reset()  # a new server: the same feed, new item ids, no marks
+    served(freshrss, feeds, "alpha", range(3))
+    log_in(cli, monkeypatch, freshrss.greader_url, freshrss.user, freshrss.password, "--no-upload")
+    synced = cli("sync")
+    assert synced.code == 0, synced.err
+    posts = cli("entries", "--json").json()
+    assert len(posts) == 3
+    assert [p["starred"] for p in posts if p["id"] == post] == [True]
+    assert len(freshrss.api.starred_ids()) == 1

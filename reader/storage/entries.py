@@ -65,17 +65,24 @@ class EntryStore(StoreBase):
         new = updated = 0
         ids: dict[str, int] = {}
         existing: dict[str, tuple[int, str, float]] = {}
-        # The same post under the other kind of key (the server's item id, or the feed's
-        # guid): a feed fetched here, then synced, or synced, then fetched here again after
-        # the account went. Matched by link (by title when there is none), so the post is
-        # adopted, marks and all, not doubled.
-        by_link: dict[bool, dict[str, list[str]]] = {True: {}, False: {}}
-        rows = db.execute("SELECT key, id, hash, published, link, title FROM entries WHERE feed_id = ?", (feed_id,))
-        for key, entry_id, digest, published, link, title in rows if entries else ():
+        # The same post under another key, to adopt (marks and all) rather than double.
+        # Matched by link (by title when there is none). A fetched post may be an earlier
+        # synced copy (the account went); a synced post may be a fetched copy (the account
+        # came), or the copy of a server this cache no longer syncs with (no server id).
+        adoptable: dict[bool, dict[str, list[str]]] = {True: {}, False: {}}  # by: synced entries?
+        rows = db.execute(
+            "SELECT key, id, hash, published, link, title, remote_id FROM entries WHERE feed_id = ?", (feed_id,)
+        )
+        for key, entry_id, digest, published, link, title, remote_id in rows if entries else ():
             existing[key] = (entry_id, digest, published)
             match = same_post_key(link, title)
             if match:
-                by_link[key.startswith(REMOTE_KEY)].setdefault(match, []).append(key)
+                synced_copy = key.startswith(REMOTE_KEY)
+                if not synced_copy or remote_id is None:
+                    adoptable[True].setdefault(match, []).append(key)
+                if synced_copy:
+                    adoptable[False].setdefault(match, []).append(key)
+        incoming = {entry.key for entry in entries}
         categories: dict[str, int | None] = {}
         # Collected and written with executemany: one call instead of thousands.
         fts_rows: list[tuple[int, str, str, str]] = []
@@ -86,9 +93,12 @@ class EntryStore(StoreBase):
             code = encoded[offset] if encoded is not None else None
             digest = code.hash if code else entry_hash(entry)
             old = existing.get(entry.key)
-            other = by_link[not entry.key.startswith(REMOTE_KEY)].get(same_post_key(entry.link, entry.title) or "")
-            if old is None and other:
-                old = existing.pop(other.pop())
+            candidates = adoptable[entry.key.startswith(REMOTE_KEY)].get(same_post_key(entry.link, entry.title) or "")
+            while old is None and candidates:
+                key = candidates.pop()
+                if key in incoming or key not in existing:
+                    continue  # that one is this document's own, or already adopted
+                old = existing.pop(key)
                 db.execute("UPDATE entries SET key = ? WHERE id = ?", (entry.key, old[0]))
                 digest = ""  # rewrite it: the other copy's text may differ
             if old is not None and old[1] == digest:

@@ -235,12 +235,13 @@ class SyncStore(EntryStore):
                 for key, link, title, was_read, was_starred, remote_id in db.execute(
                     "SELECT key, link, title, read, starred, remote_id FROM entries WHERE feed_id = ?", (feed_id,)
                 ):
-                    if not key.startswith(REMOTE_KEY):
-                        match = same_post_key(link, title)
-                        if match:
-                            copies.setdefault(match, []).append((bool(was_read), bool(was_starred)))
-                    elif remote_id is None:
+                    if key.startswith(REMOTE_KEY) and remote_id is not None:
+                        continue  # synced now: its marks are the server's
+                    if key.startswith(REMOTE_KEY):
                         former[key] = (bool(was_read), bool(was_starred))
+                    match = same_post_key(link, title)
+                    if match:
+                        copies.setdefault(match, []).append((bool(was_read), bool(was_starred)))
                 n, u, ids = self._write_entries(db, feed_id, [entry for _, entry, _, _ in group], now)
                 new += n
                 updated += u
@@ -250,7 +251,7 @@ class SyncStore(EntryStore):
                     if entry_id is None:
                         continue
                     copy = copies.get(same_post_key(entry.link, entry.title) or "")
-                    here = copy.pop() if copy else former.get(entry.key)
+                    here = former.get(entry.key) or (copy.pop() if copy else None)
                     if here is not None:
                         was_read, was_starred = here
                         for flag, server, here in (("read", read, was_read), ("starred", starred, was_starred)):
