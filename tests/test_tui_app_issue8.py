@@ -108,7 +108,10 @@ async def test_issue8_marks_by_another_connection_show_and_toggles_act_on_stored
             assert "1 ★" in app.status_bar.plain
             # A stale row: the other process unstars again before the poll; the row still shows
             # a star and `s` means "unstar": it is so already, so the row is put right and the
-            # app says why nothing changed (it doesn't star it again).
+            # app says why nothing changed (it doesn't star it again). The poll is paused, so
+            # it can't put the row right first (then `s` would rightly star it).
+            assert app.external_poll is not None
+            app.external_poll.pause()
             other.set_flag([first.id], "starred", False)
             app.post_list.update_row(first.id, starred=True)  # as if the poll had not run yet
             await pilot.press("s")

@@ -104,6 +104,7 @@ class ReaderApp(SyncMixin, LoadingMixin, ReadingActions, FeedActions, LifecycleM
         self.refreshing = False
         self._refresh_stop = threading.Event()  # set on quit: a refresh in flight is abandoned at once
         self.note = ""
+        self.external_poll: Timer | None = None  # the look for another process's changes (tests pause it)
         self._mark_timer: Timer | None = None
         self.reading = False
         self._theme_ready = False
@@ -186,7 +187,7 @@ class ReaderApp(SyncMixin, LoadingMixin, ReadingActions, FeedActions, LifecycleM
         self.post_list.focus()
         self._startup()
         self.load_sync_state()
-        self.set_interval(EXTERNAL_CHANGE_POLL, self._check_external_changes)
+        self.external_poll = self.set_interval(EXTERNAL_CHANGE_POLL, self._check_external_changes)
 
     def _apply_keymap(self, keymap: dict[str, str]) -> None:
         known = {b.id for b in self.all_bindings() if b.id}
