@@ -59,7 +59,7 @@ class SyncSummary:
     feeds_removed: int = 0
     feeds_changed: int = 0  # renamed or moved
     new_entries: int = 0
-    updated_entries: int = 0
+    updated_entries: int = 0  # posts already here (fetched before, or from an earlier server) now the server's
     marks_changed: int = 0  # local posts whose read/starred the server changed
     warnings: list[str] = field(default_factory=list)  # changes the server refused (dropped from the outbox)
     seconds: float = 0.0
@@ -71,7 +71,7 @@ class SyncSummary:
             f"{_plural(self.new_entries, 'new post')}",
         ]
         if self.updated_entries:
-            parts.append(f"{self.updated_entries} updated")
+            parts.append(f"{self.updated_entries:,} matched with posts already here")
         feeds = [
             f"{n} {what}" for n, what in (
                 (self.feeds_added, "added"), (self.feeds_removed, "removed"), (self.feeds_changed, "renamed or moved")
