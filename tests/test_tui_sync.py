@@ -409,3 +409,26 @@ def _read_line(child: subprocess.Popen[str], timeout: float) -> str:
         if not selector.select(timeout):
             return ""
     return child.stdout.readline()
+
+
+@pytest.mark.asyncio
+async def test_issue9_a_narrow_status_line_keeps_a_sync_that_needs_the_user() -> None:
+    from textual.app import App, ComposeResult
+
+    from reader.tui.widgets.status_bar import StatusBar
+
+    class Bar(App[None]):
+        def compose(self) -> ComposeResult:
+            yield StatusBar(id="bar")
+
+    app = Bar()
+    async with app.run_test(size=(80, 3)) as pilot:
+        bar = app.query_one(StatusBar)
+        bar.show(scope="All", query="feed:cloudflare", unread_only=False, shown=300, shown_unread=12,
+                 counts=(5000, 1200, 3), last_refresh=None, offline=False)
+        bar.set_sync("server unreachable · 1 change waiting", alert=True)
+        await pilot.pause()
+        assert "server unreachable · 1 change waiting" in bar.plain  # the counts go first
+        bar.set_sync("synced 14:02", alert=False)
+        await pilot.pause()
+        assert "300 shown" in bar.plain and "synced" not in bar.plain  # a quiet one goes before them

@@ -122,7 +122,8 @@ class StatusBar(Static):
             parts.append(_Part(Text(f"{f.failed} feed{plural} failed (e for details)", style="bold red"), 70))
         if self._sync is not None:
             text, alert = self._sync
-            parts.append(_Part(Text(clean_line(text), style="bold" if alert else ""), 75 if alert else 35))
+            # A sync that needs the user (unreachable, log in again) outlasts the list's counts.
+            parts.append(_Part(Text(clean_line(text), style="bold" if alert else ""), 85 if alert else 35))
         # With an account whose feeds all come from the server, "never refreshed" would only
         # contradict the sync part.
         if self._progress is None and not (self._sync is not None and f.last_refresh is None):
