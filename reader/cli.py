@@ -478,6 +478,10 @@ def _entries_json(store: Store, rows: list[EntryRow]) -> None:
             "categories": entry.categories if entry else [],
             "feed": _shown_title(r.feed_title, r.feed_url), "feed_url": _shown_url(r.feed_url),
             "read": r.read, "starred": r.starred,
+            "enclosures": [
+                {"url": _shown_url(x.url), "type": x.type or None, "length": x.length, "duration": x.duration}
+                for x in (entry.enclosures if entry else [])
+            ],
             # The body as `reader show` prints it (Markdown, numbered links), and as the feed sent it.
             "text": body.text[:JSON_BODY_CHARS], "links": body.links,
             "content_html": html[:JSON_BODY_CHARS],

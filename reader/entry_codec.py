@@ -57,4 +57,7 @@ def entry_hash(entry: ParsedEntry) -> str:
     for part in parts:
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
+    # Only when there are any, so the hash of every post without one stays what it was.
+    for enclosure in entry.enclosures:
+        h.update(repr((enclosure.url, enclosure.type, enclosure.length, enclosure.duration)).encode())
     return h.hexdigest()

@@ -50,6 +50,9 @@ class RawEntry:
     categories: list[str] = field(default_factory=list)
     content: str = ""  # HTML
     base: str | None = None  # explicit xml:base, resolved
+    # (url resolved, type, length, duration) as the feed wrote them; parse.py cleans them
+    enclosures: list[tuple[str, str, str, str]] = field(default_factory=list)
+    duration: str = ""  # itunes:duration, for an enclosure that gives none
 
 
 @dataclass(slots=True)
@@ -152,8 +155,13 @@ def _rss(channel: ET.Element, url: str) -> RawFeed:
                 entry.categories.append(text)
             elif tag == ITUNES + "keywords":
                 entry.categories.extend(text.split(","))
+            elif tag == "enclosure":
+                _add_enclosure(entry, item_base or base, child.get("url"), child.get("type"), child.get("length"))
+            elif tag == ITUNES + "duration":
+                entry.duration = text.strip()
         # iter, not the children: some feeds wrap categories in a <categories> element.
         entry.categories[:0] = [c.text or "" for c in item.iter("category")]
+        _add_media(entry, item, item_base or base)
         if entry.guid and guid_is_link:
             # feedparser's rules: a permalink guid resolves like a link, and stands in for one.
             entry.guid = urljoin(item_base or base, entry.guid)
@@ -192,6 +200,8 @@ def _atom(feed: ET.Element, url: str) -> RawFeed:
             tag = child.tag
             if tag == ATOM + "title":
                 entry.title, entry.title_is_html = _atom_text(child)
+            elif tag == ATOM + "link" and child.get("rel") == "enclosure":
+                _add_enclosure(entry, entry_base, child.get("href"), child.get("type"), child.get("length"))
             elif tag == ATOM + "link":
                 if child.get("rel", "alternate") == "alternate" and child.get("href"):
                     href = urljoin(entry_base, child.get("href", "").strip())
@@ -213,6 +223,7 @@ def _atom(feed: ET.Element, url: str) -> RawFeed:
                 content = child
             elif tag == ATOM + "summary":
                 summary = child
+        _add_media(entry, node, entry_base)
         entry.author = entry.author or feed_author
         entry.date_text = published or updated
         entry.published = _date(entry.date_text)
@@ -236,6 +247,18 @@ def _atom(feed: ET.Element, url: str) -> RawFeed:
             site = urljoin(base, link.get("href", "").strip())
             break
     return RawFeed(title=title, title_is_html=title_is_html, site_url=site, entries=entries)
+
+
+def _add_enclosure(entry: RawEntry, base: str, url: str | None, kind: str | None, length: str | None,
+                   duration: str | None = None) -> None:
+    if url and url.strip():
+        entry.enclosures.append((urljoin(base, url.strip()), kind or "", length or "", duration or ""))
+
+
+def _add_media(entry: RawEntry, node: ET.Element, base: str) -> None:
+    """Media RSS files: media:content, alone or in a media:group (YouTube, podcasts)."""
+    for media in node.iter(MEDIA + "content"):
+        _add_enclosure(entry, base, media.get("url"), media.get("type"), media.get("fileSize"), media.get("duration"))
 
 
 def _atom_text(node: ET.Element) -> tuple[str, bool]:

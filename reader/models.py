@@ -68,6 +68,17 @@ class Entry:
     categories: list[str]
     content: str  # HTML (content:encoded, else the summary)
     base_url: str | None  # what relative links in `content` resolve against
+    enclosures: list[Enclosure] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Enclosure:
+    """A file a post carries: a podcast episode, a video, an attachment (http(s) only)."""
+
+    url: str
+    type: str = ""  # a MIME type, lowercased ("audio/mpeg"), or "" when the feed gave none
+    length: int | None = None  # bytes, as the feed says
+    duration: float | None = None  # seconds, as the feed says
 
 
 @dataclass(slots=True)
@@ -80,6 +91,7 @@ class ParsedEntry:
     categories: list[str]
     content: str
     base_url: str | None
+    enclosures: list[Enclosure] = field(default_factory=list)
 
 
 @dataclass(slots=True)

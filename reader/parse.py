@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from .fastfeed import RawEntry, RawFeed, parse_fast
-from .models import ParsedEntry, ParsedFeed
+from .models import Enclosure, ParsedEntry, ParsedFeed
 from .sanitize import clean_line, clean_text, is_uri_term, safe_url, strip_tags
 from .xmlguard import EntityDeclarationError, as_utf8_document, charset_fits, refuse_entities, repair_char_refs
 
@@ -126,7 +126,60 @@ def _entry(raw: RawEntry, feed_url: str) -> ParsedEntry:
         categories=clean_categories(raw.categories),
         content=clean_text(raw.content),
         base_url=_base(raw.base, link, feed_url),
+        enclosures=clean_enclosures(raw.enclosures, raw.duration),
     )
+
+
+MAX_ENCLOSURES = 20  # files per post: a podcast has one, a gallery a few
+
+
+def clean_enclosures(raw: Iterable[tuple[str, str, str, str]], duration: str = "") -> list[Enclosure]:
+    """Enclosures cleaned: http(s) URLs only (once each), a plain MIME type, numbers that are numbers."""
+    found: list[Enclosure] = []
+    seen: set[str] = set()
+    for url, kind, length, own_duration in raw:
+        safe = safe_url(url)
+        if safe is None or safe in seen:
+            continue
+        seen.add(safe)
+        mime = clean_line(kind, 200).split(";")[0].strip().lower()  # "audio/mpeg; charset=…": the type alone
+        found.append(Enclosure(
+            url=safe,
+            type=mime if _MIME.fullmatch(mime) else "",
+            length=_whole(length),
+            duration=parse_duration(own_duration or duration),
+        ))
+        if len(found) >= MAX_ENCLOSURES:
+            break
+    return found
+
+
+_MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}")
+
+
+def _whole(text: str) -> int | None:
+    text = (text or "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= 15:
+        value = int(text)
+        return value or None  # many feeds write length="0" for "unknown"
+    return None
+
+
+def parse_duration(text: str) -> float | None:
+    """itunes:duration and media duration: seconds ("2700", "2700.5") or clock time ("45:00", "1:02:03")."""
+    text = (text or "").strip()
+    if not text or len(text) > 20:
+        return None
+    try:
+        parts = [float(p) for p in text.split(":")]
+    except ValueError:
+        return None
+    if len(parts) > 3 or any(p < 0 or p != p for p in parts):
+        return None
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds if 0 < seconds < 10**7 else None
 
 
 def clean_categories(names: Iterable[str], limit: int = MAX_CATEGORIES) -> list[str]:
@@ -193,7 +246,7 @@ def _parse_with_feedparser(body: bytes, url: str, http_headers: dict[str, str]) 
         title=feed.get("title") or "",
         title_is_html=_is_html(feed),
         site_url=feed.get("link"),
-        entries=[_raw_entry(e) for e in result.entries],
+        entries=[_raw_entry(e, url) for e in result.entries],
     )
 
 
@@ -218,7 +271,7 @@ def _bound_feedparser_tags() -> None:
     Mixin._add_tag = add_tag  # type: ignore[method-assign]
 
 
-def _raw_entry(e: feedparser.FeedParserDict) -> RawEntry:
+def _raw_entry(e: feedparser.FeedParserDict, url: str) -> RawEntry:
     # dict.get: FeedParserDict.get would alias a missing published to updated, with a warning.
     when = dict.get(e, "published_parsed") or dict.get(e, "updated_parsed") or dict.get(e, "created_parsed")
     content, base = _content(e)
@@ -233,7 +286,30 @@ def _raw_entry(e: feedparser.FeedParserDict) -> RawEntry:
         categories=[tag.get("term") or tag.get("label") or "" for tag in e.get("tags") or ()],
         content=content,
         base=base,
+        enclosures=_feedparser_enclosures(e, url),
+        duration=str(e.get("itunes_duration") or ""),
     )
+
+
+def _feedparser_enclosures(e: feedparser.FeedParserDict, url: str) -> list[tuple[str, str, str, str]]:
+    """RSS enclosures and Atom rel="enclosure" links (feedparser's `enclosures`), then Media RSS.
+
+    Relative URLs resolve against the document, as the fast path's do (feedparser is told not to).
+    """
+    base = (e.get("summary_detail") or {}).get("base") or url
+
+    def resolved(href: object) -> str:
+        return urljoin(base, str(href).strip()) if href and str(href).strip() else ""
+
+    found = [
+        (resolved(x.get("href")), str(x.get("type") or ""), str(x.get("length") or ""), "")
+        for x in (e.get("enclosures") or ())[:MAX_ENCLOSURES]
+    ]
+    found += [
+        (resolved(m.get("url")), str(m.get("type") or ""), str(m.get("filesize") or ""), str(m.get("duration") or ""))
+        for m in (e.get("media_content") or ())[:MAX_ENCLOSURES]
+    ]
+    return found
 
 
 def _is_html(d: feedparser.FeedParserDict) -> bool:

@@ -2,6 +2,7 @@
 
     meetup "post mortem" category:"Hong Kong" feed:cloudflare author:tom
     is:unread is:starred since:7d before:2024-01-31 -category:Sports
+    has:enclosure type:audio type:video/mp4
 
 Terms are ANDed; a leading `-` negates one. `parse_query` gives a Query whose
 `to_sql()` is a WHERE clause over `entries e` with bound parameters: feed text is
@@ -17,8 +18,9 @@ from datetime import datetime
 
 from .sanitize import clean_line
 
-FIELDS = ("category", "feed", "author", "is", "since", "before")
+FIELDS = ("category", "feed", "author", "is", "has", "type", "since", "before")
 IS_VALUES = ("unread", "read", "starred", "unstarred")
+HAS_VALUES = ("enclosure",)
 _RELATIVE = re.compile(r"^(\d{1,6})([hdwmy])$")
 _UNIT_SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400, "m": 30 * 86400, "y": 365 * 86400}
 
@@ -70,6 +72,10 @@ def _like(value: str) -> str:
     return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _like_prefix(value: str) -> str:
+    return _like(value)[1:]  # "value%": starts with it
+
+
 def _clause(term: Term, now: float) -> tuple[str, list[object]]:
     value = term.value
     if term.field is None:
@@ -95,6 +101,14 @@ def _clause(term: Term, now: float) -> tuple[str, list[object]]:
             "starred": ("e.starred = 1", []),
             "unstarred": ("e.starred = 0", []),
         }[value]
+    if term.field == "has":
+        return "e.id IN (SELECT entry_id FROM enclosures)", []
+    if term.field == "type":
+        # `audio` means any audio/…; `audio/mpeg` means that type. Types are stored lowercased.
+        kind = value.lower()
+        if "/" in kind:
+            return "e.id IN (SELECT entry_id FROM enclosures WHERE type = ?)", [kind]
+        return "e.id IN (SELECT entry_id FROM enclosures WHERE type LIKE ? ESCAPE '\\')", [_like_prefix(kind + "/")]
     if term.field == "since":
         return "e.published >= ?", [_when(value, now)]
     if term.field == "before":
@@ -173,6 +187,10 @@ def parse_query(text: str) -> Query:
                 value = value.lower()
                 if value not in IS_VALUES:
                     raise QueryError(f"is:{value} is not known: use {', '.join('is:' + v for v in IS_VALUES)}")
+            if field_name == "has":
+                value = value.lower()
+                if value not in HAS_VALUES:
+                    raise QueryError(f"has:{value} is not known: use {', '.join('has:' + v for v in HAS_VALUES)}")
             if field_name in ("since", "before"):
                 _when(value, time.time())  # validate now, so the error shows while typing
             terms.append(Term(field_name, value, negated=bool(neg)))
@@ -194,6 +212,8 @@ _EXAMPLES = {
     "feed": "feed:lwn",
     "author": "author:tom",
     "is": "is:unread",
+    "has": "has:enclosure",
+    "type": "type:audio or type:video/mp4",
     "since": "since:7d",
     "before": "before:2024-01-31",
 }

@@ -15,8 +15,8 @@ from urllib.parse import urljoin
 import html2text
 
 from .dates import format_time
-from .models import Entry
-from .sanitize import clean_line, clean_text, safe_url, strip_tags
+from .models import Enclosure, Entry
+from .sanitize import clean_line, clean_text, mask_credentials, safe_url, strip_tags
 
 # A bound on the work one post can cost; longer posts are cut, not refused.
 MAX_HTML_CHARS = 2_000_000
@@ -350,6 +350,26 @@ def render_html(html: str, base_url: str | None = None) -> Rendered:
     return Rendered(text, converter.links)
 
 
+def describe_enclosure(enclosure: Enclosure) -> str:
+    """One line for people: "https://…/ep12.mp3 (audio/mpeg, 48.2 MB, 1:02:03)"."""
+    facts = [enclosure.type] if enclosure.type else []
+    if enclosure.length:
+        facts.append(_size(enclosure.length))
+    if enclosure.duration:
+        seconds = int(enclosure.duration)
+        hours, rest = divmod(seconds, 3600)
+        facts.append(f"{hours}:{rest // 60:02}:{rest % 60:02}" if hours else f"{rest // 60}:{rest % 60:02}")
+    url = clean_line(mask_credentials(enclosure.url), 2000)
+    return f"{url} ({', '.join(facts)})" if facts else url
+
+
+def _size(length: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if length >= scale:
+            return f"{length / scale:.1f} {unit}"
+    return f"{length} bytes"
+
+
 def render_entry_text(entry: Entry) -> str:
     """The whole post for a terminal: a header, the body, then the numbered links."""
     body = render_html(entry.content, entry.base_url)
@@ -362,4 +382,6 @@ def render_entry_text(entry: Entry) -> str:
         header.append(f"Categories: {', '.join(entry.categories)}")
     if entry.link:
         header.append(f"Link:       {entry.link}")
+    for enclosure in entry.enclosures:
+        header.append(f"Enclosure:  {describe_enclosure(enclosure)}")
     return "\n".join(header) + "\n\n" + body.with_link_list() + "\n"

@@ -148,6 +148,25 @@ def _v5(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX skipped_items_by_stream ON skipped_items (stream_id)")
 
 
+def _v6(db: sqlite3.Connection) -> None:
+    """Enclosures: the files a post carries (podcast episodes, videos), in the feed's order."""
+    _script(
+        db,
+        """
+        CREATE TABLE enclosures (
+            entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            type TEXT NOT NULL DEFAULT '',
+            length INTEGER,
+            duration REAL,
+            PRIMARY KEY (entry_id, position)
+        ) WITHOUT ROWID;
+        CREATE INDEX enclosures_by_type ON enclosures (type, entry_id);
+        """,
+    )
+
+
 # Index i holds the step from user_version i to i + 1. Append; never edit a shipped step.
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5]
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(MIGRATIONS)

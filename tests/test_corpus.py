@@ -71,6 +71,7 @@ def test_fast_path_agrees_with_feedparser(path: Path) -> None:
     assert len(fast) == len(slow)
     for a, b in zip(fast, slow, strict=True):
         assert (a.key, a.title, a.link, a.categories) == (b.key, b.title, b.link, b.categories)
+        assert a.enclosures == b.enclosures
         assert (a.published is None) == (b.published is None)
         if a.published is not None and b.published is not None:
             assert abs(a.published - b.published) < 1

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable, Sequence
 
 from ..entry_codec import EncodedEntry, compress, decompress, entry_hash, index_text
-from ..models import Entry, EntryRow, ParsedEntry, ParsedFeed
+from ..models import Enclosure, Entry, EntryRow, ParsedEntry, ParsedFeed
 from .base import StoreBase, chunks, placeholders
 
 # Future dates beyond this are treated as unknown: a post "from 2100" would otherwise
@@ -87,6 +87,7 @@ class EntryStore(StoreBase):
         # Collected and written with executemany: one call instead of thousands.
         fts_rows: list[tuple[int, str, str, str]] = []
         category_rows: list[tuple[int, int]] = []
+        enclosure_rows: list[tuple[int, int, str, str, int | None, float | None]] = []
         for offset, entry in enumerate(entries):
             if entry.key in ids:
                 continue  # a duplicate guid within one document: the first one wins
@@ -131,8 +132,12 @@ class EntryStore(StoreBase):
                      entry.base_url, digest, entry_id),
                 )
                 db.execute("DELETE FROM entry_categories WHERE entry_id = ?", (entry_id,))
+                db.execute("DELETE FROM enclosures WHERE entry_id = ?", (entry_id,))
                 updated += 1
             ids[entry.key] = entry_id
+            enclosure_rows += [
+                (entry_id, n, e.url, e.type, e.length, e.duration) for n, e in enumerate(entry.enclosures)
+            ]
             fts_rows.append(
                 (entry_id, entry.title, entry.author, code.index_text if code else index_text(entry.content))
             )
@@ -144,6 +149,7 @@ class EntryStore(StoreBase):
                     category_rows.append((entry_id, category_id))
         db.executemany("INSERT INTO entries_fts (rowid, title, author, body) VALUES (?, ?, ?, ?)", fts_rows)
         db.executemany("INSERT OR IGNORE INTO entry_categories VALUES (?, ?)", category_rows)
+        db.executemany("INSERT OR REPLACE INTO enclosures VALUES (?, ?, ?, ?, ?, ?)", enclosure_rows)
         return new, updated, ids
 
     @staticmethod
@@ -204,8 +210,16 @@ class EntryStore(StoreBase):
             id=row[0], feed_id=row[1], feed_title=row[2], feed_url=row[3], title=row[4], link=row[5],
             author=row[6], published=row[7], date_known=bool(row[8]), read=bool(row[9]),
             starred=bool(row[10]), categories=self.entry_categories([row[0]]).get(row[0], []),
-            content=decompress(row[11]), base_url=row[12],
+            content=decompress(row[11]), base_url=row[12], enclosures=self.entry_enclosures(row[0]),
         )
+
+    def entry_enclosures(self, entry_id: int) -> list[Enclosure]:
+        return [
+            Enclosure(url, kind, length, duration)
+            for url, kind, length, duration in self.db.execute(
+                "SELECT url, type, length, duration FROM enclosures WHERE entry_id = ? ORDER BY position", (entry_id,)
+            )
+        ]
 
     def entry_categories(self, ids: Sequence[int]) -> dict[int, list[str]]:
         """Each entry's own categories plus its feed's, deduplicated case-insensitively."""

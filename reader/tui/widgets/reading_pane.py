@@ -135,6 +135,13 @@ def build_header(entry: Entry | EntryRow, categories: list[str] | None = None) -
         text.append("\n")
         text.append("Categories: ", style="dim")
         text.append(", ".join(clean_line(c) for c in categories))
+    enclosures = getattr(entry, "enclosures", ())  # a list row has none; the whole post does
+    if enclosures:
+        from reader.render import describe_enclosure  # not at the top: html2text is slow to import
+    for enclosure in enclosures:
+        text.append("\n")
+        text.append("Enclosure: ", style="dim")
+        text.append(describe_enclosure(enclosure))
     return text
 
 
