@@ -126,23 +126,32 @@ def _entry(raw: RawEntry, feed_url: str) -> ParsedEntry:
         categories=clean_categories(raw.categories),
         content=clean_text(raw.content),
         base_url=_base(raw.base, link, feed_url),
-        enclosures=clean_enclosures(raw.enclosures, raw.duration),
+        enclosures=clean_enclosures(raw.enclosures, raw.duration, feed_url),
     )
 
 
 MAX_ENCLOSURES = 20  # files per post: a podcast has one, a gallery a few
 
 
-def clean_enclosures(raw: Iterable[tuple[str, str, str, str]], duration: str = "") -> list[Enclosure]:
-    """Enclosures cleaned: http(s) URLs only (once each), a plain MIME type, numbers that are numbers."""
+def clean_enclosures(
+    raw: Iterable[tuple[str, str, str, str]], duration: str = "", feed_url: str = ""
+) -> list[Enclosure]:
+    """Enclosures cleaned: http(s) URLs only (once each), a plain MIME type, numbers that are numbers.
+
+    Two rules make both parse paths agree: an enclosure that is the feed itself is an
+    empty `href=""` (feedparser resolves it to the document), and "text/html" says
+    nothing about a file (feedparser gives it to every Atom link without a type).
+    """
     found: list[Enclosure] = []
-    seen: set[str] = set()
+    seen: set[str] = {feed_url}
     for url, kind, length, own_duration in raw:
         safe = safe_url(url)
         if safe is None or safe in seen:
             continue
         seen.add(safe)
         mime = clean_line(kind, 200).split(";")[0].strip().lower()  # "audio/mpeg; charset=…": the type alone
+        if mime == "text/html":
+            mime = ""
         found.append(Enclosure(
             url=safe,
             type=mime if _MIME.fullmatch(mime) else "",
