@@ -115,3 +115,17 @@ async def test_the_reading_pane_header_lists_enclosures(cast, cli, store) -> Non
         await settle(pilot)
         text = screen_text(app)
         assert "Enclosure: " in text and "ep12.mp3 (audio/mpeg, 46.0 MB, 1:02:03)" in text
+
+
+def test_hostile_enclosure_urls_never_reach_the_terminal() -> None:
+    from reader.parse import clean_enclosures
+    from reader.render import describe_enclosure
+
+    found = clean_enclosures([
+        ("https://x.example/a\x1b]52;c;SGVsbG8=\x07.mp3", "audio/mpeg\x1b[2J", "12", ""),  # escapes: refused
+        ("javascript:alert(1)", "audio/mpeg", "1", ""),
+        ("https://u:pw@x.example/b.mp3", "audio/mpeg", "1234567", "65"),
+        ("https://x.example/feed.xml", "audio/mpeg", "", ""),  # the feed itself: an empty href resolved
+    ], feed_url="https://x.example/feed.xml")
+    assert [e.url for e in found] == ["https://u:pw@x.example/b.mp3"]
+    assert describe_enclosure(found[0]) == "https://u:***@x.example/b.mp3 (audio/mpeg, 1.2 MB, 1:05)"
