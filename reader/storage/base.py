@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -120,6 +120,21 @@ class StoreBase:
         if row is None:
             raise StoreError(f"not subscribed: {url}")
         return row[0]
+
+    def _file_under(self, db: sqlite3.Connection, feed_id: int, categories: Iterable[str]) -> None:
+        """File a feed under these categories too (names cleaned; empty ones skipped)."""
+        for name in categories:
+            category_id = self._category_id(db, name)
+            if category_id is not None:
+                db.execute(
+                    "INSERT OR IGNORE INTO feed_categories (feed_id, category_id) VALUES (?, ?)",
+                    (feed_id, category_id),
+                )
+
+    def _set_categories(self, db: sqlite3.Connection, feed_id: int, categories: Iterable[str]) -> None:
+        """File a feed under exactly these categories."""
+        db.execute("DELETE FROM feed_categories WHERE feed_id = ?", (feed_id,))
+        self._file_under(db, feed_id, categories)
 
     @staticmethod
     def _category_id(db: sqlite3.Connection, name: str) -> int | None:

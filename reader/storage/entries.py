@@ -94,6 +94,7 @@ class EntryStore(StoreBase):
             code = encoded[offset] if encoded is not None else None
             digest = code.hash if code else entry_hash(entry)
             old = existing.get(entry.key)
+            adopted = False
             candidates = adoptable[entry.key.startswith(REMOTE_KEY)].get(same_post_key(entry.link, entry.title) or "")
             while old is None and candidates:
                 key = candidates.pop()
@@ -101,8 +102,8 @@ class EntryStore(StoreBase):
                     continue  # that one is this document's own, or already adopted
                 old = existing.pop(key)
                 db.execute("UPDATE entries SET key = ? WHERE id = ?", (entry.key, old[0]))
-                digest = ""  # rewrite it: the other copy's text may differ
-            if old is not None and old[1] == digest:
+                adopted = True  # rewritten whatever its hash: the other copy's text may differ
+            if old is not None and not adopted and old[1] == digest:
                 ids[entry.key] = old[0]
                 continue
             published, date_known = entry.published, True
@@ -121,7 +122,6 @@ class EntryStore(StoreBase):
                 new += 1
             else:
                 entry_id = old[0]
-                digest = digest or (code.hash if code else entry_hash(entry))
                 fts_delete(db, entry_id, *db.execute(
                     "SELECT title, author, content FROM entries WHERE id = ?", (entry_id,)
                 ).fetchone())

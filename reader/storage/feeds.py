@@ -51,8 +51,7 @@ class FeedStore(EntryStore):
         categories = list(categories)
         with self.transaction() as db:
             feed_id = self._feed_id(db, url)
-            db.execute("DELETE FROM feed_categories WHERE feed_id = ?", (feed_id,))
-            self._file_under(db, feed_id, categories)
+            self._set_categories(db, feed_id, categories)
             if not from_server and self._syncing(db):
                 remote_id = db.execute("SELECT remote_id FROM feeds WHERE id = ?", (feed_id,)).fetchone()[0]
                 self._queue_feed_op(db, "edit", url, remote_id=remote_id, categories=categories)
@@ -138,15 +137,6 @@ class FeedStore(EntryStore):
         return total, starred
 
     # --- helpers ------------------------------------------------------------------------
-
-    def _file_under(self, db: sqlite3.Connection, feed_id: int, categories: Iterable[str]) -> None:
-        for name in categories:
-            category_id = self._category_id(db, name)
-            if category_id is not None:
-                db.execute(
-                    "INSERT OR IGNORE INTO feed_categories (feed_id, category_id) VALUES (?, ?)",
-                    (feed_id, category_id),
-                )
 
     @staticmethod
     def _queue_feed_op(

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from ..models import Account, FeedOp, ParsedEntry
 from ..sanitize import clean_line
 from .base import chunks, placeholders
-from .entries import REMOTE_KEY, EntryStore, same_post_key
+from .entries import REMOTE_KEY, EntryStore
 
 
 class SyncStore(EntryStore):
@@ -188,13 +188,6 @@ class SyncStore(EntryStore):
                     removed += 1
         return added, changed, removed
 
-    def _set_categories(self, db: sqlite3.Connection, feed_id: int, categories: Iterable[str]) -> None:
-        db.execute("DELETE FROM feed_categories WHERE feed_id = ?", (feed_id,))
-        for name in categories:
-            category_id = self._category_id(db, name)
-            if category_id is not None:
-                db.execute("INSERT OR IGNORE INTO feed_categories VALUES (?, ?)", (feed_id, category_id))
-
     # --- posts ------------------------------------------------------------------------------
 
     def save_remote_entries(
@@ -227,33 +220,17 @@ class SyncStore(EntryStore):
             db.executemany("INSERT OR REPLACE INTO skipped_items (remote_id, stream_id) VALUES (?, ?)", orphans)
             pending = self._pending_flags(db, [i for group in by_feed.values() for i, *_ in group])
             for feed_id, group in by_feed.items():
-                # The marks this cache set on these posts with no server to tell: its own copies
-                # (in the order _write_entries adopts them), and posts synced under an account
-                # since removed (same key, no server id), marked while the cache was local.
-                copies: dict[str, list[tuple[bool, bool]]] = {}
-                former: dict[str, tuple[bool, bool]] = {}
-                for key, link, title, was_read, was_starred, remote_id in db.execute(
-                    "SELECT key, link, title, read, starred, remote_id FROM entries WHERE feed_id = ?", (feed_id,)
-                ):
-                    if key.startswith(REMOTE_KEY) and remote_id is not None:
-                        continue  # synced now: its marks are the server's
-                    if key.startswith(REMOTE_KEY):
-                        former[key] = (bool(was_read), bool(was_starred))
-                    match = same_post_key(link, title)
-                    if match:
-                        copies.setdefault(match, []).append((bool(was_read), bool(was_starred)))
                 n, u, ids = self._write_entries(db, feed_id, [entry for _, entry, _, _ in group], now)
                 new += n
                 updated += u
+                held = self._marks_with_no_server(db, list(ids.values()))
                 rows = []
                 for item_id, entry, read, starred in group:
                     entry_id = ids.get(entry.key)
                     if entry_id is None:
                         continue
-                    copy = copies.get(same_post_key(entry.link, entry.title) or "")
-                    here = former.get(entry.key) or (copy.pop() if copy else None)
-                    if here is not None:
-                        was_read, was_starred = here
+                    if entry_id in held:
+                        was_read, was_starred = held[entry_id]
                         for flag, server, here in (("read", read, was_read), ("starred", starred, was_starred)):
                             if here and not server:
                                 db.execute(
@@ -268,6 +245,23 @@ class SyncStore(EntryStore):
                     "UPDATE OR IGNORE entries SET remote_id = ?, read = ?, starred = ? WHERE id = ?", rows
                 )
         return new, updated, skipped
+
+    @staticmethod
+    def _marks_with_no_server(db: sqlite3.Connection, entry_ids: Sequence[int]) -> dict[int, tuple[bool, bool]]:
+        """(read, starred) of the posts among these that this cache marked with no server to tell.
+
+        They are the posts _write_entries adopted (same row, the server's key now): a copy
+        fetched here before the account, or a post of an account since removed, marked while
+        the cache was local. A post new to the cache has no server id and no marks either.
+        """
+        found: dict[int, tuple[bool, bool]] = {}
+        for chunk in chunks(list(entry_ids)):
+            for entry_id, read, starred in db.execute(
+                f"SELECT id, read, starred FROM entries WHERE remote_id IS NULL AND (read = 1 OR starred = 1) "
+                f"AND id IN ({placeholders(chunk)})", chunk
+            ):
+                found[entry_id] = (bool(read), bool(starred))
+        return found
 
     @staticmethod
     def _pending_flags(db: sqlite3.Connection, item_ids: Sequence[int]) -> dict[tuple[int, str], bool]:
