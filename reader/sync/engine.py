@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..models import ParsedEntry
@@ -193,7 +193,7 @@ def push_feed_changes(store: Store, client: GReaderClient, summary: SyncSummary,
                 stream_id = stream_of(op.url, None)
                 if stream_id is None:
                     stream_id = client.quickadd(op.url)
-                    labels = [c for c in op.categories or [] if c.casefold() not in DEFAULT_LABELS]
+                    labels = _own_labels(op.categories or [])
                     if labels:
                         client.subscription_edit(stream_id, action="edit", add_labels=labels)
                     remote = None  # the server's list changed
@@ -206,11 +206,12 @@ def push_feed_changes(store: Store, client: GReaderClient, summary: SyncSummary,
             elif op.op == "edit":
                 stream_id = stream_of(op.url, op.remote_id)
                 if stream_id is not None:
-                    wanted = [c for c in op.categories or [] if c.casefold() not in DEFAULT_LABELS]
-                    now = server_feeds()[stream_id].categories if stream_id in server_feeds() else []
-                    folded = {c.casefold() for c in wanted}
-                    gone = [c for c in now if c.casefold() not in folded]
-                    added = [c for c in wanted if c.casefold() not in {n.casefold() for n in now}]
+                    wanted = _own_labels(op.categories or [])
+                    feed = server_feeds().get(stream_id)
+                    now = feed.categories if feed is not None else []
+                    wanted_folded, now_folded = {c.casefold() for c in wanted}, {c.casefold() for c in now}
+                    gone = [c for c in now if c.casefold() not in wanted_folded]
+                    added = [c for c in wanted if c.casefold() not in now_folded]
                     if added or gone:
                         client.subscription_edit(stream_id, action="edit", add_labels=added, remove_labels=gone)
                     remote = None
@@ -229,10 +230,7 @@ def push_feed_changes(store: Store, client: GReaderClient, summary: SyncSummary,
 
 def pull_subscriptions(store: Store, client: GReaderClient, summary: SyncSummary) -> None:
     """Step 2: the server's subscriptions become the local ones, except those with a change still queued."""
-    feeds = [
-        (f.stream_id, f.url, f.title, f.site_url, [c for c in f.categories if c.casefold() not in DEFAULT_LABELS])
-        for f in client.subscriptions()
-    ]
+    feeds = [(f.stream_id, f.url, f.title, f.site_url, _own_labels(f.categories)) for f in client.subscriptions()]
     added, changed, removed = store.apply_remote_feeds(feeds, keep=store.feeds_with_pending_ops())
     summary.feeds_added += added
     summary.feeds_changed += changed
@@ -263,7 +261,7 @@ def pull_entries(
     # The next batch is fetched (and parsed) while this one is written: the server's time
     # and the cache's overlap. Never more than two batches are held.
     ahead = _Ahead(client.item_contents, batches[0]) if batches else None
-    for n, _batch in enumerate(batches):
+    for n in range(len(batches)):
         check()
         assert ahead is not None
         items = ahead.get()
@@ -313,11 +311,16 @@ def _as_entry(item: RemoteItem) -> tuple[str, int, ParsedEntry, bool, bool]:
         link=item.link,
         author=item.author,
         published=item.published,
-        categories=[c for c in item.categories if c.casefold() not in DEFAULT_LABELS],
+        categories=_own_labels(item.categories),
         content=item.content,
         base_url=item.link,
     )
     return item.stream_id, item.item_id, entry, item.read, item.starred
+
+
+def _own_labels(names: Sequence[str]) -> list[str]:
+    """The labels a person chose: the server's catch-all default category (DEFAULT_LABELS) left out."""
+    return [name for name in names if name.casefold() not in DEFAULT_LABELS]
 
 
 def _plural(n: int, word: str) -> str:
