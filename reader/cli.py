@@ -11,14 +11,13 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
 from .cli_account import AccountCLIError, add_parsers, push_now
 from .config import Settings, data_dir, db_path, load_settings, move_legacy_files
-from .dates import format_day, format_time
+from .dates import format_day, format_time, iso_utc
 from .models import EntryRow, FeedOutcome, ParsedFeed
 from .query import QueryError, parse_query
 from .sanitize import clean_line, clean_message
@@ -248,16 +247,6 @@ def _store(args: argparse.Namespace) -> Store:
     return Store(db_path(args.data_dir))
 
 
-def _iso(ts: float | None) -> str | None:
-    """ISO 8601 in UTC, or None when there is no date a datetime can hold (a feed's year 20000)."""
-    if ts is None:
-        return None
-    try:
-        return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
 # --- add / remove ------------------------------------------------------------------------
 
 
@@ -339,7 +328,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         print(json.dumps([
             {
                 "url": _shown_url(f.url), "title": f.title, "categories": f.categories, "unread": f.unread,
-                "total": f.total, "last_updated": _iso(f.last_updated),
+                "total": f.total, "last_updated": iso_utc(f.last_updated),
                 "last_error": clean_message(f.last_error) if f.last_error else f.last_error,
                 "synced": f.remote_id is not None,  # its posts come from the sync server
             }
@@ -474,7 +463,7 @@ def _entries_json(store: Store, rows: list[EntryRow]) -> None:
         body = render_html(html, entry.base_url if entry else None)
         record = {
             "id": r.id, "title": r.title, "link": r.link, "author": r.author or None,
-            "published": _iso(r.published) if r.date_known else None,
+            "published": iso_utc(r.published) if r.date_known else None,
             "categories": entry.categories if entry else [],
             "feed": _shown_title(r.feed_title, r.feed_url), "feed_url": _shown_url(r.feed_url),
             "read": r.read, "starred": r.starred,

@@ -11,11 +11,10 @@ import getpass
 import json
 import sys
 import threading
-import time
 from pathlib import Path
 
-from .config import data_dir
-from .dates import format_time
+from .config import data_dir, db_path
+from .dates import format_time, iso_utc
 from .sanitize import clean_message
 from .store import Store
 
@@ -47,10 +46,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _where(args: argparse.Namespace) -> tuple[Store, Path]:
-    folder = data_dir(args.data_dir)
-    from .config import db_path
-
-    return Store(db_path(args.data_dir)), folder
+    return Store(db_path(args.data_dir)), data_dir(args.data_dir)
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -127,7 +123,7 @@ def cmd_account_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(None if account is None else {
             "server": clean_message(account.api_url, 500), "user": clean_message(account.user, 200),
-            "last_sync": _iso(account.last_sync), "last_attempt": _iso(account.last_attempt),
+            "last_sync": iso_utc(account.last_sync), "last_attempt": iso_utc(account.last_attempt),
             "last_error": clean_message(account.last_error) if account.last_error else None,
             "waiting_changes": waiting, "logged_in": load_token(folder) is not None,
         }, indent=2, ensure_ascii=False))
@@ -197,9 +193,3 @@ def push_now(args: argparse.Namespace, store: Store) -> None:
         return
     for warning in summary.warnings:
         print(f"reader: {clean_message(warning)}", file=sys.stderr)
-
-
-def _iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))

@@ -7,6 +7,7 @@ Feed dates come from strangers; a year 1 or a year 9999 must print as something
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 NO_DAY = "----------"
 
@@ -35,3 +36,13 @@ def format_time(ts: float | None, known: bool = True) -> str:
     if stamp is None:
         return ""
     return stamp if known else f"{stamp} (first seen)"
+
+
+def iso_utc(ts: float | None) -> str | None:
+    """ISO 8601 in UTC (for JSON), or None when there is no date a datetime can hold (a feed's year 20000)."""
+    if ts is None:
+        return None
+    try:
+        return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError):
+        return None
