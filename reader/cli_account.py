@@ -135,7 +135,7 @@ def cmd_account_show(args: argparse.Namespace) -> int:
     print(f"user:       {clean_message(account.user, 200)}")
     print(f"last sync:  {format_time(account.last_sync) if account.last_sync else 'never'}")
     print(f"waiting:    {waiting} change{'s' if waiting != 1 else ''} for the server")
-    if account.last_error and (account.last_attempt or 0) >= (account.last_sync or 0):
+    if account.last_error:  # kept only while it is the latest word (Store.record_sync)
         print(f"last error: {clean_message(account.last_error)}")
     if load_token(folder) is None:
         print("login:      none saved; log in again with: reader account add URL --user NAME")

@@ -87,7 +87,6 @@ class SyncMixin:
     _pushing = False
     _push_again = False  # a change came while a push or sync was in flight: push once it ends
     _push_timer: Timer | None = None
-    _push_ok_at = 0.0  # when a push last reached the server: a failure recorded before it is over
 
     # --- the state the status line and `e` show ------------------------------------------------
 
@@ -109,16 +108,10 @@ class SyncMixin:
         self._show_sync()
 
     def sync_problem(self: ReaderApp) -> str | None:
-        """The last sync's error, while it is the latest word: no sync or push has succeeded since."""
-        account = self.account
-        if account is None or not account.last_error:
-            return None
-        attempt = account.last_attempt or 0.0
-        if account.last_sync is not None and account.last_sync > attempt:
-            return None
-        if self._push_ok_at > attempt and account.last_error_kind in ("auth", "unreachable"):
-            return None  # a push got through since: the server is there and takes the login
-        return account.last_error
+        """The last sync's error, while it is the latest word. The store keeps it only so long:
+        a completed sync clears it, and a push that got through clears "unreachable" and
+        "log in again" (Store.record_sync); the state is read again after each."""
+        return self.account.last_error if self.account is not None else None
 
     def sync_error(self: ReaderApp) -> tuple[str, str] | None:
         """(server, message) for the `e` screen, or None. The server's URL is shown masked."""
@@ -177,7 +170,6 @@ class SyncMixin:
 
         self._pushing = False
         if error is None and summary is not None:
-            self._push_ok_at = time.time()
             if summary.warnings:
                 self.notify("\n".join(summary.warnings), title="Sync", severity="warning", markup=False)
         elif error is not None and not isinstance(error, SyncError):
