@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from feedserver import FeedServer
 
 from reader.sync import client as client_module
 from reader.sync.client import (
@@ -90,15 +89,6 @@ def _feed_xml(n: int, title: str = "Generated") -> str:
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>'
         f"<link>http://example.org/gen/</link><description>d</description>{items}</channel></rss>"
     )
-
-
-@pytest.fixture
-def tmp_feeds(tmp_path: Path) -> Iterator[tuple[Path, FeedServer]]:
-    """A loopback server over a fresh dir, for feeds a test generates."""
-    root = tmp_path / "feeds"
-    root.mkdir()
-    with FeedServer(root) as server:
-        yield root, server
 
 
 class RawServer:
@@ -382,11 +372,11 @@ def test_edit_tag_read_unread_star_unstar_seen_on_server(freshrss: Any, feed_ser
     client.edit_tag([], add=READ)  # nothing to do is not an error
 
 
-def test_edit_tag_1000_ids_takes_a_few_requests(freshrss: Any, fault_proxy: Any, tmp_feeds: Any) -> None:
+def test_edit_tag_1000_ids_takes_a_few_requests(freshrss: Any, fault_proxy: Any, feeds: Any) -> None:
     """1,000 marks are 4 POSTs (250 ids each), not 1,000 requests. 300 of the ids are real posts (the
     server's own feed import is what costs here, not the marks); the rest, unknown to the server, still
     travel in the same requests."""
-    root, server = tmp_feeds
+    server, root = feeds
     (root / "many.xml").write_text(_feed_xml(300))
     freshrss.api.subscribe(server.url("/many.xml"))
     real = freshrss.api.item_ids()
