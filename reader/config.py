@@ -34,6 +34,7 @@ DB_FILES = (DB_NAME + "-wal", DB_NAME + "-shm", DB_NAME)
 TIMEOUT_MAX = 600.0  # seconds: past ten minutes a feed is not coming
 MARK_READ_AFTER_MAX = 3600.0
 CONCURRENCY_MAX = 256
+IMAGE_CACHE_MB_MAX = 1_000_000.0  # a terabyte: past that it is a typo
 
 
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
@@ -112,6 +113,13 @@ class Settings:
     concurrency: int = 16
     timeout: float = 30.0
     keymap: dict[str, str] = field(default_factory=dict)
+    # Images in posts: downloaded with the post and shown inline; false shows `[image: alt]`.
+    images: bool = True
+    image_cache_mb: float = 500.0  # the image cache's cap; the least recently read go first
+    # The command that plays or opens an enclosure, as its words (run without a shell, the
+    # URL or file appended); empty: the system's opener.
+    player: list[str] = field(default_factory=list)
+    downloads_dir: Path | None = None  # where `reader download` saves enclosures; None: data dir/downloads
     error: str | None = None  # why config.toml could not be read, shown to the user
     path: Path | None = None
 
@@ -167,6 +175,25 @@ def load_settings(path: Path | None = None) -> Settings:
             settings.concurrency = value
         else:
             problems.append(f"concurrency must be a whole number from 1 to {CONCURRENCY_MAX}, not {_shown(value)}")
+    if "images" in raw:
+        if isinstance(raw["images"], bool):
+            settings.images = raw["images"]
+        else:
+            problems.append(f"images must be true or false, not {_shown(raw['images'])}")
+    number("image_cache_mb", 0, IMAGE_CACHE_MB_MAX)
+    if "player" in raw:
+        player = _command(raw["player"])
+        if player is None:
+            example = '"mpv" or ["mpv", "--no-video"]'
+            problems.append(f"player must be a command like {example}, not {_shown(raw['player'])}")
+        else:
+            settings.player = player
+    if "downloads_dir" in raw:
+        where = raw["downloads_dir"]
+        if isinstance(where, str) and where.strip() and where.isprintable():
+            settings.downloads_dir = Path(where.strip()).expanduser()
+        else:
+            problems.append(f"downloads_dir must be a directory's path, not {_shown(where)}")
     keys = raw.get("keys", {})
     if isinstance(keys, dict):
         settings.keymap = {str(k): v for k, v in keys.items() if isinstance(v, str)}
@@ -183,7 +210,40 @@ def load_settings(path: Path | None = None) -> Settings:
     return settings
 
 
-_KNOWN = frozenset({"mark_read_after", "refresh_on_start", "theme", "concurrency", "timeout", "keys"})
+_KNOWN = frozenset({
+    "mark_read_after", "refresh_on_start", "theme", "concurrency", "timeout", "keys",
+    "images", "image_cache_mb", "player", "downloads_dir",
+})
+
+
+def _command(value: object) -> list[str] | None:
+    """A command setting as its words: "mpv --no-video" or ["mpv", "--no-video"]; None if it is neither.
+
+    Split like a shell would (quotes kept together) but never run by one.
+    """
+    import shlex
+
+    if isinstance(value, str):
+        try:
+            words = shlex.split(value)
+        except ValueError:
+            return None
+    elif isinstance(value, list) and all(isinstance(w, str) for w in value):
+        words = list(value)
+    else:
+        return None
+    if not words or not all(w.isprintable() and w for w in words) or len(words) > 64:
+        return None
+    return words
+
+
+def downloads_dir(settings: Settings, override: str | os.PathLike[str] | None = None) -> Path:
+    return settings.downloads_dir or data_dir(override) / "downloads"
+
+
+def images_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    return data_dir(override) / "images"
+
 
 
 def _shown(value: object) -> str:

@@ -69,6 +69,9 @@ class Entry:
     content: str  # HTML (content:encoded, else the summary)
     base_url: str | None  # what relative links in `content` resolve against
     enclosures: list[Enclosure] = field(default_factory=list)
+    # The full article fetched from `link` (HTML, already extracted from the page), when there is one.
+    article: str | None = None
+    article_url: str | None = None  # what the article's relative links resolve against (the page's final URL)
 
 
 @dataclass(slots=True)
