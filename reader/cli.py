@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from . import __version__
+from . import __version__, cli_fulltext, cli_media
 from .cli_account import AccountCLIError, add_parsers, push_now
 from .config import Settings, data_dir, db_path, load_settings, move_legacy_files
 from .dates import format_day, format_time, iso_utc
@@ -220,6 +220,8 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export)
 
     add_parsers(sub)  # account, sync
+    cli_fulltext.add_parsers(sub)  # full-text
+    cli_media.add_parsers(sub)  # download
     return parser
 
 

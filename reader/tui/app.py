@@ -39,8 +39,10 @@ from reader.tui.actions_feeds import FeedActions
 from reader.tui.actions_reading import ReadingActions
 from reader.tui.commands import REPLACED_SYSTEM_COMMANDS, reader_commands
 from reader.tui.footer import ReaderFooter
+from reader.tui.fulltext import FullTextActions
 from reader.tui.lifecycle import LifecycleMixin, install_daemon_executor
 from reader.tui.loading import LoadingMixin
+from reader.tui.media import MediaActions
 from reader.tui.source import StoreSource
 from reader.tui.sync import SyncMixin
 from reader.tui.widgets.filter_bar import FilterBar
@@ -60,7 +62,9 @@ def _link_bindings() -> list[Binding]:
     ]
 
 
-class ReaderApp(SyncMixin, LoadingMixin, ReadingActions, FeedActions, LifecycleMixin, App[int]):
+class ReaderApp(
+    SyncMixin, LoadingMixin, ReadingActions, FullTextActions, MediaActions, FeedActions, LifecycleMixin, App[int]
+):
     """The feed reader."""
 
     TITLE = "reader"
@@ -80,6 +84,10 @@ class ReaderApp(SyncMixin, LoadingMixin, ReadingActions, FeedActions, LifecycleM
         Binding("o", "open_in_browser", "Open in browser", show=False, id="app.open_browser"),
         *_link_bindings(),
         Binding("y", "copy_url", "Copy URL", show=False, id="app.copy_url"),
+        Binding("f", "fetch_article", "Fetch full article", show=False, id="app.fetch_article"),
+        Binding("t", "toggle_article", "Article / feed text", show=False, id="app.toggle_article"),
+        Binding("m", "play_enclosure", "Play enclosure", show=False, id="app.play_enclosure"),
+        Binding("D", "download_enclosure", "Download enclosure", show=False, id="app.download_enclosure"),
         Binding("A", "mark_all_read", "Mark all read", show=False, id="app.mark_all_read"),
         Binding("R", "refresh_feeds", "Refresh", id="app.refresh"),
         Binding("a", "add_feed", "Add feed", show=False, id="app.add_feed"),

@@ -32,7 +32,8 @@ SECTION_OF: dict[str, str] = {
     ),
     **dict.fromkeys(
         ("post_list.open", "app.page", "app.next_unread", "app.previous_unread", "reading.down", "reading.up",
-         "reading.top", "reading.bottom", "app.open_browser", "app.link_1", "app.copy_url"),
+         "reading.top", "reading.bottom", "app.open_browser", "app.link_1", "app.copy_url", "app.fetch_article",
+         "app.toggle_article", "app.play_enclosure", "app.download_enclosure"),
         "Reading",
     ),
     **dict.fromkeys(("app.toggle_read", "app.toggle_star", "app.mark_all_read"), "Marks"),
