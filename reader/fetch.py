@@ -79,8 +79,10 @@ async def fetch(
     etag: str | None = None,
     last_modified: str | None = None,
     options: FetchOptions = FetchOptions(),
+    accept: str | None = None,
 ) -> FetchResult:
-    """Fetch one feed. Never raises (but for cancellation): any trouble ends up in `error`.
+    """Fetch one feed (or, with `accept`, another resource: a page, an image). Never raises
+    (but for cancellation): any trouble ends up in `error`.
 
     `options.timeout` bounds the whole fetch, redirects and body included: httpx's own
     timeouts are per read, so a server dripping a byte a second would never trip them.
@@ -88,7 +90,7 @@ async def fetch(
     result = FetchResult(url=url, final_url=url)
     try:
         async with asyncio.timeout(options.timeout):
-            await _fetch(client, result, etag, last_modified, options)
+            await _fetch(client, result, etag, last_modified, options, accept)
     except (TimeoutError, httpx.TimeoutException):
         result.error = f"timed out after {options.timeout:g} s"
     except FetchError as exc:
@@ -179,13 +181,14 @@ async def _fetch(
     etag: str | None,
     last_modified: str | None,
     options: FetchOptions,
+    accept: str | None = None,
 ) -> None:
     url = result.url
     permanent = True
     etag, last_modified = _validator(etag), _validator(last_modified)
     for _hop in range(MAX_REDIRECTS + 1):
         _check_url(url)
-        headers = {}
+        headers = {"Accept": accept} if accept else {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
