@@ -3,7 +3,8 @@
 Links become `text[N]` in the body and a list at the end, so a person can open link N
 from the keyboard. Only http(s) links get a number: anything else keeps its text and
 loses its target. Empty anchors (heading permalinks like `<a href="#x"></a>`) vanish.
-Images become `[image: alt]`. The result holds no control characters.
+Images become `[image: alt]`, and `Rendered.images` lists them in order (the reading pane
+draws each in place of its placeholder). The result holds no control characters.
 """
 
 from __future__ import annotations
@@ -22,6 +23,15 @@ from .sanitize import clean_line, clean_text, mask_credentials, safe_url, strip_
 MAX_HTML_CHARS = 2_000_000
 # Links beyond this many keep their text but get no number: the list stays usable.
 MAX_LINKS = 1000
+# Distinct images a post may show (and a refresh may download for it); the rest stay placeholders.
+MAX_IMAGES = 40
+# Where an <img> names its picture: `src`, else the lazy-loading attributes many blogs use
+# (their `src` is then a data: placeholder, which is never fetched), else srcset's first.
+_IMAGE_ATTRS = ("src", "data-src", "data-lazy-src", "data-original")
+# The pane's image markers: a paragraph of its own, U+FFFC (the "object replacement"
+# character) around the image's number. Feed text can't forge one: U+FFFC in text is replaced.
+IMAGE_MARK = "\ufffc"
+IMAGE_MARK_RE = re.compile("\ufffc(\\d{1,4})\ufffc")
 # Lists and quotes nested deeper than this are flattened into the level above before
 # conversion. html2text indents each line by its depth (and its list handling costs
 # more per level), so 5,000 nested lists cost minutes and megabytes of indentation;
@@ -44,10 +54,63 @@ _BLOCKS = frozenset({
 })
 
 
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """An <img> of a post, in document order: its http(s) URL (None: not one, or past the
+    post's image cap; it stays a placeholder) and its cleaned alt text."""
+
+    url: str | None
+    alt: str
+
+    @property
+    def placeholder(self) -> str:
+        return f"[image: {self.alt}]" if self.alt else "[image]"
+
+
+def image_source(attrs: dict[str, str | None], base_url: str | None) -> str | None:
+    """The http(s) URL an <img> shows, resolved against `base_url`, or None."""
+    candidates = [attrs.get(name) for name in _IMAGE_ATTRS]
+    first = (attrs.get("srcset") or "").split(",", 1)[0].split()
+    if first:
+        candidates.append(first[0])
+    for src in candidates:
+        src = (src or "").strip()
+        if not src:
+            continue
+        try:
+            url = urljoin(base_url, src) if base_url else src
+        except ValueError:
+            continue
+        url = safe_url(url)
+        if url is not None:
+            return url
+    return None
+
+
+class ImageList:
+    """Images in document order with the per-post cap on distinct URLs (one image shown
+    twice counts once)."""
+
+    def __init__(self) -> None:
+        self.refs: list[ImageRef] = []
+        self.urls: dict[str, None] = {}  # distinct, in order
+
+    def add(self, url: str | None, alt: str) -> ImageRef:
+        if url is not None and url not in self.urls:
+            if len(self.urls) >= MAX_IMAGES:
+                url = None
+            else:
+                self.urls[url] = None
+        ref = ImageRef(url, alt)
+        self.refs.append(ref)
+        return ref
+
+
 @dataclass
 class Rendered:
     text: str  # Markdown
     links: list[str] = field(default_factory=list)
+    images: list[ImageRef] = field(default_factory=list)  # every <img>, in order: placeholder N is images[N]
 
     def with_link_list(self) -> str:
         if not self.links:
@@ -64,8 +127,11 @@ class _Mark:
 
 
 class _Converter(html2text.HTML2Text):
-    def __init__(self, base_url: str | None) -> None:
+    def __init__(self, base_url: str | None, image_marks: bool = False) -> None:
         super().__init__(baseurl=base_url or "", bodywidth=0)
+        self.images = ImageList()
+        self._image_marks = image_marks
+        self._table_depth = 0
         self.unicode_snob = True
         self.body_width = 0
         self.single_line_break = False
@@ -114,11 +180,23 @@ class _Converter(html2text.HTML2Text):
         if tag == "img":
             if start:
                 alt = clean_line(attrs.get("alt") or attrs.get("title") or "", 200)
-                if self._held_space:  # "<b>see <img></b>": the space goes before the image
-                    self._write_held_space()
-                self.o(f"[image: {alt}]" if alt else "[image]")
+                ref = self.images.add(image_source(attrs, self.baseurl or None), alt)
+                if self._image_marks and not (self.list or self.blockquote or self.pre or self._table_depth):
+                    # A paragraph of its own, which the pane swaps for the picture. (Inside a
+                    # list, quote or table a paragraph break would break that block: a placeholder.)
+                    self._held_space = False  # a paragraph break follows: no space before it
+                    self._close_written()
+                    self.p()
+                    self.o(f"{IMAGE_MARK}{len(self.images.refs) - 1}{IMAGE_MARK}")
+                    self.p()
+                else:
+                    if self._held_space:  # "<b>see <img></b>": the space goes before the image
+                        self._write_held_space()
+                    self.o(ref.placeholder)
                 self._texts += 1
             return True
+        if tag == "table":
+            self._table_depth += 1 if start else -1 if self._table_depth else 0
         if tag in _CODE:
             self._code_tag(start)
             return True
@@ -233,6 +311,8 @@ class _Converter(html2text.HTML2Text):
     def handle_data(self, data: str, entity_char: bool = False) -> None:
         if not data:
             return
+        if IMAGE_MARK in data:
+            data = data.replace(IMAGE_MARK, "\ufffd")  # only the renderer writes image markers
         if data.strip():
             self._texts += 1
             if self._held_space:
@@ -334,20 +414,24 @@ def _bound_whitespace(html: str) -> str:
     return _WHITESPACE_RUN.sub(lambda m: m.group()[:MAX_WHITESPACE_RUN], html)
 
 
-def render_html(html: str, base_url: str | None = None) -> Rendered:
-    """HTML to Markdown text plus its numbered http(s) links. Never raises on bad HTML."""
-    converter = _Converter(base_url)
+def render_html(html: str, base_url: str | None = None, *, image_marks: bool = False) -> Rendered:
+    """HTML to Markdown text plus its numbered http(s) links and its images. Never raises on bad HTML.
+
+    With `image_marks` (the reading pane), an image outside lists, quotes and tables is a
+    paragraph of its own holding IMAGE_MARK, its index and IMAGE_MARK, instead of `[image: alt]`.
+    """
+    converter = _Converter(base_url, image_marks)
     html = _flatten_deep(_bound_whitespace(html[:MAX_HTML_CHARS]))
     try:
         text = converter.handle(html)
     except Exception:
         # html2text trips on some pathological markup; fall back to the bare text.
-        text = strip_tags(html)
+        text = strip_tags(html).replace(IMAGE_MARK, "\ufffd")
     text = _EMPTY_ITEMS.sub("", _TRAILING.sub("\n", clean_text(text)))
     text = _BLANK_RUNS.sub("\n\n", text).strip("\n")
     text = _LOOSE_ITEMS.sub(r"\1\n", text)
     text = _SPACE_AFTER_EMPHASIS.sub(r"\1", text)
-    return Rendered(text, converter.links)
+    return Rendered(text, converter.links, converter.images.refs)
 
 
 def describe_enclosure(enclosure: Enclosure) -> str:

@@ -1,0 +1,144 @@
+"""The image cache: one file per image URL, shared by every process using the data dir.
+
+Files are named by the sha256 of the URL (`<hex>.img`), so a URL never becomes a path.
+Writes go to a unique temporary name and are renamed into place (atomic on POSIX), so a
+reader in another process sees the old file, the new one or none, never half of one. A
+failed download is remembered in `<hex>.fail` (its reason, its time) so the next refresh
+doesn't try it again before RETRY_FAILED. Reading an image touches it: the least recently
+read image has the oldest mtime and is the first to go when the cache is over its cap.
+Every file operation tolerates another process having just removed or replaced the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import time
+from pathlib import Path
+
+from reader.images.validate import MAX_IMAGE_BYTES
+from reader.sanitize import clean_line
+
+# A failed image is tried again after this long (a server that was down, a 404 fixed later).
+RETRY_FAILED = 6 * 3600
+# Temporary files older than this were left by a process that died mid-write.
+STALE_TMP = 3600
+
+
+def _key(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class ImageCache:
+    def __init__(self, root: Path, cap_bytes: int) -> None:
+        self.root = Path(root)
+        self.cap_bytes = max(int(cap_bytes), 0)
+
+    def path(self, url: str) -> Path:
+        return self.root / f"{_key(url)}.img"
+
+    def _fail_path(self, url: str) -> Path:
+        return self.root / f"{_key(url)}.fail"
+
+    def has(self, url: str) -> bool:
+        return self.path(url).is_file()
+
+    def get(self, url: str) -> bytes | None:
+        """The image's bytes, or None; marks it as just read (its mtime) for eviction."""
+        path = self.path(url)
+        try:
+            with path.open("rb") as file:
+                data = file.read(MAX_IMAGE_BYTES + 1)
+        except OSError:
+            return None
+        if len(data) > MAX_IMAGE_BYTES:
+            return None  # not written by us
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        return data
+
+    def _write(self, final: Path, data: bytes) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        temp = self.root / f".{final.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        try:
+            with temp.open("wb") as file:
+                file.write(data)
+            os.replace(temp, final)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            raise
+
+    def put(self, url: str, data: bytes) -> bool:
+        """Store a checked image. False if the disk refused (full, read-only): not an error for callers."""
+        try:
+            self._write(self.path(url), data)
+        except OSError:
+            return False
+        with contextlib.suppress(OSError):
+            self._fail_path(url).unlink()
+        return True
+
+    def fail(self, url: str, reason: str) -> None:
+        """Remember that `url` failed (and drop any copy of it): no retry before RETRY_FAILED."""
+        with contextlib.suppress(OSError):
+            self.path(url).unlink()
+        with contextlib.suppress(OSError):
+            self._write(self._fail_path(url), clean_line(reason, 300).encode("utf-8"))
+
+    def failed(self, url: str) -> str | None:
+        """Why `url` failed, if it failed less than RETRY_FAILED ago, else None."""
+        path = self._fail_path(url)
+        try:
+            if path.stat().st_mtime < time.time() - RETRY_FAILED:
+                return None
+            return path.read_bytes()[:300].decode("utf-8", "replace") or "failed"
+        except OSError:
+            return None
+
+    def wanted(self, url: str) -> bool:
+        """Worth downloading: not cached, and not failed recently."""
+        return not self.has(url) and self.failed(url) is None
+
+    def usage(self) -> int:
+        return sum(size for _, size, _ in self._images())
+
+    def _images(self) -> list[tuple[float, int, Path]]:
+        found: list[tuple[float, int, Path]] = []
+        now = time.time()
+        try:
+            entries = list(os.scandir(self.root))
+        except OSError:
+            return found
+        for entry in entries:
+            try:
+                info = entry.stat()
+            except OSError:
+                continue  # removed by another process just now
+            if entry.name.endswith(".img"):
+                found.append((info.st_mtime, info.st_size, Path(entry.path)))
+            elif (entry.name.endswith(".tmp") and info.st_mtime < now - STALE_TMP) or (
+                entry.name.endswith(".fail") and info.st_mtime < now - RETRY_FAILED
+            ):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+        return found
+
+    def evict(self) -> int:
+        """Remove the least recently read images until the cache is within its cap. Returns
+        the bytes freed. Another process evicting at the same time only makes it free a bit more."""
+        images = self._images()
+        total = sum(size for _, size, _ in images)
+        freed = 0
+        if total <= self.cap_bytes:
+            return 0
+        images.sort(key=lambda item: item[0])
+        for _, size, path in images:
+            if total - freed <= self.cap_bytes:
+                break
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            freed += size
+        return freed
