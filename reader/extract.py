@@ -1,0 +1,362 @@
+"""The article of a web page: its main text as an HTML fragment, and its title.
+
+The extraction is readability-lxml's (a port of Mozilla's Readability, the algorithm the
+test pages in ../shared/articles were scored with), driven so it costs a fraction of what
+`readability.Document(page).summary()` does and loses nothing of its quality
+(tests/benchmarks/bench_extract.py measures both on 90 real pages):
+
+- The page is parsed once by us, with comments and processing instructions dropped by the
+  parser, and pre-cleaned in one pass (script, style, hidden nodes, and every run of
+  whitespace in text collapsed, outside <pre>): readability's own cleaning (lxml_html_clean's
+  Cleaner, links made absolute in the whole page) was a third of its time, and its
+  `clean()` regexes go quadratic in long runs of indentation whitespace, which text_content()
+  of every candidate container is full of.
+- Links are resolved, and the output sanitised, only in the extracted fragment (a few KB),
+  not in the whole page.
+- The output keeps what the renderer shows: headings, paragraphs, lists, blockquote, pre/code,
+  tables, links (<a href>) and images (<img src alt>); it never contains script, style,
+  iframes, forms or event handlers, and only http(s) (or relative) URLs.
+
+Pure CPU, no network, no shared mutable state: safe to call from worker threads or processes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import lxml.etree
+import lxml.html
+from readability import Document
+
+from reader.sanitize import clean_line
+
+# Pages longer than this are cut before parsing. Real articles are far smaller (the largest of
+# the 90 test pages is 1.6 MB of HTML, nearly all of it markup and scripts around a few KB of
+# text), and every stage below is at worst proportional to the page's size times its nesting
+# depth, which libxml2 caps at 256: this is what bounds the work one page can cost, whatever
+# the server sends (a 50 MB page costs what 2.5 MB does).
+MAX_PAGE_CHARS = 2_500_000
+# A page's bytes are cut before decoding too, at the most bytes MAX_PAGE_CHARS characters can take.
+_MAX_PAGE_BYTES = MAX_PAGE_CHARS * 4
+# Less text than one paragraph, and no image, is no article (an empty page, a page of scripts,
+# an error or a wall of links readability throws away). The same threshold as readability's for
+# counting a paragraph at all. Whether a short article is worth more than the feed's own text is
+# the caller's choice.
+MIN_ARTICLE_CHARS = 25
+# Where a <meta charset> is looked for: the HTML spec says the first 1024 bytes; real pages
+# put long <head>s first, so a little more.
+_SNIFF_BYTES = 8192
+
+log = logging.getLogger(__name__)
+
+# readability logs every failure with a traceback at ERROR: ours are expected (hostile pages) and
+# turn into None.
+logging.getLogger("readability.readability").setLevel(logging.CRITICAL)
+
+
+@dataclass
+class Article:
+    html: str  # the article's HTML fragment (render_html sanitises it again when shown)
+    title: str  # one clean line, "" if none
+
+
+def extract_article(page: bytes, url: str, content_type: str | None = None) -> Article | None:
+    """The article of `page` (fetched from `url`), or None when it has none. Never raises."""
+    try:
+        return _extract(page, url, content_type)
+    except Exception as e:  # hostile HTML must never take a refresh down: no article, one log line
+        log.debug("no article from %s: %s: %s", url, type(e).__name__, e)
+        return None
+
+
+# --- decoding ------------------------------------------------------------------------------------------
+
+_CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
+_META_CHARSET = re.compile(rb"""<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# What browsers decode a declared label as (the WHATWG Encoding standard): latin-1 and ascii
+# pages are windows-1252 in practice, gb2312 is gb18030, and an HTML page can't declare
+# UTF-16 in its own (ASCII-compatible) bytes.
+_ALIASES = {
+    "iso-8859-1": "cp1252",
+    "iso8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "latin1": "cp1252",
+    "l1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "big5": "big5hkscs",
+    "shift-jis": "cp932",
+    "shift_jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "euc-kr": "cp949",
+    "tis-620": "cp874",
+    "utf-16": "utf-8",
+    "utf-16le": "utf-8",
+    "utf-16be": "utf-8",
+}
+
+
+def _codec(label: str | None) -> str | None:
+    """The Python codec for a charset label, or None for an unknown one (x-user-defined, junk)."""
+    if not label:
+        return None
+    label = label.strip().lower()
+    label = _ALIASES.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except (LookupError, ValueError):
+        return None
+
+
+def decode_page(page: bytes, content_type: str | None = None) -> str:
+    """The page's text: a BOM, then the charset of Content-Type, then <meta>, then UTF-8 (invalid bytes replaced)."""
+    page = page[:_MAX_PAGE_BYTES]
+    encoding = None
+    for bom, name in _BOMS:
+        if page.startswith(bom):
+            encoding, page = name, page[len(bom) :]
+            break
+    if encoding is None and content_type:
+        match = _CT_CHARSET.search(content_type)
+        encoding = _codec(match.group(1)) if match else None
+    if encoding is None:
+        match = _META_CHARSET.search(page[:_SNIFF_BYTES])  # also <meta http-equiv content="...; charset=x">
+        encoding = _codec(match.group(1).decode("ascii", "replace")) if match else None
+    if encoding not in (None, "utf-8") and not page.isascii():
+        # A page declared as a legacy charset whose bytes are all valid UTF-8 is UTF-8: servers
+        # default to "charset=iso-8859-1" and pages keep the <meta> of the CMS they were moved from,
+        # while text in a legacy charset is practically never valid UTF-8 by accident.
+        try:
+            return page.decode("utf-8")[:MAX_PAGE_CHARS]
+        except UnicodeDecodeError as e:
+            if e.start >= len(page) - 3:  # cut mid-character by the byte cap: still UTF-8
+                return page.decode("utf-8", errors="replace")[:MAX_PAGE_CHARS]
+    text = page.decode(encoding or "utf-8", errors="replace")
+    return text[:MAX_PAGE_CHARS]
+
+
+# --- parsing and pre-cleaning ---------------------------------------------------------------------------
+
+# Never part of an article, and costly to score: dropped with their content before readability sees the page.
+_DROP_TAGS = ("script", "style", "link", "noscript", "template", "iframe", "frame", "frameset", "object", "embed",
+              "applet", "svg", "button", "select", "textarea", "input")
+_HIDDEN_STYLE = re.compile(
+    r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*(?:!important\s*)?(?:;|$)", re.I
+)
+_HIDDEN_XPATH = '//*[@hidden or @aria-hidden="true" or contains(@style, "none") or contains(@style, "hidden")]'
+_SPACE_RUN = re.compile(r"\s{2,}|[\t\r\f\v]")
+_KEEP_SPACE = frozenset({"pre", "textarea", "listing", "plaintext", "xmp"})
+
+
+def _collapse(text: str) -> str:
+    """A run of whitespace as readability's clean() would leave it: one newline if it had one, else one space."""
+    return _SPACE_RUN.sub(lambda m: "\n" if "\n" in m.group() else " ", text)
+
+
+def _parse(html: str) -> lxml.html.HtmlElement:
+    """The page parsed and pre-cleaned. A parser per call: lxml parsers can't be shared across threads."""
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+    doc = lxml.html.document_fromstring(html.encode("utf-8", "replace"), parser=parser)
+    lxml.etree.strip_elements(doc, *_DROP_TAGS, with_tail=False)
+    # Hidden nodes aren't shown, so they aren't the article (Readability.js skips them too).
+    for elem in doc.xpath(_HIDDEN_XPATH):
+        if elem.getparent() is None or elem.tag in ("html", "body"):
+            continue
+        if elem.get("hidden") is not None or _HIDDEN_STYLE.search(elem.get("style") or ""):
+            elem.drop_tree()
+        elif elem.get("aria-hidden") == "true" and "fallback-image" not in (elem.get("class") or ""):
+            elem.drop_tree()
+    _collapse_whitespace(doc)
+    return doc
+
+
+def _collapse_whitespace(doc: lxml.html.HtmlElement) -> None:
+    """Runs of whitespace in text collapsed (not inside <pre>): text_content() of a container is then
+    about the size of its words, and readability's clean() regexes stay linear on it."""
+    skip: set[Any] = set()
+    for pre in doc.iter(*_KEEP_SPACE):
+        skip.update(pre.iter())
+    for elem in doc.iter():
+        if elem in skip:
+            if elem.tag in _KEEP_SPACE:  # the tail of a <pre> is outside it
+                tail = elem.tail
+                if tail and ("  " in tail or "\n" in tail):
+                    elem.tail = _collapse(tail)
+            continue
+        text = elem.text
+        if text and len(text) > 1 and _SPACE_RUN.search(text):
+            elem.text = _collapse(text)
+        tail = elem.tail
+        if tail and len(tail) > 1 and _SPACE_RUN.search(tail):
+            elem.tail = _collapse(tail)
+
+
+class _Readability(Document):
+    """readability-lxml's Document reading our pre-cleaned tree, and handing back its result as a tree."""
+
+    def __init__(self, html: str, url: str) -> None:
+        super().__init__(html, url=None)  # links are resolved in the result only (see _finish)
+        self.page_url = url
+        self.base_url = url
+        self.title_text = ""
+        self.result: lxml.html.HtmlElement | None = None
+        self._parses = 0
+
+    def _parse(self, input: str) -> lxml.html.HtmlElement:
+        # summary() parses again when its ruthless pass finds too little: a fresh tree each time.
+        doc = _parse(input)
+        self._parses += 1
+        if self._parses == 1:
+            self.title_text = _title(doc)
+            base = doc.find(".//base[@href]")
+            if base is not None:
+                self.base_url = urljoin(self.page_url, base.get("href", "").strip())
+        return doc
+
+    def get_clean_html(self) -> str:
+        # Called by summary() with the article in self.html: keep the tree (sanitised here, once) and
+        # hand summary() its HTML, whose length it checks before trying again less ruthlessly.
+        # readability's own clean_attributes() is a regex loop over the whole output, one attribute a
+        # pass: quadratic in a tag with many attributes.
+        self.result = _sanitise(self.html, self.base_url)
+        return lxml.html.tostring(self.result, encoding="unicode")
+
+
+# --- title ------------------------------------------------------------------------------------------------
+
+_TITLE_META = (
+    "og:title",
+    "twitter:title",
+    "dc:title",
+    "dcterm:title",
+    "dc.title",
+    "dcterms.title",
+    "title",
+)
+_TITLE_SEPARATOR = re.compile(r"\s[|\-–—\\/>»]\s")
+
+
+def _title(doc: lxml.html.HtmlElement) -> str:
+    """The article's title: its metadata (og:title and kin), else the page's <title> without the site's name."""
+    metas: dict[str, str] = {}
+    for meta in doc.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or "").strip().lower()
+        content = meta.get("content")
+        if key and content and key not in metas:
+            metas[key] = content
+    for key in _TITLE_META:
+        if key in metas and metas[key].strip():
+            return clean_line(metas[key])
+    title_elem = doc.find(".//title")
+    title = clean_line(title_elem.text_content() if title_elem is not None else "")
+    if title and _TITLE_SEPARATOR.search(title):
+        # "Article title | Site": the part before the last separator, when it is a real title.
+        head = _TITLE_SEPARATOR.split(title)
+        first = " ".join(title.split()[: len(title.split())])
+        candidate = title[: [m.start() for m in _TITLE_SEPARATOR.finditer(title)][-1]].strip()
+        if len(candidate.split()) >= 3:
+            return candidate
+        if len(head[-1].split()) >= 3:
+            return head[-1].strip()
+        return first
+    if not title:
+        h1 = doc.find(".//h1")
+        title = clean_line(h1.text_content()) if h1 is not None else ""
+    return title
+
+
+# --- the result -------------------------------------------------------------------------------------------
+
+# Attributes the renderer uses; everything else (event handlers, style, data-*, ids) goes.
+_KEEP_ATTRS = frozenset({"href", "src", "srcset", "alt", "title", "colspan", "rowspan", "start", "reversed",
+                         "lang", "dir", "cite", "datetime", "headers", "scope", "abbr", "type"})
+_URL_ATTRS = ("href", "src", "cite")
+# Lazy-loading pages put the real image here and a placeholder (or nothing) in src.
+_LAZY_SRC = ("data-src", "data-lazy-src", "data-original", "data-url", "data-hi-res-src", "data-lazy")
+
+
+def _url(value: str, base: str) -> str | None:
+    """`value` resolved against the page, if it is http(s) (or stays relative without a base); else None."""
+    value = value.strip()
+    if not value or any(ord(c) < 32 or c == "\x7f" for c in value):
+        return None
+    try:
+        resolved = urljoin(base, value) if base else value
+        scheme = urlsplit(resolved).scheme.lower()
+    except ValueError:
+        return None
+    if scheme in ("http", "https") or (not scheme and not base):
+        return resolved
+    return None
+
+
+def _http_base(url: str) -> str:
+    try:
+        return url if urlsplit(url).scheme.lower() in ("http", "https") else ""
+    except ValueError:
+        return ""
+
+
+def _sanitise(node: lxml.html.HtmlElement, base_url: str) -> lxml.html.HtmlElement:
+    """The extracted fragment made safe to keep: only the tags' content and the attributes the renderer uses."""
+    base = _http_base(base_url)
+    lxml.etree.strip_elements(node, *_DROP_TAGS, "meta", "base", "title", "head", with_tail=False)
+    lxml.etree.strip_tags(node, "form", "fieldset", "label", "dialog")  # their text may be the article's
+    for elem in node.iter():
+        if not isinstance(elem.tag, str):
+            continue
+        attrib = elem.attrib
+        if elem.tag == "img" and (not attrib.get("src") or attrib.get("src", "").startswith("data:")):
+            lazy = next((attrib[a] for a in _LAZY_SRC if attrib.get(a)), None)
+            if lazy:
+                attrib["src"] = lazy
+        for name in list(attrib):
+            if name not in _KEEP_ATTRS:
+                del attrib[name]
+        for name in _URL_ATTRS:
+            value = attrib.get(name)
+            if value is not None:
+                resolved = _url(value, base)
+                if resolved is None:
+                    del attrib[name]
+                else:
+                    attrib[name] = resolved
+        srcset = attrib.get("srcset")
+        if srcset is not None:
+            parts = []
+            for item in srcset.split(","):
+                words = item.split()
+                resolved = _url(words[0], base) if words else None
+                if resolved:
+                    parts.append(" ".join([resolved, *words[1:]]))
+            if parts:
+                attrib["srcset"] = ", ".join(parts)
+            else:
+                del attrib["srcset"]
+    node.tag = "div"
+    return node
+
+
+def _extract(page: bytes, url: str, content_type: str | None) -> Article | None:
+    html = decode_page(page, content_type)
+    if not html.strip():
+        return None
+    doc = _Readability(html, url)
+    doc.summary(html_partial=True)
+    result = doc.result
+    if result is None:
+        return None
+    text = " ".join(result.text_content().split())
+    if len(text) < MIN_ARTICLE_CHARS and result.find(".//img[@src]") is None:
+        return None
+    return Article(html=lxml.html.tostring(result, encoding="unicode"), title=doc.title_text)
