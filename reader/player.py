@@ -1,0 +1,84 @@
+"""Playing or opening an enclosure with the user's player (`player` in config.toml).
+
+The command is the setting's words plus one more, the target: a downloaded file, or the
+enclosure's URL (http(s) only). It runs without a shell, so a URL holding `;rm -rf ~` is
+one argument and nothing else; detached in a session of its own, with stdin, stdout and
+stderr on /dev/null, so it never draws over the app or waits for a key, and outlives it.
+With no player set, the system's opener (xdg-open, macOS's open) decides. Python's
+`webbrowser`, which the app uses for links, is not used here: it would hand an episode to
+the web browser rather than to the program the system plays audio and video with.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from .config import Settings
+from .sanitize import clean_line, clean_message, safe_url
+
+
+class PlayerError(Exception):
+    """Why the player could not be started: one clean line."""
+
+
+def system_opener() -> list[str]:
+    """The command that opens a file or URL with the user's default program ([] where there is none)."""
+    if sys.platform == "darwin":
+        return ["open"]
+    if sys.platform == "win32":
+        return []  # os.startfile
+    return ["xdg-open"]
+
+
+def player_argv(target: str | os.PathLike[str], settings: Settings) -> list[str]:
+    """The words to run: the player (or the opener), then the target.
+
+    A `str` target is a URL and must be http(s); a path is a file that must exist (made
+    absolute, so a name starting with "-" can't read as an option).
+    """
+    if isinstance(target, str):
+        safe = safe_url(target)
+        if safe is None:
+            raise PlayerError(f"not an http(s) URL, not played: {clean_message(target, 200)}")
+        argument = safe
+    else:
+        path = Path(target).absolute()
+        if not path.is_file():
+            raise PlayerError(f"no such file: {clean_line(str(path), 500)}")
+        argument = str(path)
+    command = list(settings.player) or system_opener()
+    return [*command, argument]
+
+
+def play(target: str | os.PathLike[str], settings: Settings) -> None:
+    """Start the player on `target` and return at once (it is never waited for)."""
+    argv = player_argv(target, settings)
+    if len(argv) == 1 and sys.platform == "win32":  # no player set on Windows: the shell's association
+        try:
+            os.startfile(argv[0])  # type: ignore[attr-defined]
+        except OSError as exc:
+            raise PlayerError(f"could not open it: {exc.strerror or exc}") from None
+        return
+    name = clean_line(argv[0], 200)
+    hint = "set player in config.toml" if settings.player else "no player is set: set player in config.toml"
+    try:
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own session: Ctrl+C in the terminal or quitting the app leaves it playing
+            close_fds=True,
+        )
+    except FileNotFoundError:
+        raise PlayerError(f'player "{name}" not found: {hint}') from None
+    except PermissionError:
+        raise PlayerError(f'player "{name}" cannot be run (not executable): {hint}') from None
+    except OSError as exc:
+        raise PlayerError(f'player "{name}" could not start: {exc.strerror or exc}') from None
+    # Reaped when it ends, so a long session of the app leaves no zombies behind.
+    threading.Thread(target=process.wait, name="player-reaper", daemon=True).start()
