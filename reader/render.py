@@ -454,9 +454,26 @@ def _size(length: int) -> str:
     return f"{length} bytes"
 
 
-def render_entry_text(entry: Entry) -> str:
-    """The whole post for a terminal: a header, the body, then the numbered links."""
-    body = render_html(entry.content, entry.base_url)
+SOURCES = ("auto", "feed", "article")
+
+
+def post_source(entry: Entry, source: str = "auto") -> tuple[str, str | None, str]:
+    """Which text of a post to show: (HTML, the base URL its links resolve against, "article"
+    or "feed"). "auto": the full article when one was fetched, else the feed's text; "article"
+    falls back to the feed's text when there is no article; "feed": the feed's text."""
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+    if source != "feed" and entry.article:
+        return entry.article, entry.article_url or entry.base_url, "article"
+    return entry.content, entry.base_url, "feed"
+
+
+def render_entry_text(entry: Entry, source: str = "auto") -> str:
+    """The whole post for a terminal: a header, the body, then the numbered links.
+
+    `source` as in post_source: by default the full article when there is one."""
+    html, base_url, shown = post_source(entry, source)
+    body = render_html(html, base_url)
     header = [entry.title or "(untitled)", "=" * min(max(len(entry.title), 10), 80)]
     header.append(f"Feed:       {entry.feed_title}")
     if entry.author:
@@ -468,4 +485,6 @@ def render_entry_text(entry: Entry) -> str:
         header.append(f"Link:       {entry.link}")
     for enclosure in entry.enclosures:
         header.append(f"Enclosure:  {describe_enclosure(enclosure)}")
+    if entry.article:
+        header.append("Text:       " + ("the full article" if shown == "article" else "the feed's text"))
     return "\n".join(header) + "\n\n" + body.with_link_list() + "\n"
