@@ -1,9 +1,166 @@
-"""The CLI's enclosure commands: `reader download ID`. (Scaffold: filled in by the enclosure work.)"""
+"""The CLI's enclosure commands: `reader download ID` and `reader play ID`."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from .models import Enclosure, Entry
+
+BAR_WIDTH = 24
+BAR_INTERVAL = 0.1  # seconds between redraws of the bar: a fast link calls back thousands of times a second
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Add the enclosure commands to the CLI."""
+    from .cli import _post_id  # here, not at the top: cli.py imports this module while it loads
+
+    p = sub.add_parser("download", help="save a post's enclosure (a podcast episode, a video); resumable")
+    p.add_argument("id", type=_post_id, metavar="ID")
+    p.add_argument("--enclosure", "-e", type=_number, default=1, metavar="N",
+                   help="which of the post's enclosures (1, the first, by default)")
+    p.add_argument("--to", metavar="DIR", help="save it here instead of the downloads directory")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress; errors still print")
+    p.set_defaults(func=cmd_download)
+
+    p = sub.add_parser("play", help="play or open a post's enclosure with the player set in config.toml")
+    p.add_argument("id", type=_post_id, metavar="ID")
+    p.add_argument("--enclosure", "-e", type=_number, default=1, metavar="N",
+                   help="which of the post's enclosures (1, the first, by default)")
+    p.set_defaults(func=cmd_play)
+
+
+def _number(text: str) -> int:
+    from .cli import _whole_number
+
+    return _whole_number(text, "the enclosure number")
+
+
+def _enclosure(args: argparse.Namespace) -> tuple[Entry, Enclosure]:
+    from .cli import CLIError, _store
+
+    entry = _store(args).get_entry(args.id)
+    if entry is None:
+        raise CLIError(f"no post with id {args.id} (see: reader entries)")
+    count = len(entry.enclosures)
+    if count == 0:
+        raise CLIError(f"post {args.id} has no enclosure (see: reader entries has:enclosure)")
+    if args.enclosure > count:
+        which = "one enclosure" if count == 1 else f"{count} enclosures"
+        raise CLIError(f"post {args.id} has {which}: --enclosure takes 1 to {count}")
+    return entry, entry.enclosures[args.enclosure - 1]
+
+
+def _destination(args: argparse.Namespace) -> Path:
+    from .config import downloads_dir
+
+    if getattr(args, "to", None):
+        return Path(args.to).expanduser()
+    return downloads_dir(args.settings, args.data_dir)
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from .cli import CLIError
+    from .download import DownloadError, download, downloaded_path, shown
+
+    entry, enclosure = _enclosure(args)
+    dest = _destination(args)
+    already = downloaded_path(enclosure.url, dest)
+    if already is not None:
+        print(f"already downloaded: {shown(already)}")
+        return 0
+    bar = Progress(sys.stderr, tty=sys.stderr.isatty(), quiet=args.quiet)
+    resume = f"run `reader download {args.id}{_which(args)}` again to resume"
+    try:
+        path = download(enclosure.url, dest, name_hint=entry.title, progress=bar.update,
+                        timeout=args.settings.timeout)
+    except DownloadError as exc:
+        bar.clear()
+        kept = f" (the part saved is kept: {resume})" if exc.part is not None else ""
+        raise CLIError(f"download failed: {exc}{kept}") from None
+    except KeyboardInterrupt:
+        bar.clear()
+        print(f"reader: interrupted; the part saved is kept: {resume}", file=sys.stderr)
+        return 130
+    bar.clear()
+    print(f"saved {shown(path)} ({_megabytes(path.stat().st_size)})")
+    return 0
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    from .cli import CLIError
+    from .download import downloaded_path, shown
+    from .player import PlayerError, play
+    from .sanitize import mask_credentials
+
+    _entry, enclosure = _enclosure(args)
+    local = downloaded_path(enclosure.url, _destination(args))
+    try:
+        play(local if local is not None else enclosure.url, args.settings)
+    except PlayerError as exc:
+        raise CLIError(str(exc)) from None
+    print(f"playing {shown(local) if local is not None else mask_credentials(enclosure.url)}")
+    return 0
+
+
+def _which(args: argparse.Namespace) -> str:
+    return f" --enclosure {args.enclosure}" if args.enclosure != 1 else ""
+
+
+def _megabytes(size: float) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+class Progress:
+    """The download's progress on stderr: a bar redrawn in place on a terminal; elsewhere
+    (a log, cron) a plain line at each tenth of the file, or each 10 MB when the size is
+    unknown; nothing with --quiet."""
+
+    def __init__(self, out: TextIO, *, tty: bool, quiet: bool) -> None:
+        self.out, self.tty, self.quiet = out, tty, quiet
+        self.started = time.monotonic()
+        self.first: int | None = None  # bytes already on disk when this run began (a resume)
+        self.last_draw = 0.0
+        self.last_step = -1
+        self.drawn = False
+
+    def update(self, done: int, total: int | None) -> None:
+        if self.quiet:
+            return
+        if self.first is None:
+            self.first = done
+        now = time.monotonic()
+        elapsed = max(now - self.started, 1e-6)
+        rate = (done - self.first) / elapsed
+        if self.tty:
+            if now - self.last_draw < BAR_INTERVAL and done != total:
+                return
+            self.last_draw = now
+            if total:
+                filled = BAR_WIDTH * done // total
+                line = (f"downloading [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {100 * done // total:3d}% "
+                        f"{done / 1e6:.1f}/{total / 1e6:.1f} MB {rate / 1e6:.1f} MB/s")
+            else:
+                line = f"downloading {done / 1e6:.1f} MB {rate / 1e6:.1f} MB/s"
+            self.out.write("\r\x1b[K" + line)
+            self.out.flush()
+            self.drawn = True
+            return
+        step = 10 * done // total if total else done // 10_000_000
+        if step == self.last_step:
+            return
+        self.last_step = step
+        if total:
+            self.out.write(f"downloading: {10 * step}% ({done / 1e6:.1f} of {total / 1e6:.1f} MB)\n")
+        else:
+            self.out.write(f"downloading: {done / 1e6:.1f} MB\n")
+        self.out.flush()
+
+    def clear(self) -> None:
+        if self.drawn:
+            self.out.write("\r\x1b[K")
+            self.out.flush()
+            self.drawn = False

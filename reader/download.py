@@ -56,7 +56,9 @@ Progress = Callable[[int, int | None], None]
 
 
 class DownloadError(Exception):
-    """A download that failed: the message is one clean line."""
+    """A download that failed: the message is one clean line. `part`: the .part kept for a resume, if any."""
+
+    part: Path | None = None
 
 
 class DownloadStopped(DownloadError):
@@ -263,6 +265,16 @@ def download(
     if isinstance(chosen, Path):
         return chosen
     part = chosen
+    try:
+        return _download(folder, part, safe, progress, stop, timeout)
+    except DownloadError as exc:
+        if part.size() > 0:
+            exc.part = part.path
+        raise
+
+
+def _download(folder: Path, part: _Part, safe: str, progress: Progress | None, stop: threading.Event | None,
+              timeout: float) -> Path:
     lock = _lock_part(part)
     try:
         with httpx.Client(

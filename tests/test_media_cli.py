@@ -1,0 +1,182 @@
+"""Issue 10, enclosures: `reader download ID` and `reader play ID`, against a real cache and a loopback server."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from feedserver import FeedServer
+from media_support import MediaFile
+from test_media_player import recorded, recorder
+
+from reader.cli_media import Progress
+from reader.models import Enclosure, ParsedEntry, ParsedFeed
+from reader.store import Store
+
+BODY = bytes(range(256)) * 4096  # 1 MiB
+
+
+@pytest.fixture
+def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    root = tmp_path / "www"
+    root.mkdir()
+    with FeedServer(root) as s:
+        yield s
+
+
+def add_episode(store: Store, enclosures: list[Enclosure], title: str = "Episode 1") -> int:
+    url = "https://cast.invalid/feed.xml"
+    if store.get_feed(url) is None:
+        store.add_feed(url, "Cast")
+    store.save_parsed(url, ParsedFeed("Cast", "https://cast.invalid/", [ParsedEntry(
+        key=title, title=title, link="https://cast.invalid/1", author="", published=2_000_000_000.0,
+        categories=[], content="<p>Notes</p>", base_url=None, enclosures=enclosures,
+    )]))
+    return store.list_entries("e.title = ?", [title], None)[0].id
+
+
+def downloads() -> Path:
+    return Path(os.environ["READER_DATA_DIR"]) / "downloads"
+
+
+def test_download_saves_to_the_downloads_dir_then_knows_it(store: Store, server: FeedServer, cli) -> None:  # type: ignore[no-untyped-def]
+    server.route("/ep1.mp3", MediaFile(BODY))
+    post = add_episode(store, [Enclosure(server.url("/ep1.mp3"), "audio/mpeg", len(BODY))])
+    result = cli("download", str(post))
+    assert result.code == 0, result.err
+    path = downloads() / "ep1.mp3"
+    assert result.out == f"saved {path} (1.0 MB)\n"
+    assert path.read_bytes() == BODY
+    # Not a terminal: a plain line per tenth of the file, never a bar redrawn with \r.
+    lines = result.err.splitlines()
+    assert lines[-1] == "downloading: 100% (1.0 of 1.0 MB)" and len(lines) <= 11 and "\r" not in result.err
+    again = cli("download", str(post))
+    assert again.code == 0 and again.out == f"already downloaded: {path}\n"
+
+
+def test_download_to_a_dir_quietly(store: Store, server: FeedServer, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server.route("/a.mp3", MediaFile(b"a" * 10))
+    server.route("/b.ogg", MediaFile(b"b" * 20))
+    post = add_episode(store, [Enclosure(server.url("/a.mp3")), Enclosure(server.url("/b.ogg"))])
+    result = cli("download", str(post), "--enclosure", "2", "--to", str(tmp_path / "mine"), "--quiet")
+    assert result.code == 0 and result.err == ""
+    assert (tmp_path / "mine" / "b.ogg").read_bytes() == b"b" * 20
+
+
+def test_download_errors_are_one_line(store: Store, server: FeedServer, cli) -> None:  # type: ignore[no-untyped-def]
+    bare = add_episode(store, [], title="No files")
+    result = cli("download", str(bare))
+    assert result.code == 1
+    assert result.err == f"reader: post {bare} has no enclosure (see: reader entries has:enclosure)\n"
+    one = add_episode(store, [Enclosure(server.url("/status/404/x.mp3"))], title="One")
+    result = cli("download", str(one), "--enclosure", "3")
+    assert result.code == 1 and result.err == f"reader: post {one} has one enclosure: --enclosure takes 1 to 1\n"
+    assert cli("download", "999999").err == "reader: no post with id 999999 (see: reader entries)\n"
+    failed = cli("download", str(one), "--quiet")
+    assert failed.code == 1 and failed.err == "reader: download failed: HTTP 404 Not Found\n"
+    with pytest.raises(SystemExit) as info:
+        cli("download", str(one), "--enclosure", "0")
+    assert info.value.code == 2  # argparse's usage error, one line naming the option
+
+
+def test_a_broken_download_says_how_to_resume_and_resumes(store: Store, server: FeedServer, cli) -> None:  # type: ignore[no-untyped-def]
+    media = MediaFile(BODY, drop_after=[400_000])
+    server.route("/ep.mp3", media)
+    post = add_episode(store, [Enclosure(server.url("/ep.mp3"))])
+    failed = cli("download", str(post), "-q")
+    assert failed.code == 1
+    assert failed.err.startswith("reader: download failed: connection broken mid-response")
+    assert failed.err.endswith(f"(the part saved is kept: run `reader download {post}` again to resume)\n")
+    assert failed.err.count("\n") == 1
+    done = cli("download", str(post), "-q")
+    assert done.code == 0
+    assert media.ranges_seen[-1] == "bytes=400000-"
+    assert (downloads() / "ep.mp3").read_bytes() == BODY
+
+
+def test_ctrl_c_keeps_the_part_and_says_how_to_resume(store: Store, server: FeedServer, tmp_path: Path) -> None:
+    media = MediaFile(BODY, stall_after=300_000)
+    server.route("/ep.mp3", media)
+    post = add_episode(store, [Enclosure(server.url("/ep.mp3"))])
+    part = downloads() / "ep.mp3.part"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "reader", "download", str(post)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not (part.exists() and part.stat().st_size >= 300_000) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child.send_signal(signal.SIGINT)
+        _out, err = child.communicate(timeout=10)
+    finally:
+        media.stop.set()
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 130
+    resume = f"run `reader download {post}` again to resume"
+    assert err.strip().endswith(f"reader: interrupted; the part saved is kept: {resume}")
+    assert "Traceback" not in err
+    assert part.stat().st_size == 300_000
+    media.stall_after = None
+    finished = subprocess.run([sys.executable, "-m", "reader", "download", str(post), "-q"],
+                              capture_output=True, text=True, env=os.environ.copy(), timeout=30)
+    assert finished.returncode == 0, finished.stderr
+    assert media.ranges_seen[-1] == "bytes=300000-"
+    assert (downloads() / "ep.mp3").read_bytes() == BODY
+
+
+def test_the_bar_on_a_terminal() -> None:
+    out = io.StringIO()
+    bar = Progress(out, tty=True, quiet=False)
+    for done in range(0, 10_000_001, 10_000):  # a thousand calls in a moment: drawn a few times, not a thousand
+        bar.update(done, 10_000_000)
+    text = out.getvalue()
+    assert text.count("\r") < 20
+    last = text.rsplit("\r\x1b[K", 1)[-1]
+    assert last.startswith("downloading [########################] 100% 10.0/10.0 MB") and last.endswith("MB/s")
+    bar.clear()
+    assert out.getvalue().endswith("\r\x1b[K")
+    quiet = io.StringIO()
+    Progress(quiet, tty=True, quiet=True).update(5, 10)
+    assert quiet.getvalue() == ""
+
+
+def write_player_config(script: Path) -> None:
+    config = Path(os.environ["READER_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text(f"player = {json.dumps([str(script), '--no-video'])}\n")
+
+
+def test_play_uses_the_player_on_the_url_then_on_the_downloaded_file(store: Store, server: FeedServer, cli,  # type: ignore[no-untyped-def]
+                                                                      tmp_path: Path) -> None:
+    server.route("/ep.mp3", MediaFile(b"x" * 100))
+    url = server.url("/ep.mp3")
+    post = add_episode(store, [Enclosure(url, "audio/mpeg")])
+    script, out = recorder(tmp_path)
+    write_player_config(script)
+    result = cli("play", str(post))
+    assert result.code == 0, result.err
+    assert result.out == f"playing {url}\n"
+    assert recorded(out)["argv"] == ["--no-video", url]
+    out.unlink()
+    assert cli("download", str(post), "-q").code == 0
+    assert cli("play", str(post)).code == 0
+    assert recorded(out)["argv"] == ["--no-video", str(downloads() / "ep.mp3")]
+
+
+def test_play_errors_are_one_line(store: Store, cli) -> None:  # type: ignore[no-untyped-def]
+    post = add_episode(store, [Enclosure("https://cast.invalid/ep.mp3")])
+    config = Path(os.environ["READER_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text('player = "mpv-not-installed-here --no-video"\n')
+    result = cli("play", str(post))
+    assert result.code == 1
+    assert result.err == 'reader: player "mpv-not-installed-here" not found: set player in config.toml\n'
