@@ -148,8 +148,24 @@ def decode_page(page: bytes, content_type: str | None = None) -> str:
 # --- parsing and pre-cleaning ---------------------------------------------------------------------------
 
 # Never part of an article, and costly to score: dropped with their content before readability sees the page.
-_DROP_TAGS = ("script", "style", "link", "noscript", "template", "iframe", "frame", "frameset", "object", "embed",
-              "applet", "svg", "button", "select", "textarea", "input")
+_DROP_TAGS = (
+    "script",
+    "style",
+    "link",
+    "noscript",
+    "template",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "svg",
+    "button",
+    "select",
+    "textarea",
+    "input",
+)
 _HIDDEN_STYLE = re.compile(
     r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*(?:!important\s*)?(?:;|$)", re.I
 )
@@ -201,6 +217,23 @@ def _collapse_whitespace(doc: lxml.html.HtmlElement) -> None:
             elem.tail = _collapse(tail)
 
 
+# Readability.js's current patterns (readability-lxml 0.9 has older, shorter lists).
+_UNLIKELY = re.compile(
+    r"-ad-|ai2html|banner|breadcrumbs|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr|header|legends|menu"
+    r"|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|supplemental|ad-break|agegate|pagination"
+    r"|pager|popup|yom-remote",
+    re.I,
+)
+_MAYBE_CANDIDATE = re.compile(r"and|article|body|column|content|main|mathjax|shadow", re.I)
+_UNLIKELY_ROLES = frozenset({"menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog"})
+_POSITIVE = re.compile(r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story", re.I)
+_NEGATIVE = re.compile(
+    r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|footer|gdpr|masthead|media|meta|outbrain"
+    r"|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|widget",
+    re.I,
+)
+
+
 class _Readability(Document):
     """readability-lxml's Document reading our pre-cleaned tree, and handing back its result as a tree."""
 
@@ -223,12 +256,93 @@ class _Readability(Document):
                 self.base_url = urljoin(self.page_url, base.get("href", "").strip())
         return doc
 
+    def remove_unlikely_candidates(self) -> None:
+        # readability-lxml's own, with Readability.js's current patterns (its list of unlikely
+        # classes grew: related, social, banner, breadcrumbs...) and its unlikely ARIA roles.
+        # A walk that doesn't go into what it drops (lxml's iter() would, or skip siblings, as the tree changes).
+        stack = list(reversed(self.html))
+        while stack:
+            elem = stack.pop()
+            if not isinstance(elem.tag, str):
+                continue
+            if elem.tag not in ("body", "a") and self._unlikely(elem):
+                elem.drop_tree()
+            else:
+                stack.extend(reversed(elem))
+
+    @staticmethod
+    def _unlikely(elem: lxml.html.HtmlElement) -> bool:
+        if elem.get("role") in _UNLIKELY_ROLES:
+            return True
+        features = f"{elem.get('class', '')} {elem.get('id', '')}"
+        return bool(
+            len(features) >= 2
+            and _UNLIKELY.search(features)
+            and not _MAYBE_CANDIDATE.search(features)
+            and not elem.xpath("ancestor::table | ancestor-or-self::pre | ancestor-or-self::code")
+            and not elem.xpath("descendant::main | descendant::article | descendant-or-self::math")
+        )
+
+    def select_best_candidate(self, candidates: dict[Any, dict[str, Any]]) -> dict[str, Any] | None:
+        best = super().select_best_candidate(candidates)
+        if best is None:
+            return best
+        # Readability.js's promotions, which readability-lxml lacks: an ancestor shared by most of
+        # the best candidates (an article split in several blocks), then a parent scoring higher.
+        # (Its third, climbing out of only children, loses more than it gains here: measured.)
+        top = best["elem"]
+        top_score = best["content_score"]
+        ranked = sorted(candidates.values(), key=lambda c: c["content_score"], reverse=True)[:5]
+        if top_score > 0:
+            close = [
+                set(c["elem"].iterancestors())
+                for c in ranked
+                if c["elem"] is not top and c["content_score"] / top_score >= 0.75
+            ]
+            if len(close) >= 3:
+                for parent in top.iterancestors():
+                    if parent.tag in ("body", "html"):
+                        break
+                    if sum(parent in ancestors for ancestors in close) >= 3:
+                        top = parent
+                        break
+        last = candidates[top]["content_score"] if top in candidates else top_score
+        threshold = last / 3
+        for parent in top.iterancestors():
+            if parent.tag in ("body", "html"):
+                break
+            if parent not in candidates:
+                continue
+            score = candidates[parent]["content_score"]
+            if score < threshold:
+                break
+            if score > last:
+                top = parent
+                break
+            last = score
+        if top is best["elem"]:
+            return best
+        if top not in candidates:
+            candidates[top] = self.score_node(top)
+        return candidates[top]
+
+    def class_weight(self, e: lxml.html.HtmlElement) -> int:
+        weight = 0
+        for feature in (e.get("class"), e.get("id")):
+            if feature:
+                if _NEGATIVE.search(feature):
+                    weight -= 25
+                if _POSITIVE.search(feature):
+                    weight += 25
+        return weight
+
     def get_clean_html(self) -> str:
         # Called by summary() with the article in self.html: keep the tree (sanitised here, once) and
         # hand summary() its HTML, whose length it checks before trying again less ruthlessly.
         # readability's own clean_attributes() is a regex loop over the whole output, one attribute a
         # pass: quadratic in a tag with many attributes.
         self.result = _sanitise(self.html, self.base_url)
+        _drop_title_heading(self.result, self.title_text)
         return lxml.html.tostring(self.result, encoding="unicode")
 
 
@@ -252,23 +366,22 @@ def _title(doc: lxml.html.HtmlElement) -> str:
     for meta in doc.iter("meta"):
         key = (meta.get("property") or meta.get("name") or "").strip().lower()
         content = meta.get("content")
-        if key and content and key not in metas:
+        if key and content and content.strip() and key not in metas:
             metas[key] = content
     for key in _TITLE_META:
-        if key in metas and metas[key].strip():
+        if key in metas:
             return clean_line(metas[key])
     title_elem = doc.find(".//title")
-    title = clean_line(title_elem.text_content() if title_elem is not None else "")
-    if title and _TITLE_SEPARATOR.search(title):
-        # "Article title | Site": the part before the last separator, when it is a real title.
-        head = _TITLE_SEPARATOR.split(title)
-        first = " ".join(title.split()[: len(title.split())])
-        candidate = title[: [m.start() for m in _TITLE_SEPARATOR.finditer(title)][-1]].strip()
-        if len(candidate.split()) >= 3:
-            return candidate
-        if len(head[-1].split()) >= 3:
-            return head[-1].strip()
-        return first
+    title = clean_line(title_elem.text_content()) if title_elem is not None else ""
+    separators = list(_TITLE_SEPARATOR.finditer(title))
+    if separators:
+        # "Article title | Site": the part before the last separator, if it is more than a word or two,
+        # else the part after the first one ("Site | Article title").
+        before, after = title[: separators[-1].start()].strip(), title[separators[0].end() :].strip()
+        if len(before.split()) >= 3:
+            return before
+        if len(after.split()) >= 3:
+            return after
     if not title:
         h1 = doc.find(".//h1")
         title = clean_line(h1.text_content()) if h1 is not None else ""
@@ -278,8 +391,27 @@ def _title(doc: lxml.html.HtmlElement) -> str:
 # --- the result -------------------------------------------------------------------------------------------
 
 # Attributes the renderer uses; everything else (event handlers, style, data-*, ids) goes.
-_KEEP_ATTRS = frozenset({"href", "src", "srcset", "alt", "title", "colspan", "rowspan", "start", "reversed",
-                         "lang", "dir", "cite", "datetime", "headers", "scope", "abbr", "type"})
+_KEEP_ATTRS = frozenset(
+    {
+        "href",
+        "src",
+        "srcset",
+        "alt",
+        "title",
+        "colspan",
+        "rowspan",
+        "start",
+        "reversed",
+        "lang",
+        "dir",
+        "cite",
+        "datetime",
+        "headers",
+        "scope",
+        "abbr",
+        "type",
+    }
+)
 _URL_ATTRS = ("href", "src", "cite")
 # Lazy-loading pages put the real image here and a placeholder (or nothing) in src.
 _LAZY_SRC = ("data-src", "data-lazy-src", "data-original", "data-url", "data-hi-res-src", "data-lazy")
@@ -345,6 +477,26 @@ def _sanitise(node: lxml.html.HtmlElement, base_url: str) -> lxml.html.HtmlEleme
                 del attrib["srcset"]
     node.tag = "div"
     return node
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"\W+", text.lower()) if w]
+
+
+def _drop_title_heading(node: lxml.html.HtmlElement, title: str) -> None:
+    """The first <h1>/<h2> that repeats the title goes (the reader shows the title above the article),
+    with Readability.js's measure of "repeats": most of the heading's words are the title's."""
+    if not title:
+        return
+    title_words = set(_words(title))
+    for heading in node.iter("h1", "h2"):
+        words = _words(heading.text_content())
+        if not words:
+            continue
+        new = " ".join(w for w in words if w not in title_words)
+        if 1 - len(new) / len(" ".join(words)) > 0.75:
+            heading.drop_tree()
+            return
 
 
 def _extract(page: bytes, url: str, content_type: str | None) -> Article | None:
