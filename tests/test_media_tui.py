@@ -1,0 +1,138 @@
+"""Issue 10, enclosures in the app: `m` plays the open post's enclosure, `D` downloads it (Pilot, real
+cache, real loopback server, a real script as the player)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+from feedserver import FeedServer
+from media_support import MediaFile
+from test_media_cli import add_episode
+from test_media_player import recorded, recorder
+from tui_support import WIDE, make_app, settle, wait_for
+
+from reader.models import Enclosure
+from reader.store import Store
+
+pytestmark = [pytest.mark.asyncio]
+
+BODY = bytes(range(256)) * 4096  # 1 MiB
+
+
+@pytest.fixture
+def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    root = tmp_path / "www"
+    root.mkdir()
+    with FeedServer(root) as s:
+        yield s
+
+
+def messages(app) -> list[str]:  # type: ignore[no-untyped-def]
+    return [n.message for n in app._notifications]
+
+
+async def open_top_post(pilot) -> None:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    await pilot.press("g", "enter")
+    await settle(pilot)
+    assert pilot.app.reading_pane.post is not None
+
+
+async def test_m_plays_the_url_then_the_downloaded_file(store: Store, server: FeedServer, tmp_path: Path) -> None:
+    media = MediaFile(BODY)
+    server.route("/ep.mp3", media)
+    url = server.url("/ep.mp3")
+    add_episode(store, [Enclosure(url, "audio/mpeg", len(BODY))])
+    script, out = recorder(tmp_path)
+    app = make_app(store, player=[str(script)], downloads_dir=tmp_path / "dl")
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await open_top_post(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        assert recorded(out)["argv"] == [url]
+        assert f"Playing {url}" in messages(app)
+        out.unlink()
+        await pilot.press("D")
+        await wait_for(pilot, lambda: any(m.startswith("Saved ep.mp3") for m in messages(app)))
+        assert (tmp_path / "dl" / "ep.mp3").read_bytes() == BODY
+        assert app.note == ""  # the progress part of the status line is gone
+        await pilot.press("m")
+        await settle(pilot)
+        assert recorded(out)["argv"] == [str(tmp_path / "dl" / "ep.mp3")]
+
+
+async def test_keys_without_an_enclosure_or_an_open_post_say_so(store: Store, tmp_path: Path) -> None:
+    add_episode(store, [], title="Plain post")
+    app = make_app(store, player=["/nonexistent/player"], downloads_dir=tmp_path / "dl")
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("m")
+        assert "Open a post first (Enter)." in messages(app)
+        await open_top_post(pilot)
+        for key in ("m", "D"):
+            app.clear_notifications()
+            await pilot.press(key)
+            await settle(pilot)
+            assert messages(app) == ["This post has no enclosure to play or download."]
+    assert not (tmp_path / "dl").exists()
+
+
+async def test_a_missing_player_is_a_notification(store: Store, tmp_path: Path) -> None:
+    add_episode(store, [Enclosure("https://cast.invalid/ep.mp3")])
+    app = make_app(store, player=["mpv-not-installed-here"], downloads_dir=tmp_path / "dl")
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await open_top_post(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        assert 'player "mpv-not-installed-here" not found: set player in config.toml' in messages(app)
+
+
+async def test_download_progress_shows_on_the_status_line_and_a_failure_says_d_resumes(
+    store: Store, server: FeedServer, tmp_path: Path
+) -> None:
+    media = MediaFile(BODY, stall_after=200_000)
+    server.route("/ep.mp3", media)
+    add_episode(store, [Enclosure(server.url("/ep.mp3"), "audio/mpeg")])
+    app = make_app(store, downloads_dir=tmp_path / "dl", timeout=1.0)
+    try:
+        async with app.run_test(size=WIDE, notifications=True) as pilot:
+            await open_top_post(pilot)
+            await pilot.press("D")
+            await wait_for(pilot, lambda: "downloading ep.mp3 19%" in app.note)
+            await pilot.press("D")  # a second D while it runs: not a second download of the same file
+            assert "Already downloading ep.mp3" in messages(app)
+            await wait_for(pilot, lambda: any("failed" in m for m in messages(app)))
+            failed = next(m for m in messages(app) if "failed" in m)
+            assert failed.startswith("Download of ep.mp3 failed: stalled") and failed.endswith("; D resumes it")
+            assert app.note == ""
+            media.stall_after = None
+            await pilot.press("D")
+            await wait_for(pilot, lambda: any(m.startswith("Saved ep.mp3") for m in messages(app)))
+    finally:
+        media.stop.set()
+    assert media.ranges_seen[-1] == "bytes=200000-"
+    assert (tmp_path / "dl" / "ep.mp3").read_bytes() == BODY
+
+
+async def test_quitting_during_a_download_never_waits(store: Store, server: FeedServer, tmp_path: Path) -> None:
+    media = MediaFile(BODY, stall_after=100_000)  # then nothing for 30 s
+    server.route("/ep.mp3", media)
+    add_episode(store, [Enclosure(server.url("/ep.mp3"), "audio/mpeg")])
+    app = make_app(store, downloads_dir=tmp_path / "dl", timeout=30.0)
+    part = tmp_path / "dl" / "ep.mp3.part"
+    try:
+        async with app.run_test(size=WIDE, notifications=True) as pilot:
+            await open_top_post(pilot)
+            await pilot.press("D")
+            await wait_for(pilot, lambda: part.exists() and part.stat().st_size == 100_000)
+            quit_at = time.monotonic()
+            await pilot.press("q")
+        # The watcher's thread (in the loop's executor) has returned too: nothing left to wait for.
+        await asyncio.wait_for(asyncio.get_running_loop().shutdown_default_executor(), 5)
+        assert time.monotonic() - quit_at < 2
+    finally:
+        media.stop.set()
+    assert part.stat().st_size == 100_000  # kept for the next D
