@@ -37,6 +37,8 @@ async def _fetch_one(
         if not cache.wanted(url):  # fetched meanwhile (the same image in two posts, another process)
             return False
         result = await fetch(client, url, options=options, accept=ACCEPT)
+    if result.unreachable:
+        return False  # no connection (offline?): not the image's fault, try again next time
     if result.error or result.body is None:
         await asyncio.to_thread(cache.fail, url, result.error or "no image in the response")
         return False

@@ -56,6 +56,9 @@ def open_checked(data: bytes) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=[kind])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's own check on the header's size, before any pixel is read.
+        raise ImageError(f"image too large (over {MAX_PIXELS // 1_000_000} megapixels)") from exc
     except Exception as exc:  # Pillow raises many kinds on a bad header
         raise ImageError(f"unreadable {kind} header") from exc
     width, height = image.size

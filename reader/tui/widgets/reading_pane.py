@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Console, Group, RenderableType
@@ -27,6 +29,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
 from reader.dates import format_time
 from reader.models import Entry, EntryRow
@@ -34,9 +37,14 @@ from reader.sanitize import clean_line, mask_credentials, safe_url
 
 if TYPE_CHECKING:
     # Imported where used: rich.markdown brings markdown-it and Pygments, ~45 ms the app's
-    # start need not wait for.
+    # start need not wait for; Pillow (the images) another ~30.
     from markdown_it.token import Token
+    from rich.console import ConsoleOptions, RenderResult
     from rich.markdown import Markdown
+
+    from reader.images.cache import ImageCache
+    from reader.images.cells import Picture
+    from reader.render import ImageRef
 
 PLACEHOLDER = "Select a post and press Enter to read it."
 
@@ -106,6 +114,12 @@ class OpenPost:
     # width don't scale together (a header, blank lines and short lines don't re-wrap).
     blocks: list[RenderableType] = field(default_factory=list)
     starts: list[int] = field(default_factory=list)
+    shown: str = "feed"  # which text: "article" (the full article) or "feed"
+
+    @property
+    def images(self) -> list[tuple[int, ImageBlock]]:
+        """The blocks that are images, with their index in `blocks`."""
+        return [(i, block) for i, block in enumerate(self.blocks) if isinstance(block, ImageBlock)]
 
     def __repr__(self) -> str:
         # Short: Textual's @work puts repr(args) in a worker's description, and the
@@ -113,8 +127,13 @@ class OpenPost:
         return f"OpenPost(id={self.entry.id}, width={self.width}, lines={len(self.lines)})"
 
 
-def build_header(entry: Entry | EntryRow, categories: list[str] | None = None) -> Text:
-    """The header as plain Text: every field is feed text, so none of it is markup."""
+SHOWN_LINES = {"article": "Full article · t: feed text", "feed": "Feed text · t: full article"}
+
+
+def build_header(entry: Entry | EntryRow, categories: list[str] | None = None, shown: str | None = None) -> Text:
+    """The header as plain Text: every field is feed text, so none of it is markup.
+
+    `shown` ("article" or "feed"): which text the body is, said when the post has an article."""
     text = Text()
     text.append(clean_line(entry.title) or "(untitled)", style="bold")
     text.append("\n")
@@ -142,6 +161,9 @@ def build_header(entry: Entry | EntryRow, categories: list[str] | None = None) -
         text.append("\n")
         text.append("Enclosure: ", style="dim")
         text.append(describe_enclosure(enclosure))
+    if shown in SHOWN_LINES and getattr(entry, "article", None):
+        text.append("\n")
+        text.append(SHOWN_LINES[shown], style="dim")
     return text
 
 
@@ -231,6 +253,70 @@ def layout_blocks(console: Console, blocks: Iterable[RenderableType], width: int
     return lines, starts
 
 
+class ImageBlock:
+    """An image of the post, a block of its own: `[image: alt]` until its picture is decoded
+    (by the pane's image worker), then the picture in half-block cells at the width it is laid
+    out at. A relayout at another width draws the same picture at that width, no decode again."""
+
+    def __init__(self, ref: ImageRef, blank_before: bool) -> None:
+        self.ref = ref
+        self.blank_before = blank_before  # Rich's blank line between blocks, as the paragraph had
+        self.picture: Picture | None = None  # set from the image worker: one assignment, atomic
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.segment import Segment
+
+        if self.blank_before:
+            yield Segment.line()
+        picture = self.picture
+        if picture is None:
+            yield Text(self.ref.placeholder, style="dim")
+            return
+        from reader.images.cells import picture_lines
+
+        for strip in picture_lines(picture, options.max_width):
+            yield from strip
+            yield Segment.line()
+
+    @staticmethod
+    def is_placeholder(lines: list[Strip]) -> bool:
+        """Whether these laid-out lines are the placeholder (a picture's lines are only blocks)."""
+        return any("[image" in line.text for line in lines)
+
+    def __repr__(self) -> str:
+        return f"ImageBlock({self.ref.url!r}, picture={self.picture!r})"
+
+
+def _with_images(blocks: list[RenderableType], images: list[ImageRef]) -> list[RenderableType]:
+    """The blocks with each image paragraph (render_html's IMAGE_MARK n IMAGE_MARK) swapped
+    for an ImageBlock; a mark anywhere else (it shouldn't be) becomes `[image: alt]` text."""
+    from rich.markdown import Markdown
+
+    from reader.render import IMAGE_MARK, IMAGE_MARK_RE
+
+    def placeholder(match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        return images[index].placeholder if index < len(images) else "[image]"
+
+    result: list[RenderableType] = []
+    for block in blocks:
+        tokens = block.parsed if isinstance(block, Markdown) else []
+        blank = bool(tokens) and tokens[0].type == "reader_blank_next"
+        body = tokens[1:] if blank else tokens
+        if len(body) == 3 and body[0].type == "paragraph_open" and body[1].type == "inline":
+            match = IMAGE_MARK_RE.fullmatch(body[1].content.strip())
+            if match and int(match.group(1)) < len(images):
+                result.append(ImageBlock(images[int(match.group(1))], blank))
+                continue
+        for token in body:
+            if token.type == "inline" and IMAGE_MARK in token.content:
+                for child in token.children or []:
+                    if IMAGE_MARK in child.content:
+                        child.content = IMAGE_MARK_RE.sub(placeholder, child.content)
+        result.append(block)
+    return result
+
+
 # Posts longer than this (Markdown characters) show a first screenful before the whole
 # post is laid out: laying out 50 KB takes longer than a keypress should wait.
 PREVIEW_CHARS = 4000
@@ -276,28 +362,34 @@ def build_post(
     console: Console | None = None,
     width: int = 0,
     on_preview: Callable[[list[Strip]], None] | None = None,
+    source: str = "auto",
 ) -> OpenPost:
     """Render a post, and lay it out if given a console and width. Call it from a worker thread.
 
+    `source`: "auto" (the full article when the post has one, else the feed's text), "feed"
+    or "article" (the feed's text when there is no article); the header says which is shown.
     With `on_preview`, a long post's first screenful is laid out first and handed over,
-    so the pane shows text while the rest is being laid out.
+    so the pane shows text while the rest is being laid out. Images are placeholders
+    (ImageBlock) here: the pane decodes them afterwards (ReadingPane.show).
     """
     from rich.markdown import Markdown
 
-    from reader.render import render_html
+    from reader.render import post_source, render_html
 
-    rendered = render_html(entry.content[:MAX_HTML_CHARS], entry.base_url)
+    html, base_url, shown = post_source(entry, source)
+    rendered = render_html(html[:MAX_HTML_CHARS], base_url, image_marks=True)
     parts: list[RenderableType] = []
     text, cut = truncate_body(rendered.text)
-    cut = cut or len(entry.content) > MAX_HTML_CHARS
+    cut = cut or len(html) > MAX_HTML_CHARS
     if text.strip():
         if on_preview is not None and console is not None and width > 0:
             head = preview_text(text)
             if head is not None:
-                on_preview(render_lines(console, Markdown(head, hyperlinks=False), width))
-        parts.extend(markdown_blocks(Markdown(text, hyperlinks=False)))
+                preview_blocks = _with_images(markdown_blocks(Markdown(head, hyperlinks=False)), rendered.images)
+                on_preview(layout_blocks(console, preview_blocks, width)[0])
+        parts.extend(_with_images(markdown_blocks(Markdown(text, hyperlinks=False)), rendered.images))
         if cut:
-            size = len(entry.content.encode("utf-8")) // 1024
+            size = len(html.encode("utf-8")) // 1024
             parts.append(Text(
                 f"\n… This post ({size:,} KB) is too long to show in full here; press o to read it in the browser.",
                 style="bold",
@@ -311,7 +403,8 @@ def build_post(
             links.append(f"[{n:>{digits}}] ", style="bold")
             links.append(url + "\n")
         parts.append(links)
-    post = OpenPost(entry, build_header(entry, entry.categories), Group(*parts), rendered.links, blocks=parts)
+    header = build_header(entry, entry.categories, shown)
+    post = OpenPost(entry, header, Group(*parts), rendered.links, blocks=parts, shown=shown)
     if console is not None and width > 0:
         (post.lines, post.starts), post.width = layout_blocks(console, parts, width), width
     return post
@@ -514,6 +607,14 @@ class ReadingPane(VerticalScroll, can_focus=False):
         self.body.set_lines(lines)
         # After the new lines are laid out: restore there, or (a width already gone) ask again.
         self.call_after_refresh(self._sync_position)
+        # A picture decoded while this layout was being made may be drawn as its placeholder.
+        stale = [
+            i for i, block in post.images
+            if block.picture is not None and block.is_placeholder(self._block_lines(post, i))
+        ]
+        if stale:
+            self.run_worker(partial(self._draw_images, post, stale, width), thread=True, group="images-redraw",
+                            exit_on_error=False, description="redraw images")
 
     def compose(self):
         yield Static(Text(PLACEHOLDER, style="dim"), id="post-header", markup=False)
@@ -521,9 +622,133 @@ class ReadingPane(VerticalScroll, can_focus=False):
 
     def _reset_position(self) -> None:
         self._block, self._fraction, self._in_header, self._settled, self._requested_width = 0, 0.0, True, None, 0
+        self._restoring = False
+
+    # --- images: decoded off the UI thread after the text is shown, spliced in one by one ------
+
+    def _image_cache(self) -> ImageCache | None:
+        """The app's image cache (beside its SQLite file), or None with images turned off."""
+        settings = getattr(self.app, "settings", None)
+        if settings is None or not settings.images:
+            return None
+        from reader.images.cache import ImageCache
+
+        store_path = getattr(getattr(self.app, "store", None), "path", None)
+        if store_path is not None:
+            root = store_path.parent / "images"
+        else:
+            from reader.config import images_dir
+
+            root = images_dir()
+        return ImageCache(root, int(settings.image_cache_mb * 1024 * 1024))
+
+    def _start_images(self, post: OpenPost) -> None:
+        self._stop_images()
+        if not any(block.ref.url for _, block in post.images):
+            return
+        cache = self._image_cache()
+        if cache is not None:
+            self.run_worker(partial(self._load_images, post, cache), thread=True, group="images", exclusive=True,
+                            exit_on_error=False, description=f"images of post {post.entry.id}")
+
+    def _stop_images(self) -> None:
+        self.workers.cancel_group(self, "images")
+        self.workers.cancel_group(self, "images-redraw")
+
+    def on_unmount(self) -> None:
+        self._stop_images()
+
+    def _load_images(self, post: OpenPost, cache: ImageCache) -> None:
+        """(Worker thread.) Decode the post's cached images in order, each shown as it is ready;
+        then download the missing ones (the app may be online) and show those."""
+        from reader.images import cells
+        from reader.images.fetch import fetch_images
+
+        stop = get_current_worker().cancelled_event
+        places: dict[str, list[int]] = {}  # an image shown twice is decoded once
+        for index, block in post.images:
+            if block.ref.url:
+                places.setdefault(block.ref.url, []).append(index)
+        missing: list[str] = []
+        for url, indices in places.items():
+            if stop.is_set():
+                return
+            data = cache.get(url)
+            if data is None:
+                missing.append(url)
+            else:
+                self._picture_ready(post, cache, url, data, indices, cells, stop)
+        if not missing or stop.is_set():
+            return
+        fetch_images([url for url in missing if cache.wanted(url)], cache, stop=stop)
+        for url in missing:
+            if stop.is_set():
+                return
+            data = cache.get(url)
+            if data is not None:
+                self._picture_ready(post, cache, url, data, places[url], cells, stop)
+
+    def _picture_ready(self, post: OpenPost, cache: ImageCache, url: str, data: bytes, indices: list[int],
+                       cells: object, stop: threading.Event) -> None:
+        picture = cells.decode(data, MEASURE)  # type: ignore[attr-defined]
+        if picture is None:
+            cache.fail(url, "the image could not be decoded")  # (a truncated file): not fetched again soon
+            return
+        for index in indices:
+            post.blocks[index].picture = picture  # type: ignore[union-attr]
+        if not stop.is_set():
+            self._draw_images(post, indices, post.width, stop)
+
+    def _draw_images(self, post: OpenPost, indices: list[int], width: int, stop: threading.Event | None = None) -> None:
+        """(Worker thread.) Lay the image blocks out at `width` and hand the lines to the UI thread."""
+        if width <= 0:
+            return
+        stop = stop or get_current_worker().cancelled_event
+        for index in indices:
+            lines, _ = layout_blocks(self.app.console, [post.blocks[index]], width)
+            if stop.is_set():
+                return
+            self.app.call_from_thread(self._splice, post, index, lines, width)
+
+    @staticmethod
+    def _block_lines(post: OpenPost, index: int) -> list[Strip]:
+        end = post.starts[index + 1] if index + 1 < len(post.starts) else len(post.lines)
+        return post.lines[post.starts[index]:end]
+
+    def _splice(self, post: OpenPost, index: int, lines: list[Strip], width: int) -> None:
+        """Put block `index`'s new lines in place of its old ones, keeping what the reader
+        looks at where it is (an image above the top pushes the text down: scroll with it)."""
+        if post is not self.post or self.pending_id is not None or post.width != width or index >= len(post.starts):
+            return  # another post, or a relayout in flight (which draws the picture itself)
+        start = post.starts[index]
+        end = post.starts[index + 1] if index + 1 < len(post.starts) else len(post.lines)
+        delta = len(lines) - (end - start)
+        post.lines = post.lines[:start] + lines + post.lines[end:]
+        if delta:
+            post.starts = post.starts[:index + 1] + [line + delta for line in post.starts[index + 1:]]
+        follow = bool(delta) and not self._in_header and self._block > index
+        if follow:
+            self._restoring = True  # the scroll the new lines cause is not the reader moving
+        self.body.set_lines(post.lines)
+        if follow:
+            self.call_after_refresh(self._follow_splice, post)
+
+    def _follow_splice(self, post: OpenPost, tries: int = 5) -> None:
+        if post is not self.post:
+            self._restoring = False
+            return
+        target = self._place(post)
+        if self.max_scroll_y < target and tries:
+            self.call_after_refresh(self._follow_splice, post, tries - 1)  # not laid out yet
+            return
+        try:
+            self.scroll_to(y=target, animate=False, immediate=True)
+        finally:
+            self._restoring = False
 
     def show_loading(self, row: EntryRow) -> None:
         """Show the header straight away while the body renders."""
+        self._stop_images()
         self.pending_id = row.id
         self.can_focus = True
         self._reset_position()
@@ -552,6 +777,8 @@ class ReadingPane(VerticalScroll, can_focus=False):
         # Once the lines are laid out: take the position (the reader may have scrolled the
         # preview), or lay the post out again if the width changed while it was being built.
         self.call_after_refresh(self._after_show, post)
+        # Then the pictures, decoded in a worker after this text is on the screen.
+        self._start_images(post)
 
     def _after_show(self, post: OpenPost) -> None:
         if post is not self.post:
@@ -563,10 +790,11 @@ class ReadingPane(VerticalScroll, can_focus=False):
 
     def update_header(self) -> None:
         if self.post is not None:
-            self.post.header = build_header(self.post.entry, self.post.entry.categories)
+            self.post.header = build_header(self.post.entry, self.post.entry.categories, self.post.shown)
             self.query_one("#post-header", Static).update(self.post.header)
 
     def clear(self) -> None:
+        self._stop_images()
         self.post = None
         self.pending_id = None
         self.can_focus = False

@@ -1,0 +1,370 @@
+"""Issue 10, images: which images a post has, the cache, checking and fetching, half-block cells."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import struct
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+from feedserver import FeedServer
+from PIL import Image
+from rich.color import Color
+
+from reader.fetch import FetchOptions, make_client
+from reader.hosts import HostLimiter
+from reader.images import ImageCache, check_image, fetch_images, image_urls, prefetch
+from reader.images.cache import RETRY_FAILED
+from reader.images.cells import MAX_ROWS, Picture, decode, image_lines, picture_lines
+from reader.images.validate import MAX_IMAGE_BYTES, MAX_PIXELS
+from reader.models import Entry
+from reader.render import MAX_IMAGES, render_entry_text, render_html
+
+
+def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def png(width: int = 40, height: int = 30, colour: tuple[int, ...] = (200, 30, 10)) -> bytes:
+    return encode(Image.new("RGB", (width, height), colour), "PNG")
+
+
+def photo(width: int = 2000, height: int = 1500) -> bytes:
+    """A JPEG with detail (not one flat colour), like a photograph."""
+    image = Image.effect_mandelbrot((width, height), (-2.0, -1.5, 1.0, 1.5), 80).convert("RGB")
+    return encode(image, "JPEG", quality=85)
+
+
+def chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose IHDR claims width × height pixels, with a few bytes of (deflated) pixel data."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 1000))
+            + chunk(b"IEND", b""))
+
+
+# --- which images: image_urls and the renderer agree -----------------------------------------------
+
+
+def test_image_urls_in_document_order_deduplicated_http_only() -> None:
+    html = (
+        '<p>a<img src="/one.png">b</p><img src="two.jpg"><img src="/one.png">'
+        '<img src="javascript:alert(1)"><img src="data:image/png;base64,AAAA"><img src="file:///etc/passwd">'
+        '<img src="java\tscript:x"><img src="ftp://h/x.gif"><img src="//cdn.example/three.gif">'
+        '<img data-src="lazy.webp" src="data:image/gif;base64,R0lGOD"><img srcset="/set.png 1x, /set2.png 2x">'
+        '<img src="http://h/\x1b[31mred.png"><img>'
+    )
+    urls = image_urls(html, "https://example.com/posts/1")
+    assert urls == [
+        "https://example.com/one.png", "https://example.com/posts/two.jpg", "https://cdn.example/three.gif",
+        "https://example.com/posts/lazy.webp", "https://example.com/set.png",
+    ]
+    # The renderer shows the same images, in the same order (its list holds every <img>,
+    # with None where an image can't be fetched).
+    rendered = render_html(html, "https://example.com/posts/1")
+    assert list(dict.fromkeys(ref.url for ref in rendered.images if ref.url)) == urls
+    assert len(rendered.images) == html.count("<img")
+    assert rendered.text.count("[image") == len(rendered.images)
+
+
+def test_image_urls_capped_per_post_and_the_renderer_agrees() -> None:
+    html = "".join(f'<p>{n}</p><img src="https://h/{n}.png" alt="n{n}">' for n in range(MAX_IMAGES + 10))
+    urls = image_urls(html, None)
+    assert urls == [f"https://h/{n}.png" for n in range(MAX_IMAGES)]
+    refs = render_html(html, None, image_marks=True).images
+    assert [ref.url for ref in refs[:MAX_IMAGES]] == urls
+    assert all(ref.url is None for ref in refs[MAX_IMAGES:])  # past the cap: placeholders only
+    assert refs[-1].placeholder == f"[image: n{MAX_IMAGES + 9}]"
+
+
+def test_image_urls_never_raise_on_hostile_markup() -> None:
+    assert image_urls("<img src='a.png'" + "<" * 100_000, "https://h/") == []
+    assert image_urls("<![if <img src=x.png>", None) == []
+    assert image_urls("<img src=https://h/a.png><script><img src=https://h/b.png></script>", None) == [
+        "https://h/a.png"
+    ]
+
+
+def test_image_marks_cannot_be_forged_by_feed_text() -> None:
+    rendered = render_html("<p>\ufffc0\ufffc</p><img src='https://h/a.png' alt='A'>", None, image_marks=True)
+    assert rendered.text.count("\ufffc") == 2  # only the renderer's own mark, around image 0
+    assert "\ufffd0\ufffd" in rendered.text
+
+
+# --- the cache --------------------------------------------------------------------------------------
+
+
+def test_cache_put_get_and_least_recently_read_evicted(tmp_path: Path) -> None:
+    cache = ImageCache(tmp_path / "images", cap_bytes=2500)
+    data = {name: bytes([n]) * 1000 for n, name in enumerate("abc")}
+    for name, body in data.items():
+        assert cache.put(f"https://h/{name}", body)
+    for age, name in ((300, "a"), (200, "b"), (100, "c")):  # a is the oldest write
+        os.utime(cache.path(f"https://h/{name}"), (time.time() - age, time.time() - age))
+    assert cache.get("https://h/a") == data["a"]  # reading it makes it the most recent
+    assert cache.usage() == 3000
+    assert cache.evict() == 1000
+    assert cache.get("https://h/b") is None  # least recently read: gone
+    assert cache.get("https://h/a") == data["a"] and cache.get("https://h/c") == data["c"]
+    assert cache.usage() <= 2500
+    assert cache.path("https://h/a").name == f"{__import__('hashlib').sha256(b'https://h/a').hexdigest()}.img"
+    assert not list((tmp_path / "images").glob("*.tmp*"))
+
+
+def test_cache_remembers_failures_and_retries_after_hours(tmp_path: Path) -> None:
+    cache = ImageCache(tmp_path, 10**6)
+    url = "https://h/broken.png"
+    assert cache.wanted(url)
+    cache.fail(url, "HTTP 404 Not Found\x1b[2J")
+    assert cache.failed(url) == "HTTP 404 Not Found"  # cleaned: no escape reaches a message
+    assert not cache.wanted(url)
+    old = time.time() - RETRY_FAILED - 60
+    os.utime(next(tmp_path.glob("*.fail")), (old, old))
+    assert cache.failed(url) is None and cache.wanted(url)
+    assert cache.put(url, png())
+    assert not list(tmp_path.glob("*.fail"))
+
+
+_WRITER = """
+import sys, time
+from pathlib import Path
+from reader.images.cache import ImageCache
+cache = ImageCache(Path(sys.argv[1]), 40_000)
+tag = sys.argv[2].encode()
+for n in range(60):
+    cache.put(f"https://h/{n % 30}", tag * 2000)  # both processes write the same 30 URLs
+    cache.get(f"https://h/{(n * 7) % 30}")
+    if n % 5 == 0:
+        cache.evict()
+cache.evict()
+"""
+
+
+def test_cache_two_processes_at_once(tmp_path: Path) -> None:
+    root = tmp_path / "images"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    writers = [subprocess.Popen([sys.executable, "-c", _WRITER, str(root), tag], env=env, stderr=subprocess.PIPE)
+               for tag in ("A", "B")]
+    for writer in writers:
+        _, err = writer.communicate(timeout=60)
+        assert writer.returncode == 0, err.decode()
+    cache = ImageCache(root, 40_000)
+    files = list(root.iterdir())
+    assert files and all(f.suffix == ".img" for f in files)  # no temporary file left behind
+    for file in files:  # every file is one writer's whole image, never a mix or a part
+        body = file.read_bytes()
+        assert body in (b"A" * 2000, b"B" * 2000)
+    assert cache.usage() <= 40_000
+
+
+# --- checking images by their bytes -----------------------------------------------------------------
+
+
+def test_only_real_raster_images_are_accepted() -> None:
+    assert check_image(png()) is None
+    assert check_image(photo(300, 200)) is None
+    assert check_image(encode(Image.new("P", (20, 20)), "GIF")) is None
+    assert check_image(encode(Image.new("RGB", (20, 20), (1, 2, 3)), "WEBP")) is None
+    assert check_image(b"<!DOCTYPE html><html><body>Not found</body></html>") == "not an image (an HTML page)"
+    svg = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    assert check_image(svg) == "SVG images are not shown"
+    assert check_image(b"BM" + b"\x00" * 100) == "not a PNG, JPEG, GIF or WebP image"  # a BMP: refused too
+    assert check_image(b"\x89PNG\r\n\x1a\n" + b"\x00" * 30) == "unreadable PNG header"
+    assert check_image(b"\xff\xd8\xff" + b"\x00" * (MAX_IMAGE_BYTES)) == "image larger than 5 MB"
+
+
+def test_a_png_claiming_100000_by_100000_pixels_is_refused_from_its_header() -> None:
+    bomb = png_claiming(100_000, 100_000)
+    assert len(bomb) < 200
+    started = time.perf_counter()
+    assert check_image(bomb) == "image too large (over 25 megapixels)"
+    assert decode(bomb) is None  # and decoding it never starts
+    assert image_lines(bomb, 80) is None
+    assert time.perf_counter() - started < 1.0  # 10^10 pixels would take minutes and 30 GB
+    assert Image.MAX_IMAGE_PIXELS == MAX_PIXELS  # Pillow's own check, as a second line
+    assert check_image(png_claiming(5000, 5000)) is None  # 25 MP: within the cap
+    assert check_image(png_claiming(5000, 5001)) == "image too large (over 25 megapixels)"
+
+
+def test_a_truncated_jpeg_is_a_failure_not_an_exception() -> None:
+    whole = photo(400, 300)
+    cut = whole[: len(whole) // 2]
+    assert check_image(cut) is None  # its header is fine...
+    assert decode(cut) is None  # ...its pixels aren't: a placeholder, no exception
+    assert decode(whole) is not None
+
+
+# --- cells ------------------------------------------------------------------------------------------
+
+
+def test_cells_colours_from_a_tiny_known_image() -> None:
+    image = Image.new("RGBA", (3, 4), (0, 0, 0, 0))
+    red, blue, green, white = (255, 0, 0, 255), (0, 0, 255, 255), (0, 255, 0, 255), (255, 255, 255, 255)
+    for x in range(3):
+        image.putpixel((x, 0), red)
+        image.putpixel((x, 1), blue)
+    image.putpixel((0, 2), green)  # (0,3) transparent: the pane's background shows
+    image.putpixel((1, 3), white)  # (1,2) transparent: the lower half block
+    lines = picture_lines(Picture(image), width=10)
+    assert [line.cell_length for line in lines] == [3, 3]
+    first = list(lines[0])
+    assert [(s.text, s.style.color, s.style.bgcolor) for s in first] == [
+        ("▀▀▀", Color.from_rgb(255, 0, 0), Color.from_rgb(0, 0, 255))  # one run of three equal cells
+    ]
+    second = [(s.text, s.style.color if s.style else None, s.style.bgcolor if s.style else None) for s in lines[1]]
+    assert second == [
+        ("▀", Color.from_rgb(0, 255, 0), None), ("▄", Color.from_rgb(255, 255, 255), None), (" ", None, None),
+    ]
+
+
+def test_decode_size_and_colour() -> None:
+    picture = decode(png(80, 40, (10, 200, 30)), max_cells=100)
+    assert picture is not None and picture.image.size == (10, 5)  # 8 pixels a cell at natural size
+    lines = picture_lines(picture, 100)
+    assert len(lines) == 3 and all(line.cell_length == 10 for line in lines)
+    segment = next(iter(lines[0]))
+    assert segment.style.color == Color.from_rgb(10, 200, 30) == segment.style.bgcolor
+    # Wider than the pane: scaled to its width; taller than MAX_ROWS: scaled to fit.
+    big = decode(png(1600, 1200), max_cells=100)
+    assert big is not None and big.image.size == (100, 75)
+    narrow = picture_lines(big, 50)
+    assert len(narrow) == 19 and narrow[0].cell_length == 50
+    tall = decode(png(200, 4000), max_cells=100)
+    assert tall is not None and len(picture_lines(tall, 100)) == MAX_ROWS
+
+
+def test_gif_and_webp_decode() -> None:
+    for fmt in ("GIF", "WEBP"):
+        data = encode(Image.new("RGB", (64, 32), (0, 0, 250)), fmt)
+        lines = image_lines(data, 80)
+        assert lines is not None and len(lines) == 2 and lines[0].cell_length == 8, fmt
+
+
+def test_decoding_a_2000x1500_jpeg_is_fast() -> None:
+    data = photo()
+    decode(data)  # warm up Pillow's plugins
+    started = time.perf_counter()
+    picture = decode(data, max_cells=100)
+    assert picture is not None and picture.image.size == (100, 75)
+    lines = picture_lines(picture, 100)
+    elapsed = time.perf_counter() - started
+    assert len(lines) == 38
+    assert elapsed < 0.5, elapsed  # ~10 ms here: the JPEG is decoded at 1/8 scale (draft mode)
+
+
+# --- fetching through a real server ---------------------------------------------------------------
+
+
+@pytest.fixture
+def image_server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    root = tmp_path / "served"
+    root.mkdir()
+    (root / "a.png").write_bytes(png())
+    (root / "b.jpg").write_bytes(photo(320, 240))
+    (root / "c.gif").write_bytes(encode(Image.new("P", (10, 10)), "GIF"))
+    (root / "d.webp").write_bytes(encode(Image.new("RGB", (10, 10)), "WEBP"))
+    (root / "page.png").write_bytes(b"<html><body>This is not an image</body></html>")
+    (root / "evil.svg").write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    (root / "bomb.png").write_bytes(png_claiming(100_000, 100_000))
+    noise = Image.frombytes("RGB", (1500, 1400), os.urandom(1500 * 1400 * 3))
+    (root / "huge.png").write_bytes(encode(noise, "PNG", compress_level=0))  # ~6 MB
+    with FeedServer(root) as server:
+        yield server
+
+
+def run_prefetch(urls: list[str], cache: ImageCache) -> int:
+    async def go() -> int:
+        async with make_client() as client:
+            return await prefetch(client, urls, cache, limiter=HostLimiter(), options=FetchOptions(timeout=10))
+    return asyncio.run(go())
+
+
+def test_prefetch_caches_real_images_and_remembers_failures(image_server: FeedServer, tmp_path: Path) -> None:
+    cache = ImageCache(tmp_path / "cache", 10**8)
+    good = [image_server.url(f"/{name}") for name in ("a.png", "b.jpg", "c.gif", "d.webp")]
+    bad = {
+        image_server.url("/ctype/image/png/page.png"): "not an image (an HTML page)",
+        image_server.url("/evil.svg"): "SVG images are not shown",
+        image_server.url("/bomb.png"): "image too large",
+        image_server.url("/huge.png"): "larger than 5 MB",
+        image_server.url("/status/404/a.png"): "HTTP 404",
+    }
+    assert os.path.getsize(Path(image_server.root) / "huge.png") > 6_000_000
+    urls = [*good, *bad, "javascript:alert(1)", good[0]]
+    assert run_prefetch(urls, cache) == 4
+    assert all(cache.get(url) is not None for url in good)
+    for url, reason in bad.items():
+        assert cache.get(url) is None
+        assert reason in (cache.failed(url) or ""), (url, cache.failed(url))
+    # A second refresh asks the server for nothing: cached, or failed lately.
+    before = sum(image_server.count(name) for name in ("a.png", "page.png", "evil.svg", "bomb.png", "huge.png"))
+    assert run_prefetch(urls, cache) == 0
+    assert sum(image_server.count(name) for name in ("a.png", "page.png", "evil.svg", "bomb.png", "huge.png")) == before
+
+
+def test_fetch_images_blocking_and_stoppable(image_server: FeedServer, tmp_path: Path) -> None:
+    cache = ImageCache(tmp_path / "cache", 10**8)
+    assert fetch_images([image_server.url("/a.png"), image_server.url("/b.jpg")], cache) == 2
+    stop = threading.Event()
+    stop.set()
+    started = time.perf_counter()
+    assert fetch_images([image_server.url("/slow/5000/c.gif")], cache, stop=stop) == 0
+    assert time.perf_counter() - started < 2.0  # a stopped fetch doesn't wait for a slow server
+    assert cache.get(image_server.url("/slow/5000/c.gif")) is None
+
+
+def test_prefetch_evicts_down_to_the_cap(image_server: FeedServer, tmp_path: Path) -> None:
+    cache = ImageCache(tmp_path / "cache", cap_bytes=len(png()) + 100)
+    run_prefetch([image_server.url("/b.jpg"), image_server.url("/a.png")], cache)
+    assert cache.usage() <= cache.cap_bytes
+
+
+# --- which text: the article or the feed's -------------------------------------------------------
+
+
+def article_entry(article: str | None = "<p>The whole article.</p>") -> Entry:
+    return Entry(
+        id=1, feed_id=1, feed_title="F", feed_url="https://f/feed", title="T", link="https://f/1", author="",
+        published=0.0, date_known=True, read=False, starred=False, categories=[],
+        content="<p>A teaser…</p><img src='/t.png'>", base_url="https://f/",
+        article=article, article_url="https://f/posts/1" if article else None,
+    )
+
+
+def test_render_entry_text_source() -> None:
+    entry = article_entry()
+    auto = render_entry_text(entry)
+    assert "The whole article." in auto and "teaser" not in auto and "Text:       the full article" in auto
+    feed = render_entry_text(entry, source="feed")
+    assert "A teaser" in feed and "whole article" not in feed and "the feed's text" in feed
+    plain = article_entry(None)
+    assert "A teaser" in render_entry_text(plain, source="article")  # no article: the feed's text
+    assert "Text:" not in render_entry_text(plain)
+    with pytest.raises(ValueError):
+        render_entry_text(entry, source="both")
+
+
+def test_build_post_source_and_header() -> None:
+    from reader.tui.widgets.reading_pane import build_post
+
+    entry = article_entry('<p>Article text</p><img src="pic.png" alt="A pic">')
+    post = build_post(entry)
+    assert post.shown == "article" and "Full article · t: feed text" in post.header.plain
+    (_, block), = post.images
+    assert block.ref.url == "https://f/posts/pic.png" and block.ref.alt == "A pic"  # against the article's URL
+    post = build_post(entry, source="feed")
+    assert post.shown == "feed" and "Feed text · t: full article" in post.header.plain
+    assert [b.ref.url for _, b in post.images] == ["https://f/t.png"]
+    assert "Feed text" not in build_post(article_entry(None)).header.plain
