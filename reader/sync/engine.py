@@ -314,6 +314,7 @@ def _as_entry(item: RemoteItem) -> tuple[str, int, ParsedEntry, bool, bool]:
         categories=_own_labels(item.categories),
         content=item.content,
         base_url=item.link,
+        enclosures=item.enclosures,  # stored like a fetched post's (schema v6 `enclosures`)
     )
     return item.stream_id, item.item_id, entry, item.read, item.starred
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from ..models import Enclosure
 from ..sanitize import clean_line, clean_text, safe_url
 
 READING_LIST = "user/-/state/com.google/reading-list"
@@ -20,6 +21,9 @@ READ = "user/-/state/com.google/read"
 STARRED = "user/-/state/com.google/starred"
 MAX_CONTENT = 2 * 1024 * 1024  # characters of one post's HTML
 MAX_CATEGORIES = 100  # labels/tags kept per post or feed
+# Enclosure entries looked at per post; reader.parse.clean_enclosures keeps at most 20 of them.
+MAX_RAW_ENCLOSURES = 80
+MAX_URL = 8192
 
 _LONG_PREFIX = "tag:google.com,2005:reader/item/"
 # A continuation goes back into a query: a short run of printable ASCII, no spaces.
@@ -51,6 +55,7 @@ class RemoteItem:
     read: bool
     starred: bool
     crawled: float | None
+    enclosures: list[Enclosure] = field(default_factory=list)
 
 
 # --- item ids ---------------------------------------------------------------------------------
@@ -236,7 +241,46 @@ def parse_item(raw: object) -> RemoteItem | None:
         read=read,
         starred=starred,
         crawled=crawled,
+        enclosures=_enclosures(raw),
     )
+
+
+def _enclosures(raw: dict[str, object]) -> list[Enclosure]:
+    """A post's files: FreshRSS (and Inoreader) send `enclosure: [{href, type, length}]`; some servers
+    say `url` for `href`, name the array `enclosures`, or list them in `alternate` with
+    `rel: "enclosure"` (as Atom does). Cleaned by the same rules as a fetched feed's (http(s) only,
+    once each, a plain MIME type, at most 20): reader.parse.clean_enclosures.
+    """
+    found: list[tuple[str, str, str, str]] = []
+    for key in ("enclosure", "enclosures", "alternate"):
+        refs = raw.get(key)
+        if isinstance(refs, dict):
+            refs = [refs]
+        if not isinstance(refs, list):
+            continue
+        for ref in refs[:MAX_RAW_ENCLOSURES]:
+            if not isinstance(ref, dict) or (key == "alternate" and ref.get("rel") != "enclosure"):
+                continue
+            url = ref.get("href") if isinstance(ref.get("href"), str) else ref.get("url")
+            if isinstance(url, str) and url:
+                found.append((url[:MAX_URL], _text(ref.get("type"))[:200], _whole_text(ref.get("length")),
+                              _whole_text(ref.get("duration"))))
+    if not found:
+        return []
+    from ..parse import clean_enclosures  # here: the parser's import costs ~50 ms a sync without files doesn't pay
+
+    return clean_enclosures(found)
+
+
+def _whole_text(value: object) -> str:
+    """A number the server may send as JSON number or string, as the text clean_enclosures reads."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value[:40] if isinstance(value, str) else ""
 
 
 def parse_feed(raw: object) -> RemoteFeed | None:
