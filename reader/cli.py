@@ -179,6 +179,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("url")
     p.add_argument("--category", "-c", action="append", default=[], metavar="NAME", help="repeatable")
     p.add_argument("--no-fetch", action="store_true", help="subscribe without checking the URL")
+    p.add_argument("--full-text", nargs="?", const="on", type=cli_fulltext.parse_mode, metavar="on|off|auto",
+                   help="fetch posts' full articles (bare flag: on; " + cli_fulltext.MODE_HELP + ")")
     p.set_defaults(func=cmd_add)
 
     p = sub.add_parser("remove", help="unsubscribe from a feed and drop its posts")
@@ -200,8 +202,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", "-n", type=_limit, metavar="N")
     p.set_defaults(func=cmd_entries)
 
-    p = sub.add_parser("show", help="print a post as text")
+    p = sub.add_parser("show", help="print a post as text (its full article when one was fetched)")
     p.add_argument("id", type=_post_id)
+    p.add_argument("--feed-text", action="store_true", help="the feed's own text, not the full article")
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("mark", help="mark posts read, unread, starred or unstarred (--star --read: both)")
@@ -266,10 +269,14 @@ def cmd_add(args: argparse.Namespace) -> int:
             assert existing is not None
             store.set_feed_categories(url, [*existing.categories, *args.category])
             push_now(args, store)
-        print(f"already subscribed: {_shown_url(url)}")
+        if args.full_text:
+            store.set_full_text(url, args.full_text)
+        print(f"already subscribed: {_shown_url(url)}" + (f" (full text {args.full_text})" if args.full_text else ""))
         return 0
     if args.no_fetch:
         store.add_feed(url, categories=args.category)
+        if args.full_text:
+            store.set_full_text(url, args.full_text)
         print(f"subscribed (not checked): {_shown_url(url)}")
         push_now(args, store)
         return 0
@@ -280,10 +287,16 @@ def cmd_add(args: argparse.Namespace) -> int:
         print(f"already subscribed: {_shown_url(url)}")
         return 0
     store.add_feed(url, parsed.title, args.category)
+    if args.full_text:
+        store.set_full_text(url, args.full_text)
+    new_ids: list[int] = []
     new, _ = store.save_parsed(
-        url, parsed, etag=result.etag, last_modified=result.last_modified,
+        url, parsed, etag=result.etag, last_modified=result.last_modified, new_ids=new_ids,
     )
-    print(f"subscribed: {parsed.title or _shown_url(url)} <{_shown_url(url)}> ({new} post{'' if new == 1 else 's'})")
+    # Its first posts' articles, as a refresh fetches those of later ones (by the feed's mode).
+    articles = cli_fulltext.fetch_after_add(store, url, new_ids, args)
+    print(f"subscribed: {parsed.title or _shown_url(url)} <{_shown_url(url)}> "
+          f"({new} post{'' if new == 1 else 's'}{articles})")
     push_now(args, store)
     return 0
 
@@ -325,7 +338,9 @@ def _shown_title(title: str, url: str) -> str:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    feeds = _store(args).list_feeds()
+    store = _store(args)
+    feeds = store.list_feeds()
+    modes = store.full_text_modes()
     if args.json:
         print(json.dumps([
             {
@@ -333,6 +348,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
                 "total": f.total, "last_updated": iso_utc(f.last_updated),
                 "last_error": clean_message(f.last_error) if f.last_error else f.last_error,
                 "synced": f.remote_id is not None,  # its posts come from the sync server
+                "full_text": modes.get(f.url, "auto"),
             }
             for f in feeds
         ], indent=2, ensure_ascii=False))
@@ -343,6 +359,8 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     for f in feeds:
         cats = f" [{', '.join(f.categories)}]" if f.categories else ""
         updated = "synced" if f.remote_id else f"updated {format_time(f.last_updated) or 'never'}"
+        if modes.get(f.url, "auto") != "auto":  # only the non-default full-text modes
+            updated += f", full text {modes[f.url]}"
         # The URL line is what tells two feeds of the same title apart.
         print(
             f"{f.unread:>6}/{f.total:<6} {_shown_title(f.display_title, f.url)}{cats}\n"
@@ -515,11 +533,14 @@ def _feed_labels(rows: list[EntryRow]) -> dict[int, str]:
 def cmd_show(args: argparse.Namespace) -> int:
     from .render import render_entry_text
 
-    entry = _store(args).get_entry(args.id)
+    store = _store(args)
+    entry = store.get_entry(args.id)
     if entry is None:
         raise CLIError(f"no post with id {args.id} (see: reader entries)")
     entry.feed_title = _shown_title(entry.feed_title, entry.feed_url)
-    sys.stdout.write(render_entry_text(entry))
+    sys.stdout.write(render_entry_text(entry, source="feed" if args.feed_text else "auto"))
+    # A fetch that failed says why, so a teaser is not taken for the whole post.
+    sys.stdout.write(cli_fulltext.article_error_note(store.get_article(args.id)))
     return 0
 
 

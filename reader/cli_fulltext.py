@@ -1,9 +1,127 @@
-"""The CLI's full-article commands: `reader full-text FEED on|off|auto`. (Scaffold: filled in by the full-text work.)"""
+"""The CLI's full-article commands: `reader full-text FEED [on|off|auto]`, `reader fetch-article ID`.
+
+Also what `reader add --full-text` and `reader show` use: `parse_mode`, `fetch_after_add`
+and `article_error_note`.
+"""
 
 from __future__ import annotations
 
 import argparse
 
+from .sanitize import clean_line, clean_message
+from .store import FULL_TEXT_MODES, ArticleRow, Store, StoreError
+
+MODE_HELP = "on: every post's article; auto (the default): posts that look truncated; off: none"
+
+
+class FullTextCLIError(StoreError):
+    """A one-line failure of these commands (a StoreError, so `main` reports it like the others)."""
+
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Add the full-article commands to the CLI."""
+    p = sub.add_parser("full-text", help="show or set a feed's full-article mode (on, off, auto)")
+    p.add_argument("feed", help="the feed's URL (as `reader feeds` shows it) or its id")
+    p.add_argument("mode", nargs="?", type=parse_mode, metavar="on|off|auto", help=MODE_HELP)
+    p.set_defaults(func=cmd_full_text)
+
+    p = sub.add_parser("fetch-article", help="fetch a post's full article now")
+    p.add_argument("id", type=_post_id, metavar="ID")
+    p.set_defaults(func=cmd_fetch_article)
+
+
+def parse_mode(text: str) -> str:
+    mode = text.strip().lower()
+    if mode not in FULL_TEXT_MODES:
+        raise argparse.ArgumentTypeError(f"the mode is on, off or auto, not {clean_line(text, 40)!r}")
+    return mode
+
+
+def _post_id(text: str) -> int:
+    from .cli import _post_id as post_id  # one parser of ids for every command
+
+    return post_id(text)
+
+
+def _store(args: argparse.Namespace) -> Store:
+    from .config import db_path
+
+    return Store(db_path(args.data_dir))
+
+
+def find_feed(store: Store, text: str) -> str:
+    """The stored URL of the feed named by `text`: its URL as stored, as `reader add` would
+    normalise it, or its id. FullTextCLIError when none."""
+    from .subscribe import SubscribeError, normalize_url
+
+    modes = store.full_text_modes()
+    if text in modes:
+        return text
+    if text.strip().isdigit():
+        row = store.db.execute("SELECT url FROM feeds WHERE id = ?", (int(text.strip()[:19]),)).fetchone()
+        if row is not None:
+            return row[0]
+    try:
+        url = normalize_url(text)
+    except SubscribeError:
+        url = None
+    if url in modes:
+        return str(url)
+    raise FullTextCLIError(f"not subscribed: {clean_message(text, 200)} (see: reader feeds)")
+
+
+def cmd_full_text(args: argparse.Namespace) -> int:
+    store = _store(args)
+    url = find_feed(store, args.feed)
+    shown = clean_message(url, 2000)
+    if args.mode is None:
+        print(f"{store.full_text_mode(url)}  {shown}")
+        return 0
+    store.set_full_text(url, args.mode)
+    # Local only: a sync server has no such setting (its feeds' posts are fetched here too).
+    print(f"full text {args.mode}: {shown}" + _MODE_NOTE[args.mode])
+    return 0
+
+
+_MODE_NOTE = {
+    "on": " (new posts' articles are fetched at each refresh)",
+    "auto": " (the articles of new posts that look truncated are fetched at each refresh)",
+    "off": " (no articles are fetched; those already fetched stay)",
+}
+
+
+def cmd_fetch_article(args: argparse.Namespace) -> int:
+    from .articles import fetch_article_now
+    from .fetch import FetchOptions
+
+    store = _store(args)
+    outcome = fetch_article_now(store, args.id, FetchOptions(timeout=args.settings.timeout))
+    if outcome.status == "error":
+        raise FullTextCLIError(outcome.line())
+    print(outcome.line())
+    return 0
+
+
+def fetch_after_add(store: Store, url: str, new_ids: list[int], args: argparse.Namespace) -> str:
+    """After `reader add` stored a feed's first posts: their articles, as a refresh would fetch
+    them (by the feed's mode, at most one timeout in all). A few words for the summary line."""
+    from .articles import fetch_articles
+    from .fetch import FetchOptions
+
+    if not new_ids or store.full_text_mode(url) == "off":
+        return ""
+    outcomes = fetch_articles(store, new_ids, FetchOptions(timeout=args.settings.timeout))
+    fetched = sum(o.status == "fetched" for o in outcomes)
+    if not outcomes:
+        return ""
+    failed = len(outcomes) - fetched
+    note = f", {fetched} full article{'' if fetched == 1 else 's'}"
+    return note + (f" ({failed} could not be fetched)" if failed else "")
+
+
+def article_error_note(article: ArticleRow | None) -> str:
+    """The line `reader show` ends with when the post's full article could not be fetched."""
+    if article is None or not article.error:
+        return ""
+    kept = " (the article fetched before is shown)" if article.html is not None else ""
+    return f"\nFull article: the last fetch failed: {clean_message(article.error)}{kept}\n"

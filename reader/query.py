@@ -49,13 +49,7 @@ class Query:
         now = time.time() if now is None else now
         clauses: list[str] = []
         params: list[object] = []
-        positive_text = [t for t in self.terms if t.field is None and not t.negated]
-        if positive_text:
-            clauses.append("e.id IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)")
-            params.append(" ".join(_fts(t) for t in positive_text))
         for term in self.terms:
-            if term.field is None and not term.negated:
-                continue
             clause, values = _clause(term, now)
             clauses.append(f"NOT ({clause})" if term.negated else clause)
             params.extend(values)
@@ -79,7 +73,9 @@ def _like_prefix(value: str) -> str:
 def _clause(term: Term, now: float) -> tuple[str, list[object]]:
     value = term.value
     if term.field is None:
-        return "e.id IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)", [_fts(term)]
+        # Each word may be in the post (title, author, text) or in its full article: a post
+        # matches "a b" with a in its teaser and b only in the article. Both indexes are FTS5.
+        return _TEXT_CLAUSE, [_fts(term), _fts(term)]
     if term.field == "category":
         return (
             "(e.id IN (SELECT ec.entry_id FROM entry_categories ec JOIN categories c ON c.id = ec.category_id "
@@ -114,6 +110,12 @@ def _clause(term: Term, now: float) -> tuple[str, list[object]]:
     if term.field == "before":
         return "e.published < ?", [_when(value, now)]
     raise QueryError(f"unknown filter {term.field}:")  # parse_query never lets this through
+
+
+_TEXT_CLAUSE = (
+    "e.id IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ? "
+    "UNION ALL SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
+)
 
 
 def _when(value: str, now: float) -> float:

@@ -3,6 +3,10 @@
 One feed's trouble is recorded on that feed and never stops the others. Parsing is
 CPU work, so with several feeds to parse it runs in a process pool (both cores work
 while the event loop keeps fetching); a body identical to the last one is not parsed.
+
+Once a feed's posts are stored, the full articles of its new posts (reader/articles.py)
+are fetched beside the other feeds; no feed's outcome waits for them. When the feeds are
+done, the articles still in flight get at most one more `timeout`, then are abandoned.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 
+from .articles import ArticleStage
 from .fetch import FetchOptions, fetch, make_client, make_ssl_context
 from .models import Feed, FeedOutcome, FetchResult, RefreshSummary
 from .parse import NotAFeedError
@@ -26,6 +31,9 @@ from .parse_pool import ParsePool
 from .sanitize import clean_message
 from .store import Store, StoreError
 from .welcome import WELCOME_URL, load_welcome
+
+if TYPE_CHECKING:
+    from .images.cache import ImageCache
 
 Progress = Callable[[int, int, FeedOutcome], None]
 T = TypeVar("T")
@@ -41,13 +49,15 @@ def refresh(
     options: FetchOptions = FetchOptions(),
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    images: ImageCache | None = None,
 ) -> RefreshSummary:
     """Refresh the given feeds (all when None). Blocking; safe to call from a worker thread.
 
     Setting `stop` (from another thread) abandons the feeds still in flight within a
-    tenth of a second: what was already stored stays stored.
+    tenth of a second: what was already stored stays stored. `images` (None: images
+    off) caches the images of the new posts and their articles.
     """
-    return asyncio.run(refresh_async(store, urls, options=options, progress=progress, stop=stop))
+    return asyncio.run(refresh_async(store, urls, options=options, progress=progress, stop=stop, images=images))
 
 
 async def refresh_async(
@@ -57,6 +67,7 @@ async def refresh_async(
     options: FetchOptions = FetchOptions(),
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    images: ImageCache | None = None,
 ) -> RefreshSummary:
     started = time.monotonic()
     # A feed of the sync account is fetched by the server, and its posts come with `reader sync`.
@@ -67,9 +78,10 @@ async def refresh_async(
     # One writer thread does every cache write, so SQLite work (it releases the GIL)
     # overlaps with fetching instead of stalling the event loop.
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reader-writer")
-    job = _Job(store, options, pool, writer)
-    queue = iter(feeds)
     ssl_context = make_ssl_context()
+    job = _Job(store, options, pool, writer)
+    articles = job.articles = ArticleStage(store, options, job.write, ssl_context=ssl_context, images=images)
+    queue = iter(feeds)
 
     async def lane() -> None:
         # Each lane has a client of its own and fetches one feed at a time: httpx's
@@ -97,6 +109,15 @@ async def refresh_async(
             summary.stopped = True
         with contextlib.suppress(asyncio.CancelledError):
             await lanes
+        if not summary.stopped:
+            # The articles (and images) still in flight: at most one more timeout, then abandoned.
+            finishing = asyncio.ensure_future(articles.finish(options.timeout))
+            await asyncio.wait([t for t in (finishing, watcher) if t is not None], return_when=asyncio.FIRST_COMPLETED)
+            if not finishing.done():
+                finishing.cancel()
+                summary.stopped = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await finishing
     except BaseException:
         # Cancelled from outside (Ctrl+C in asyncio.run): end the lanes here and wait for
         # them, so no abandoned request is left for asyncio to log with its traceback.
@@ -105,6 +126,8 @@ async def refresh_async(
             await lanes
         raise
     finally:
+        with contextlib.suppress(BaseException):
+            await articles.close()  # never waits on the network
         if watcher is not None:
             watcher.cancel()
         pool.shutdown()
@@ -122,6 +145,7 @@ class _Job:
         self.options = options
         self.pool = pool
         self.writer = writer
+        self.articles: ArticleStage | None = None
 
     async def write(self, method: Callable[..., T], *args: object, **kwargs: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.writer, partial(method, *args, **kwargs))
@@ -182,8 +206,12 @@ class _Job:
             message = clean_message(message)
             await self.write(store.record_error, url, message)
             return FeedOutcome(url, "error", error=message)
+        new_ids: list[int] = []
         new, updated = await self.write(
             store.save_parsed, url, parsed,
             etag=result.etag, last_modified=result.last_modified, body_hash=body_hash, encoded=encoded,
+            new_ids=new_ids,
         )
+        if self.articles is not None:
+            self.articles.stored(new_ids)  # fetched beside the other feeds; this feed's outcome doesn't wait
         return FeedOutcome(url, "new" if new else "unchanged", new_entries=new, updated_entries=updated)

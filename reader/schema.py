@@ -167,6 +167,33 @@ def _v6(db: sqlite3.Connection) -> None:
     )
 
 
+def _v7(db: sqlite3.Connection) -> None:
+    """Full articles: each feed's mode (on, off, auto) and the article fetched for a post.
+
+    `articles.content` is compressed like `entries.content`; `error` says why the last fetch
+    failed (the article from an earlier fetch, if any, stays). The article's text has its own
+    contentless index: deleting from it needs the old text, which `articles.content` keeps.
+    """
+    _script(
+        db,
+        """
+        ALTER TABLE feeds ADD COLUMN full_text TEXT NOT NULL DEFAULT 'auto';
+        CREATE TABLE articles (
+            entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+            url TEXT NOT NULL,
+            content BLOB,
+            etag TEXT,
+            last_modified TEXT,
+            fetched REAL NOT NULL,
+            error TEXT
+        );
+        CREATE VIRTUAL TABLE articles_fts USING fts5(
+            body, content='', tokenize='unicode61 remove_diacritics 2'
+        );
+        """,
+    )
+
+
 # Index i holds the step from user_version i to i + 1. Append; never edit a shipped step.
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6]
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -6,10 +6,12 @@
 - counts: counts per category and state, the change marker
 - marks: read/starred marks and the outbox that carries them to a sync server
 - sync: the account, the server's ids, subscription changes, synced posts
+- articles: each feed's full-text mode, the full articles fetched for posts (and their search index)
 """
 
 from __future__ import annotations
 
+from .storage.articles import FULL_TEXT_MODES, ArticleCandidate, ArticleRow, ArticleStore
 from .storage.base import CorruptCacheError, StoreError, explain_db_error, move_aside
 from .storage.counts import UNCATEGORIZED_SQL, CountStore
 from .storage.entries import FUTURE_SLACK
@@ -18,8 +20,11 @@ from .storage.marks import MarkStore
 from .storage.sync import SyncStore
 
 __all__ = [
+    "FULL_TEXT_MODES",
     "FUTURE_SLACK",
     "UNCATEGORIZED_SQL",
+    "ArticleCandidate",
+    "ArticleRow",
     "CorruptCacheError",
     "Store",
     "StoreError",
@@ -28,5 +33,5 @@ __all__ = [
 ]
 
 
-class Store(FeedStore, SyncStore, MarkStore, CountStore):
+class Store(FeedStore, SyncStore, MarkStore, CountStore, ArticleStore):
     """The cache. Safe to share between threads: each thread gets its own connection."""

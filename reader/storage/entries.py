@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from ..entry_codec import EncodedEntry, compress, decompress, entry_hash, index_text
 from ..models import Enclosure, Entry, EntryRow, ParsedEntry, ParsedFeed
+from .articles import delete_articles_of_feed
 from .base import StoreBase, chunks, placeholders
 
 # Future dates beyond this are treated as unknown: a post "from 2100" would otherwise
@@ -30,11 +31,13 @@ class EntryStore(StoreBase):
         last_modified: str | None = None,
         body_hash: str | None = None,
         encoded: list[EncodedEntry] | None = None,
+        new_ids: list[int] | None = None,
     ) -> tuple[int, int]:
         """Store one fetch of a feed in one transaction. Returns (new, updated) entry counts.
 
         Entries are matched on their key; a changed entry is rewritten in place and keeps
-        its read and starred marks.
+        its read and starred marks. `new_ids`, when given, receives the ids of the new posts
+        (the refresh fetches their full articles).
         """
         now = time.time()
         with self.transaction() as db:
@@ -45,7 +48,7 @@ class EntryStore(StoreBase):
                 "last_error = NULL, gone = 0, retry_after = NULL WHERE id = ?",
                 (parsed.title, parsed.title, parsed.site_url, etag, last_modified, body_hash, now, now, feed_id),
             )
-            new, updated, _ = self._write_entries(db, feed_id, parsed.entries, now, encoded)
+            new, updated, _ = self._write_entries(db, feed_id, parsed.entries, now, encoded, new_ids)
         return new, updated
 
     def _write_entries(
@@ -55,6 +58,7 @@ class EntryStore(StoreBase):
         entries: Sequence[ParsedEntry],
         now: float,
         encoded: Sequence[EncodedEntry] | None = None,
+        new_ids: list[int] | None = None,
     ) -> tuple[int, int, dict[str, int]]:
         """Insert or rewrite one feed's posts inside the caller's transaction.
 
@@ -120,6 +124,8 @@ class EntryStore(StoreBase):
                 ).lastrowid
                 assert entry_id is not None
                 new += 1
+                if new_ids is not None:
+                    new_ids.append(entry_id)
             else:
                 entry_id = old[0]
                 fts_delete(db, entry_id, *db.execute(
@@ -154,7 +160,8 @@ class EntryStore(StoreBase):
 
     @staticmethod
     def _delete_entries_of(db: sqlite3.Connection, feed_id: int) -> None:
-        """Drop a feed's posts from the search index (the rows go with the feed, by cascade)."""
+        """Drop a feed's posts and their articles from the search index (the rows go with the feed, by cascade)."""
+        delete_articles_of_feed(db, feed_id)
         rows = db.execute("SELECT id, title, author, content FROM entries WHERE feed_id = ?", (feed_id,))
         for entry_id, title, author, content in rows.fetchall():
             fts_delete(db, entry_id, title, author, content)
@@ -206,11 +213,15 @@ class EntryStore(StoreBase):
         ).fetchone()
         if row is None:
             return None
+        article = self.db.execute(
+            "SELECT content, url FROM articles WHERE entry_id = ? AND content IS NOT NULL", (entry_id,)
+        ).fetchone()
         return Entry(
             id=row[0], feed_id=row[1], feed_title=row[2], feed_url=row[3], title=row[4], link=row[5],
             author=row[6], published=row[7], date_known=bool(row[8]), read=bool(row[9]),
             starred=bool(row[10]), categories=self.entry_categories([row[0]]).get(row[0], []),
             content=decompress(row[11]), base_url=row[12], enclosures=self.entry_enclosures(row[0]),
+            article=decompress(article[0]) if article else None, article_url=article[1] if article else None,
         )
 
     def entry_enclosures(self, entry_id: int) -> list[Enclosure]:

@@ -1,0 +1,384 @@
+"""Full articles: fetching the page a post links to and keeping the article extracted from it.
+
+A refresh stores a feed's posts first; then, without holding up the feed's outcome or
+the other feeds, `ArticleStage` fetches the articles of the new posts that need one by
+their feed's mode (`on`: every post with an http(s) link; `auto`: those that look
+truncated; `off`: none). Pages come through the one hardened `fetch` (size cap, whole-
+request timeout, redirects checked, http(s) only) under one per-host limiter for the run;
+extraction (CPU) runs in a worker thread, off the event loop; the results are written by
+the refresh's single writer thread. A page that fails leaves a readable error on the post's
+article row and nothing else: the post keeps its feed text, the feed its status.
+
+`fetch_article_now` is the same fetch for one post, now (`reader fetch-article`, `f` in the app).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from .entry_codec import compress, index_text
+from .fetch import FetchOptions, fetch, make_client
+from .hosts import HostLimiter
+from .sanitize import clean_message, safe_url, strip_tags
+from .store import ArticleCandidate, Store
+
+if TYPE_CHECKING:
+    from .images.cache import ImageCache
+
+T = TypeVar("T")
+
+PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+# Connections of the run's page client: the host limiter keeps it to 2 per host.
+PAGE_CONNECTIONS = 8
+
+# A body with less text than this is a teaser, whatever else it looks like.
+SHORT_TEXT = 500
+# A body this long is no teaser; it is not scanned at all (bounded cost per post).
+LONG_HTML = 200_000
+# Where "Read more" or an ellipsis counts: the last characters of the text.
+TAIL = 300
+
+_SPACE = re.compile(r"\s+")
+_ELLIPSIS = re.compile(r"(\.\.\.|…|\[(?:\.\.\.|…)\]|\((?:\.\.\.|…)\))\s*$")
+_READ_MORE = re.compile(
+    r"\b(read\s+more|continue\s+reading|keep\s+reading|read\s+the\s+(?:rest|full)|"
+    r"read\s+full\s+(?:article|story|post)|full\s+(?:article|story)|more\s*(?:»|→|>>|…)|"
+    r"(?:view|see)\s+(?:the\s+)?(?:full|whole|entire)\s+(?:article|post|story)|"
+    r"weiterlesen|lire\s+la\s+suite|leer\s+m[aá]s|continua(?:re)?\s+a\s+leggere)",
+    re.IGNORECASE,
+)
+
+# When set, only pages on these hosts are fetched: the test suite sets it to loopback, so
+# the posts of its sample feeds (linking real sites) never make it touch the network.
+ONLY_HOSTS: frozenset[str] | None = None
+
+NO_ARTICLE = "no article found on the page"
+OUT_OF_TIME = "not fetched: the refresh's time for articles ran out (fetch it now with f, or reader fetch-article)"
+
+
+def looks_truncated(html: str, description: str | None = None) -> bool:
+    """Does this post body look like a teaser of a longer article?
+
+    Short text, an ellipsis at the end, a "Read more" / "Continue reading" link or line near
+    the end, or (when the feed gives both) a body that is a strict prefix of the description.
+    The parsers keep one body per post (content:encoded, else the description), so the last
+    test applies only to callers that have both.
+    """
+    if len(html) > LONG_HTML:
+        return False
+    text = _SPACE.sub(" ", strip_tags(html)).strip()
+    if len(text) < SHORT_TEXT:
+        return True
+    tail = text[-TAIL:]
+    if _ELLIPSIS.search(tail) or _READ_MORE.search(tail):
+        return True
+    if description is not None and len(description) <= LONG_HTML:
+        other = _SPACE.sub(" ", strip_tags(description)).strip()
+        shorter, longer = sorted((text, other), key=len)
+        if len(shorter) < len(longer) and longer.startswith(shorter.rstrip(".… ")):
+            return True
+    return False
+
+
+def _allowed(url: str | None) -> bool:
+    safe = safe_url(url)
+    if safe is None:
+        return False
+    return ONLY_HOSTS is None or (urlsplit(safe).hostname or "") in ONLY_HOSTS
+
+
+def wants_article(candidate: ArticleCandidate) -> bool:
+    """Should a refresh fetch this new post's article, by its feed's mode?"""
+    if candidate.mode == "off" or not _allowed(candidate.link):
+        return False
+    return candidate.mode == "on" or looks_truncated(candidate.content)
+
+
+# --- one page -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ArticleOutcome:
+    entry_id: int
+    status: str  # "fetched", "unchanged" (304), "error"
+    size: int = 0  # bytes of the stored article (compressed)
+    error: str | None = None
+    html: str | None = None  # the article (fetched), for the images stage
+    url: str | None = None  # the page's final URL
+    extract_seconds: float = 0.0
+
+    def line(self) -> str:
+        """One line for the CLI and the app's notification."""
+        if self.status == "fetched":
+            return f"fetched the article ({_kb(self.size)})"
+        if self.status == "unchanged":
+            return f"the article is unchanged since the last fetch ({_kb(self.size)})"
+        return f"could not fetch the article: {self.error}"
+
+
+def _kb(size: int) -> str:
+    return f"{max(1, round(size / 1024))} KB"
+
+
+@dataclass(slots=True)
+class Extracted:
+    html: str
+    blob: bytes
+    text: str
+    seconds: float  # CPU time of the extraction thread (for the benchmark's per-page cost)
+
+
+def extract_and_encode(page: bytes, url: str, content_type: str | None) -> Extracted | None:
+    """The CPU part of one article (run in a worker thread): extract, compress, index text."""
+    from .extract import extract_article  # heavy (lxml): only refreshes that fetch articles pay for it
+
+    started = time.thread_time()
+    article = extract_article(page, url, content_type)
+    if article is None or not article.html.strip():
+        return None
+    html = article.html
+    return Extracted(html, compress(html), index_text(html), time.thread_time() - started)
+
+
+def _not_a_page(content_type: str | None) -> str | None:
+    """The reason a response is no web page (a PDF, an image), or None."""
+    if not content_type:
+        return None
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if not kind or "html" in kind or "xml" in kind or kind.startswith("text/"):
+        return None
+    return f"not a web page ({clean_message(kind, 80)})"
+
+
+Writer = Callable[..., Awaitable[Any]]
+
+
+async def fetch_one(
+    client: httpx.AsyncClient,
+    store: Store,
+    entry_id: int,
+    link: str,
+    *,
+    options: FetchOptions,
+    limiter: HostLimiter,
+    write: Writer,
+    extractor: Executor | None,
+    conditional: bool = False,
+) -> ArticleOutcome:
+    """Fetch, extract and store one post's article. Never raises (but for cancellation)."""
+    etag = last_modified = None
+    size = 0
+    if conditional:
+        row = await write(store.get_article, entry_id)
+        if row is not None and row.html is not None:
+            etag, last_modified, size = row.etag, row.last_modified, row.size
+    try:
+        async with limiter.slot(link):
+            result = await fetch(
+                client, link, etag=etag, last_modified=last_modified, options=options, accept=PAGE_ACCEPT
+            )
+        if result.not_modified:
+            await write(store.record_article_not_modified, entry_id, result.etag, result.last_modified)
+            return ArticleOutcome(entry_id, "unchanged", size=size, url=result.final_url)
+        content_type = result.headers.get("content-type")
+        error = result.error or _not_a_page(content_type)
+        extracted = None
+        if error is None:
+            assert result.body is not None
+            loop = asyncio.get_running_loop()
+            extracted = await loop.run_in_executor(
+                extractor, extract_and_encode, result.body, result.final_url, content_type
+            )
+            if extracted is None:
+                error = NO_ARTICLE
+        if error is not None or extracted is None:
+            error = clean_message(error or NO_ARTICLE, 500)
+            await write(store.record_article_error, entry_id, result.final_url or link, error)
+            return ArticleOutcome(entry_id, "error", error=error)
+        await write(
+            store.save_article, entry_id, url=result.final_url, blob=extracted.blob, text=extracted.text,
+            etag=result.etag, last_modified=result.last_modified,
+        )
+        return ArticleOutcome(
+            entry_id, "fetched", size=len(extracted.blob), html=extracted.html, url=result.final_url,
+            extract_seconds=extracted.seconds,
+        )
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # one page's surprise (an extractor bug, a full disk) is that post's error
+        error = clean_message(f"could not process the page: {type(exc).__name__}: {exc}", 500)
+        with contextlib.suppress(Exception):
+            await write(store.record_article_error, entry_id, link, error)
+        return ArticleOutcome(entry_id, "error", error=error)
+
+
+# --- the refresh's stage ----------------------------------------------------------------------
+
+
+class ArticleStage:
+    """The articles (and images) of one refresh run's new posts, fetched beside the feeds.
+
+    `stored(ids)` is called by a feed's lane once its posts are stored and returns at once;
+    `finish(seconds)` waits at most that long for what is in flight and abandons the rest;
+    `close()` cancels everything (a stopped refresh) and never waits on the network.
+    """
+
+    def __init__(
+        self, store: Store, options: FetchOptions, write: Writer, *,
+        ssl_context: Any = None, images: ImageCache | None = None,
+    ) -> None:
+        self.store = store
+        self.options = options
+        self.write = write
+        self.images = images
+        self.limiter = HostLimiter()
+        self.ssl_context = ssl_context
+        self._client: httpx.AsyncClient | None = None
+        self._extractor: ThreadPoolExecutor | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._pending: dict[int, str] = {}  # entry id → link, for posts whose fetch has not ended
+        self.outcomes: list[ArticleOutcome] = []
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = make_client(self.options, connections=PAGE_CONNECTIONS, ssl_context=self.ssl_context)
+        return self._client
+
+    @property
+    def extractor(self) -> Executor:
+        if self._extractor is None:
+            self._extractor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reader-extract")
+        return self._extractor
+
+    def stored(self, new_ids: Iterable[int]) -> None:
+        ids = list(new_ids)
+        if ids:
+            self._spawn(self._post_stage(ids))
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _post_stage(self, ids: list[int]) -> None:
+        try:
+            candidates = await self.write(self.store.article_candidates, ids, every_mode=self.images is not None)
+        except Exception:
+            return  # the cache failed: the feed's own write says so; articles are a bonus
+        for candidate in candidates:
+            if wants_article(candidate):
+                assert candidate.link is not None
+                self._pending[candidate.entry_id] = candidate.link
+                self._spawn(self._article(candidate.entry_id, candidate.link))
+            if self.images is not None and candidate.content:
+                self._spawn(self._images(candidate.content, candidate.base_url))
+
+    async def _article(self, entry_id: int, link: str) -> None:
+        outcome = await fetch_one(
+            self.client, self.store, entry_id, link, options=self.options, limiter=self.limiter,
+            write=self.write, extractor=self.extractor,
+        )
+        self._pending.pop(entry_id, None)
+        self.outcomes.append(outcome)
+        if self.images is not None and outcome.html:
+            await self._images(outcome.html, outcome.url)
+
+    async def _images(self, html: str, base_url: str | None) -> None:
+        """Cache the images of a new post's text or article (images on); under the run's host limiter."""
+        from .images.fetch import prefetch
+        from .images.urls import image_urls
+
+        assert self.images is not None
+        with contextlib.suppress(Exception):  # an image that fails is a placeholder, never the refresh's error
+            urls = image_urls(html, base_url)
+            if urls:
+                await prefetch(self.client, urls, self.images, limiter=self.limiter, options=self.options)
+
+    async def finish(self, seconds: float) -> None:
+        """Wait for the articles in flight, at most `seconds`; those not done get an error saying so."""
+        deadline = time.monotonic() + seconds
+        while self._tasks:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            await asyncio.wait(set(self._tasks), timeout=left)
+        late = dict(self._pending)
+        await self.close()
+        if late:
+            with contextlib.suppress(Exception):
+                await self.write(self.store.record_article_errors, list(late.items()), OUT_OF_TIME)
+
+    async def close(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=0.05)
+        if self._client is not None:
+            client, self._client = self._client, None
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.aclose(), 0.05)
+        if self._extractor is not None:
+            # A page being extracted ends on its own (bounded work); nobody waits for it.
+            self._extractor.shutdown(wait=False, cancel_futures=True)
+            self._extractor = None
+
+
+# --- one post, now ------------------------------------------------------------------------------
+
+
+def fetch_article_now(store: Store, entry_id: int, options: FetchOptions = FetchOptions()) -> ArticleOutcome:
+    """Fetch one post's article now (blocking; for the CLI and the app's worker thread).
+
+    A conditional GET when an article is already stored: a 304 keeps it.
+    """
+    link = store.article_link(entry_id)
+    safe = safe_url(link)
+    if safe is None or not _allowed(safe):
+        return ArticleOutcome(entry_id, "error", error="this post has no http(s) link to fetch the article from")
+    return asyncio.run(_fetch_now(store, entry_id, safe, options))
+
+
+async def _fetch_now(store: Store, entry_id: int, link: str, options: FetchOptions) -> ArticleOutcome:
+    async def write(method: Callable[..., T], *args: object, **kwargs: object) -> T:
+        return method(*args, **kwargs)  # one post: the store's calls are quick, no writer thread needed
+
+    async with make_client(options, connections=2) as client:
+        return await fetch_one(
+            client, store, entry_id, link, options=options, limiter=HostLimiter(), write=write,
+            extractor=None, conditional=True,
+        )
+
+
+def fetch_articles(
+    store: Store, ids: Iterable[int], options: FetchOptions = FetchOptions(), images: ImageCache | None = None
+) -> list[ArticleOutcome]:
+    """The refresh's article stage for posts stored some other way (`reader add`): blocking, at
+    most one `timeout` in all."""
+    return asyncio.run(_fetch_articles(store, list(ids), options, images))
+
+
+async def _fetch_articles(
+    store: Store, ids: list[int], options: FetchOptions, images: ImageCache | None
+) -> list[ArticleOutcome]:
+    async def write(method: Callable[..., T], *args: object, **kwargs: object) -> T:
+        return method(*args, **kwargs)
+
+    stage = ArticleStage(store, options, write, images=images)
+    try:
+        stage.stored(ids)
+        await stage.finish(options.timeout)
+    finally:
+        await stage.close()
+    return stage.outcomes

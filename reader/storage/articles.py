@@ -1,0 +1,180 @@
+"""Full articles: each feed's full-text mode, and the article fetched from a post's link.
+
+An article is stored compressed like a post's content and indexed for search in its own
+contentless FTS5 table (`articles_fts`, rowid = the post's id). Contentless means a delete
+must hand back the text that was indexed, so every path that drops an article (a refetch
+that replaces it, its feed removed) reads the old text first (`_fts_delete_articles`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..entry_codec import decompress, index_text
+from ..sanitize import clean_line, clean_message
+from .base import StoreBase, StoreError, chunks, placeholders
+
+FULL_TEXT_MODES = ("on", "off", "auto")
+DEFAULT_FULL_TEXT = "auto"
+
+
+@dataclass(slots=True)
+class ArticleRow:
+    """What the cache holds about one post's article."""
+
+    entry_id: int
+    url: str  # the page's final URL (what the article's relative links resolve against)
+    html: str | None  # None: never fetched successfully
+    size: int  # bytes of the stored (compressed) article
+    fetched: float
+    error: str | None  # why the last fetch failed (an earlier article, if any, is still `html`)
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(slots=True)
+class ArticleCandidate:
+    """A post just stored, with what deciding whether to fetch its article needs."""
+
+    entry_id: int
+    link: str | None
+    content: str
+    base_url: str | None
+    mode: str  # its feed's full-text mode
+
+
+class ArticleStore(StoreBase):
+    # --- each feed's mode ---------------------------------------------------------------
+
+    def set_full_text(self, url: str, mode: str) -> None:
+        if mode not in FULL_TEXT_MODES:
+            raise StoreError(f"full text must be one of {', '.join(FULL_TEXT_MODES)}, not {clean_line(mode, 40)!r}")
+        with self.transaction() as db:
+            feed_id = self._feed_id(db, url)
+            db.execute("UPDATE feeds SET full_text = ? WHERE id = ?", (mode, feed_id))
+
+    def full_text_modes(self) -> dict[str, str]:
+        """{feed URL: mode} for every feed."""
+        return dict(self.db.execute("SELECT url, full_text FROM feeds").fetchall())
+
+    def full_text_mode(self, url: str) -> str:
+        row = self.db.execute("SELECT full_text FROM feeds WHERE url = ?", (url,)).fetchone()
+        if row is None:
+            raise StoreError(f"not subscribed: {clean_message(url)}")
+        return row[0]
+
+    # --- what a refresh fetches -----------------------------------------------------------
+
+    def article_candidates(self, ids: Sequence[int], *, every_mode: bool = False) -> list[ArticleCandidate]:
+        """The given posts (just stored) without an article yet, of feeds whose mode is not off
+        (`every_mode`: of every feed, for the images of their own text)."""
+        found: list[ArticleCandidate] = []
+        modes = "" if every_mode else "AND f.full_text != 'off' "
+        for chunk in chunks(list(ids)):
+            rows = self.db.execute(
+                "SELECT e.id, e.link, e.content, e.base_url, f.full_text FROM entries e "
+                "JOIN feeds f ON f.id = e.feed_id "
+                f"WHERE e.id IN ({placeholders(chunk)}) {modes}"
+                "AND e.id NOT IN (SELECT entry_id FROM articles)",
+                chunk,
+            )
+            found += [ArticleCandidate(r[0], r[1], decompress(r[2]), r[3], r[4]) for r in rows]
+        return found
+
+    def article_link(self, entry_id: int) -> str | None:
+        """The post's link (what its article is fetched from); StoreError when there is no such post."""
+        row = self.db.execute("SELECT link FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no post with id {entry_id}")
+        return row[0]
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def get_article(self, entry_id: int) -> ArticleRow | None:
+        row = self.db.execute(
+            "SELECT entry_id, url, content, length(content), fetched, error, etag, last_modified "
+            "FROM articles WHERE entry_id = ?",
+            (entry_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return ArticleRow(
+            entry_id=row[0], url=row[1], html=decompress(row[2]) if row[2] is not None else None,
+            size=row[3] or 0, fetched=row[4], error=row[5], etag=row[6], last_modified=row[7],
+        )
+
+    # --- writing (each one transaction) ----------------------------------------------------
+
+    def save_article(
+        self, entry_id: int, *, url: str, blob: bytes, text: str,
+        etag: str | None = None, last_modified: str | None = None,
+    ) -> bool:
+        """Store a fetched article (compressed `blob`, search `text`); False when the post is gone meanwhile."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM entries WHERE id = ?", (entry_id,)).fetchone() is None:
+                return False  # its feed was removed while the page was being fetched
+            _fts_delete_articles(db, [entry_id])
+            db.execute(
+                "INSERT OR REPLACE INTO articles (entry_id, url, content, etag, last_modified, fetched, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                (entry_id, url, blob, etag, last_modified, time.time()),
+            )
+            db.execute("INSERT INTO articles_fts (rowid, body) VALUES (?, ?)", (entry_id, text))
+        return True
+
+    def record_article_error(self, entry_id: int, url: str, error: str) -> bool:
+        """A failed fetch: the error goes on the post's article row; an earlier article stays."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM entries WHERE id = ?", (entry_id,)).fetchone() is None:
+                return False
+            db.execute(
+                "INSERT INTO articles (entry_id, url, fetched, error) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (entry_id) DO UPDATE SET fetched = excluded.fetched, error = excluded.error",
+                (entry_id, url, time.time(), clean_message(error, 500)),
+            )
+        return True
+
+    def record_article_errors(self, posts: Sequence[tuple[int, str]], error: str) -> None:
+        """The same error on several posts' article rows ((entry id, link) pairs), in one transaction."""
+        now, error = time.time(), clean_message(error, 500)
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO articles (entry_id, url, fetched, error) "
+                "SELECT id, ?, ?, ? FROM entries WHERE id = ? "
+                "ON CONFLICT (entry_id) DO UPDATE SET fetched = excluded.fetched, error = excluded.error",
+                [(link, now, error, entry_id) for entry_id, link in posts],
+            )
+
+    def record_article_not_modified(self, entry_id: int, etag: str | None, last_modified: str | None) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE articles SET fetched = ?, error = NULL, etag = coalesce(?, etag), "
+                "last_modified = coalesce(?, last_modified) WHERE entry_id = ?",
+                (time.time(), etag, last_modified, entry_id),
+            )
+
+
+def _fts_delete_articles(db: sqlite3.Connection, entry_ids: Sequence[int]) -> None:
+    """Drop these posts' articles from the search index (the old text is needed: the index is contentless)."""
+    for chunk in chunks(list(entry_ids)):
+        rows = db.execute(
+            f"SELECT entry_id, content FROM articles WHERE entry_id IN ({placeholders(chunk)}) "
+            "AND content IS NOT NULL",
+            chunk,
+        ).fetchall()
+        db.executemany(
+            "INSERT INTO articles_fts (articles_fts, rowid, body) VALUES ('delete', ?, ?)",
+            [(entry_id, index_text(decompress(content))) for entry_id, content in rows],
+        )
+
+
+def delete_articles_of_feed(db: sqlite3.Connection, feed_id: int) -> None:
+    """Before a feed goes: its posts' articles leave the search index (the rows go by cascade)."""
+    ids = [r[0] for r in db.execute(
+        "SELECT a.entry_id FROM articles a JOIN entries e ON e.id = a.entry_id "
+        "WHERE e.feed_id = ? AND a.content IS NOT NULL", (feed_id,)
+    )]
+    _fts_delete_articles(db, ids)
