@@ -1,0 +1,199 @@
+"""Issue 10, images in the app: the text first, then each image as it is decoded, off the UI thread."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import tui_support
+from feedserver import FeedServer
+from PIL import Image
+from tui_support import add_post, fill, make_app, screen_text, settle, wait_for
+
+from reader.images import cells
+from reader.images.cache import ImageCache
+from reader.store import Store
+from reader.tui.app import ReaderApp
+
+pytestmark = [pytest.mark.usefixtures("utc")]
+
+COUNT = 20
+
+
+def jpeg(n: int) -> bytes:
+    image = Image.new("RGB", (640, 480), (10 * n % 256, 120, 200))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def cache_of(store: Store) -> ImageCache:
+    return ImageCache(store.path.parent / "images", 10**9)  # where the app keeps it: beside the cache
+
+
+def post_with_images(urls: list[str]) -> str:
+    words = " ".join(f"w{n}" for n in range(40))
+    return "".join(f"<p>P{n:03d}: {words}</p><img src='{url}' alt='pic {n}'>" for n, url in enumerate(urls))
+
+
+class Gate:
+    """Holds every decode until opened: shows what the pane does before any image is decoded."""
+
+    def __init__(self) -> None:
+        self.open = threading.Event()
+        self.calls = 0
+        self._decode = cells.decode
+
+    def __call__(self, data: bytes, *args: object) -> object:
+        self.calls += 1
+        if not self.open.wait(10):
+            raise AssertionError("the gate was never opened")
+        return self._decode(data, *args)
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
+    gate = Gate()
+    monkeypatch.setattr(cells, "decode", gate)
+    yield gate
+    gate.open.set()  # never leave a worker waiting
+
+
+def placeholders(app: ReaderApp) -> int:
+    post = app.reading_pane.post
+    assert post is not None
+    return sum("[image" in line.text for line in post.lines)
+
+
+def pictures(app: ReaderApp) -> int:
+    post = app.reading_pane.post
+    assert post is not None
+    return sum(block.picture is not None for _, block in post.images)
+
+
+@pytest.mark.asyncio
+async def test_twenty_cached_images_text_first_then_each_image(store: Store, gate: Gate) -> None:
+    fill(store, seed=False)
+    urls = [f"https://img.invalid/{n}.jpg" for n in range(COUNT)]
+    cache = cache_of(store)
+    for n, url in enumerate(urls):
+        assert cache.put(url, jpeg(n))
+    add_post(store, post_with_images(urls))
+    app = make_app(store)
+    async with app.run_test(size=tui_support.WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.reading_pane.post is not None and gate.calls >= 1)
+        await pilot.pause(0.1)
+        # The text is on the screen, every image a placeholder, before a single image is decoded.
+        assert app.post_shown_at > 0
+        text = screen_text(app)
+        assert "P000: w0 w1" in text and "[image: pic 0]" in text and "P001:" in text
+        assert pictures(app) == 0 and placeholders(app) == COUNT
+        gate.open.set()
+        await wait_for(pilot, lambda: placeholders(app) == 0, timeout=20)
+        assert pictures(app) == COUNT
+        post = app.reading_pane.post
+        assert post is not None
+        lines = [line.text for line in post.lines]
+        # Every paragraph still there, in order, each followed by its picture's cells.
+        paragraph_lines = [i for i, line in enumerate(lines) if line.startswith("P0")]
+        assert [lines[i][:4] for i in paragraph_lines] == [f"P{n:03d}" for n in range(COUNT)]
+        for i in paragraph_lines:
+            after = next(line for line in lines[i + 1:] if line.strip() and not line.startswith("w"))
+            assert set(after.strip()) <= {"▀", "▄"}, after
+        # The starts of the blocks still point at their blocks (the reading position uses them).
+        assert all(lines[post.starts[b]].strip() == "" or lines[post.starts[b]].startswith(("P0", "▀"))
+                   for b in range(len(post.starts)) if post.starts[b] < len(lines))
+        await pilot.pause(0.1)
+        assert "▀" in screen_text(app)
+
+
+@pytest.mark.asyncio
+async def test_images_decoded_above_the_reader_do_not_move_the_text(store: Store, gate: Gate) -> None:
+    fill(store, seed=False)
+    urls = [f"https://img.invalid/{n}.jpg" for n in range(COUNT)]
+    cache = cache_of(store)
+    for n, url in enumerate(urls):
+        cache.put(url, jpeg(n))
+    add_post(store, post_with_images(urls))
+    app = make_app(store)
+    async with app.run_test(size=tui_support.NARROW) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.reading_pane.post is not None and gate.calls >= 1)
+        await pilot.pause(0.1)
+        for _ in range(3):
+            await pilot.press("space")  # page down into the post
+        await pilot.pause(0.2)
+        before = tui_support.paragraph_at_top(app, r"P(\d{3}):", default=-1)
+        assert before >= 3
+        gate.open.set()
+        await wait_for(pilot, lambda: placeholders(app) == 0, timeout=20)
+        await pilot.pause(0.3)
+        assert tui_support.paragraph_at_top(app, r"P(\d{3}):", default=-1) == before
+
+
+@pytest.mark.asyncio
+async def test_images_off_placeholders_only_nothing_fetched(store: Store, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "served"
+    root.mkdir()
+    (root / "a.jpg").write_bytes(jpeg(1))
+    decoded: list[int] = []
+    real = cells.decode
+    monkeypatch.setattr(cells, "decode", lambda data, *a: decoded.append(1) or real(data, *a))
+    with FeedServer(root) as server:
+        fill(store, seed=False)
+        add_post(store, post_with_images([server.url("/a.jpg"), server.url("/a.jpg?2")]))
+        app = make_app(store, images=False)
+        async with app.run_test(size=tui_support.WIDE) as pilot:
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            await pilot.pause(0.3)
+            assert "[image: pic 0]" in screen_text(app) and placeholders(app) == 2
+            assert server.count("a.jpg") == 0 and not decoded
+            assert not (store.path.parent / "images").exists()
+
+
+@pytest.mark.asyncio
+async def test_a_failed_image_is_a_placeholder_and_the_rest_of_the_post_is_intact(store: Store,
+                                                                                 tmp_path: Path) -> None:
+    root = tmp_path / "served"
+    root.mkdir()
+    (root / "fresh.jpg").write_bytes(jpeg(3))  # not cached: fetched when the post is opened
+    (root / "page.jpg").write_bytes(b"<!doctype html><html>404 page</html>")
+    with FeedServer(root) as server:
+        fill(store, seed=False)
+        cache = cache_of(store)
+        cached, truncated = "https://img.invalid/ok.jpg", "https://img.invalid/cut.jpg"
+        cache.put(cached, jpeg(1))
+        whole = Image.effect_mandelbrot((400, 300), (-2, -1.5, 1, 1.5), 50).convert("RGB")
+        buffer = io.BytesIO()
+        whole.save(buffer, "JPEG")
+        cache.put(truncated, buffer.getvalue()[:3000])
+        html_image = server.url("/ctype/image/jpeg/page.jpg")
+        fresh = server.url("/fresh.jpg")
+        add_post(store, post_with_images([cached, truncated, html_image, fresh, "javascript:alert(1)"])
+                 + "<p>THE END</p>")
+        app = make_app(store)
+        async with app.run_test(size=tui_support.WIDE) as pilot:
+            await settle(pilot)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.reading_pane.post is not None and pictures(app) == 2, timeout=15)
+            await settle(pilot)
+            post = app.reading_pane.post
+            assert post is not None
+            drawn = {block.ref.url: block.picture is not None for _, block in post.images}
+            assert drawn == {cached: True, truncated: False, html_image: False, fresh: True, None: False}
+            text = "\n".join(line.text for line in post.lines)
+            for n, alt in ((1, "pic 1"), (2, "pic 2"), (4, "pic 4")):
+                assert f"[image: {alt}]" in text and f"P{n:03d}:" in text
+            assert "THE END" in text and "P003:" in text
+            # The failures are remembered: opening the post again doesn't fetch the page again.
+            assert cache.failed(truncated) and "not an image" in (cache.failed(html_image) or "")
+            assert server.count("page.jpg") == 1 and server.count("fresh.jpg") == 1
