@@ -41,6 +41,13 @@ from reader.sanitize import clean_line
 # depth, which libxml2 caps at 256: this is what bounds the work one page can cost, whatever
 # the server sends (a 50 MB page costs what 2.5 MB does).
 MAX_PAGE_CHARS = 2_500_000
+# ...and after MAX_TAGS tags, and elements nested deeper than MAX_DEPTH lose their tags (keeping their
+# text): readability's scoring costs about the number of elements times their depth (text_content()
+# and serialisation of every candidate container), so those two bound it. The largest of the 90
+# test pages has 19,000 tags and nests 37 deep; a hostile page of 250-deep nests costs seconds
+# without these caps and ~0.1 s with them.
+MAX_TAGS = 60_000
+MAX_DEPTH = 64
 # A page's bytes are cut before decoding too, at the most bytes MAX_PAGE_CHARS characters can take.
 _MAX_PAGE_BYTES = MAX_PAGE_CHARS * 4
 # Less text than one paragraph, and no image, is no article (an empty page, a page of scripts,
@@ -76,6 +83,9 @@ def extract_article(page: bytes, url: str, content_type: str | None = None) -> A
 
 # --- decoding ------------------------------------------------------------------------------------------
 
+# Not ESC: reader.sanitize removes whole escape sequences ("\x1b[31m") where the text is shown.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
+_WORD_CHARS = re.compile(r"\w")
 _CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
 _META_CHARSET = re.compile(rb"""<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -120,6 +130,7 @@ def _codec(label: str | None) -> str | None:
 
 def decode_page(page: bytes, content_type: str | None = None) -> str:
     """The page's text: a BOM, then the charset of Content-Type, then <meta>, then UTF-8 (invalid bytes replaced)."""
+    cut = len(page) > _MAX_PAGE_BYTES
     page = page[:_MAX_PAGE_BYTES]
     encoding = None
     for bom, name in _BOMS:
@@ -139,10 +150,15 @@ def decode_page(page: bytes, content_type: str | None = None) -> str:
         try:
             return page.decode("utf-8")[:MAX_PAGE_CHARS]
         except UnicodeDecodeError as e:
-            if e.start >= len(page) - 3:  # cut mid-character by the byte cap: still UTF-8
+            if cut and e.end == len(page):  # only the last character, cut in two by the byte cap
                 return page.decode("utf-8", errors="replace")[:MAX_PAGE_CHARS]
     text = page.decode(encoding or "utf-8", errors="replace")
     return text[:MAX_PAGE_CHARS]
+
+
+def _without_controls(text: str) -> str:
+    """C0 controls (but tab, line ends and ESC) and DEL removed: no HTML page means them, and lxml keeps them."""
+    return _CONTROL_CHARS.sub("", text) if _CONTROL_CHARS.search(text) else text
 
 
 # --- parsing and pre-cleaning ---------------------------------------------------------------------------
@@ -179,11 +195,23 @@ def _collapse(text: str) -> str:
     return _SPACE_RUN.sub(lambda m: "\n" if "\n" in m.group() else " ", text)
 
 
+def _cut_tags(html: str) -> str:
+    """The page cut before its MAX_TAGS-th tag (the parser closes what is left open)."""
+    if html.count("<") <= MAX_TAGS:
+        return html
+    at = -1
+    for _ in range(MAX_TAGS):
+        at = html.find("<", at + 1)
+    return html[:at]
+
+
 def _parse(html: str) -> lxml.html.HtmlElement:
     """The page parsed and pre-cleaned. A parser per call: lxml parsers can't be shared across threads."""
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
     doc = lxml.html.document_fromstring(html.encode("utf-8", "replace"), parser=parser)
     lxml.etree.strip_elements(doc, *_DROP_TAGS, with_tail=False)
+    for deep in doc.xpath("/*" * (MAX_DEPTH + 1)):  # the elements at depth MAX_DEPTH (<html> is 0)
+        lxml.etree.strip_tags(deep, "*")
     # Hidden nodes aren't shown, so they aren't the article (Readability.js skips them too).
     for elem in doc.xpath(_HIDDEN_XPATH):
         if elem.getparent() is None or elem.tag in ("html", "body"):
@@ -443,7 +471,8 @@ def _sanitise(node: lxml.html.HtmlElement, base_url: str) -> lxml.html.HtmlEleme
     """The extracted fragment made safe to keep: only the tags' content and the attributes the renderer uses."""
     base = _http_base(base_url)
     lxml.etree.strip_elements(node, *_DROP_TAGS, "meta", "base", "title", "head", with_tail=False)
-    lxml.etree.strip_tags(node, "form", "fieldset", "label", "dialog")  # their text may be the article's
+    # Their text may be the article's (readability hands back the whole <html> when it finds no better).
+    lxml.etree.strip_tags(node, "form", "fieldset", "label", "dialog", "html", "body")
     for elem in node.iter():
         if not isinstance(elem.tag, str):
             continue
@@ -500,15 +529,18 @@ def _drop_title_heading(node: lxml.html.HtmlElement, title: str) -> None:
 
 
 def _extract(page: bytes, url: str, content_type: str | None) -> Article | None:
-    html = decode_page(page, content_type)
+    html = _without_controls(decode_page(page, content_type))
     if not html.strip():
         return None
-    doc = _Readability(html, url)
+    doc = _Readability(_cut_tags(html), url)
     doc.summary(html_partial=True)
     result = doc.result
     if result is None:
         return None
-    text = " ".join(result.text_content().split())
-    if len(text) < MIN_ARTICLE_CHARS and result.find(".//img[@src]") is None:
+    # Letters and digits, not bytes: a binary "page" decodes to replacement characters and controls.
+    if (
+        len(_WORD_CHARS.findall(result.text_content(), 0, 100_000)) < MIN_ARTICLE_CHARS
+        and result.find(".//img[@src]") is None
+    ):
         return None
     return Article(html=lxml.html.tostring(result, encoding="unicode"), title=doc.title_text)
