@@ -322,3 +322,30 @@ def test_a_second_download_of_the_same_url_at_once_is_refused(server: FeedServer
         media.stop.set()
         thread.join(5)
     assert os.path.exists(tmp_path / "ep.mp3.part")
+
+
+def test_a_server_dripping_bytes_counts_as_stalled(server: FeedServer, tmp_path: Path) -> None:
+    stop = threading.Event()
+
+    def drip(request) -> None:  # type: ignore[no-untyped-def]
+        # A byte every 50 ms: every read is within the timeout, yet the file would take weeks.
+        request.send_response(200)
+        request.send_header("Content-Length", str(len(BODY)))
+        request.send_header("ETag", '"drip"')
+        request.end_headers()
+        for n in range(200):
+            if stop.wait(0.05):
+                break
+            request.wfile.write(BODY[n:n + 1])
+            request.wfile.flush()
+        request.close_connection = True
+
+    server.route("/drip.mp3", drip)
+    started = time.monotonic()
+    try:
+        with pytest.raises(DownloadError, match=r"stalled: almost no data for 0\.5 s"):
+            download(server.url("/drip.mp3"), tmp_path, timeout=0.5)
+    finally:
+        stop.set()
+    assert time.monotonic() - started < 3
+    assert 0 < (tmp_path / "drip.mp3.part").stat().st_size < 100  # kept for a resume
