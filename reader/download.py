@@ -287,9 +287,11 @@ def _download(folder: Path, part: _Part, safe: str, progress: Progress | None, s
         return _finish(folder, part, safe)
     except DownloadError:
         raise
+    except httpx.ConnectTimeout:
+        raise DownloadError(f"timed out connecting (after {min(timeout, 10.0):g} s)") from None
     except httpx.TimeoutException:
         raise DownloadError(f"stalled: no data for {timeout:g} s") from None
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, ValueError) as exc:  # ValueError: a host name the IDNA codec refuses, say
         raise DownloadError(clean_message(describe_error(exc))) from None
     except OSError as exc:  # httpx wraps the network's own: this is the disk (full, read-only, gone)
         raise DownloadError(f"cannot write {clean_line(part.path.name, 300)}: {exc.strerror or exc}") from None
