@@ -48,6 +48,7 @@ MAX_PAGE_CHARS = 2_500_000
 # without these caps and ~0.1 s with them.
 MAX_TAGS = 60_000
 MAX_DEPTH = 64
+MAX_ATTRS = 200
 # A page's bytes are cut before decoding too, at the most bytes MAX_PAGE_CHARS characters can take.
 _MAX_PAGE_BYTES = MAX_PAGE_CHARS * 4
 # Less text than one paragraph, and no image, is no article (an empty page, a page of scripts,
@@ -196,13 +197,26 @@ def _collapse(text: str) -> str:
 
 
 def _cut_tags(html: str) -> str:
-    """The page cut before its MAX_TAGS-th tag (the parser closes what is left open)."""
-    if html.count("<") <= MAX_TAGS:
-        return html
-    at = -1
-    for _ in range(MAX_TAGS):
-        at = html.find("<", at + 1)
-    return html[:at]
+    """The page cut before its MAX_TAGS-th tag (the parser closes what is left open), and the
+    attributes of a tag with more than MAX_ATTRS of them dropped: libxml2 checks each attribute
+    against all the others, so 50,000 attributes on one tag cost it seconds."""
+    if html.count("<") > MAX_TAGS:
+        at = -1
+        for _ in range(MAX_TAGS):
+            at = html.find("<", at + 1)
+        html = html[:at]
+    return _LONG_TAG.sub(_fewer_attributes, html)
+
+
+# A tag long enough to hold more than MAX_ATTRS attributes (real ones that long carry a data: URL or JSON).
+_LONG_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9:-]*)(\s[^<>]{2000,})>")
+_ATTRIBUTE = re.compile(r"""[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?""")
+
+
+def _fewer_attributes(match: re.Match[str]) -> str:
+    if len(_ATTRIBUTE.findall(match.group(2))) > MAX_ATTRS:
+        return f"<{match.group(1)}>"
+    return match.group()
 
 
 def _parse(html: str) -> lxml.html.HtmlElement:
