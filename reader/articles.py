@@ -41,6 +41,9 @@ PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 # Connections of the run's page client: the host limiter keeps it to 2 per host.
 PAGE_CONNECTIONS = 8
 
+# Seconds the articles in flight get beyond one timeout once the feeds are done.
+GRACE = 0.5
+
 # A body with less text than this is a teaser, whatever else it looks like.
 SHORT_TEXT = 500
 # A body this long is no teaser; it is not scanned at all (bounded cost per post).
@@ -306,8 +309,9 @@ class ArticleStage:
                 await prefetch(self.client, urls, self.images, limiter=self.limiter, options=self.options)
 
     async def finish(self, seconds: float) -> None:
-        """Wait for the articles in flight, at most `seconds`; those not done get an error saying so."""
-        deadline = time.monotonic() + seconds
+        """Wait for the articles in flight, at most `seconds` (and a little: a page asked for just
+        as the last feed was stored ends with its own timeout); those not done get an error saying so."""
+        deadline = time.monotonic() + seconds + GRACE
         while self._tasks:
             left = deadline - time.monotonic()
             if left <= 0:

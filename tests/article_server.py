@@ -148,7 +148,7 @@ class ArticleSite:
             items[-1].enclosure = "/media/episode.mp3"
         return items
 
-    def write_feed(self, items: list[Item] | None = None) -> None:
+    def write_feed(self, items: list[Item] | None = None, name: str = "feed.xml") -> None:
         items = self.teaser_items() if items is None else items
         parts = []
         for n, item in enumerate(items):
@@ -172,7 +172,7 @@ class ArticleSite:
             f"<link>{self.url('/')}</link><description>Only the start of each post</description>"
             + "".join(parts) + "</channel></rss>"
         )
-        (self.root / "feed.xml").write_text(feed, "utf-8")
+        (self.root / name).write_text(feed, "utf-8")
 
     def copy_page(self, name: str, target: str) -> None:
         shutil.copy(self.root / "pages" / f"{name}.html", self.root / "pages" / f"{target}.html")

@@ -49,7 +49,9 @@ class ReadingActions:
             self._mark_timer = self.set_timer(after, lambda: self._mark_read_if_open(row.id))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="render")
-    def _render_post(self: ReaderApp, entry_id: int, width: int) -> None:
+    def _render_post(self: ReaderApp, entry_id: int, width: int, source: str = "auto") -> None:
+        """Render a post off the UI thread. `source`: which text ("auto": the full article when
+        there is one; "article"; "feed"), as `t` toggles it (reader/tui/fulltext.py)."""
         entry = self.store.get_entry(entry_id)
         if entry is None or get_current_worker().is_cancelled:
             return
@@ -63,7 +65,7 @@ class ReadingActions:
                 # laying out the rest does not compete with that paint.
                 painted.wait(0.25)
 
-        post = build_post(entry, self.console, width, on_preview=preview)
+        post = build_post(entry, self.console, width, on_preview=preview, source=source)
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self._show_post, post)
 
