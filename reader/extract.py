@@ -368,6 +368,42 @@ class _Readability(Document):
             candidates[top] = self.score_node(top)
         return candidates[top]
 
+    def get_article(
+        self, candidates: dict[Any, dict[str, Any]], best_candidate: dict[str, Any], html_partial: bool = False
+    ) -> lxml.html.HtmlElement:
+        # readability-lxml's, with two of Readability.js's rules for the top candidate's siblings
+        # that it lacks: a sibling <p> is judged by all its text (readability-lxml reads only the
+        # text before its first child element, so "<p>He said: <span>...</span></p>" was lost), and
+        # a sibling with the top candidate's class gets a bonus.
+        threshold = max(10, best_candidate["content_score"] * 0.2)
+        output = lxml.html.fragment_fromstring("<div/>")
+        best_elem = best_candidate["elem"]
+        self.add_heading_preamble(candidates, best_elem, threshold)
+        self.merge_article_segments(candidates, best_candidate, threshold)
+        parent = best_elem.getparent()
+        siblings = list(parent) if parent is not None else [best_elem]
+        leads = self.get_editorial_leads(best_elem)
+        for lead in reversed(leads):
+            best_elem.insert(0, lead)
+        best_class = best_elem.get("class") or ""
+        for sibling in siblings:
+            if sibling in leads:
+                continue
+            append = sibling is best_elem
+            bonus = best_candidate["content_score"] * 0.2 if best_class and sibling.get("class") == best_class else 0
+            if sibling in candidates and candidates[sibling]["content_score"] + bonus >= threshold:
+                append = True
+            elif sibling.tag == "p":
+                link_density = self.get_link_density(sibling)
+                content = " ".join(sibling.text_content().split())
+                if len(content) > 80 and link_density < 0.25:
+                    append = True
+                elif len(content) <= 80 and link_density == 0 and re.search(r"\.( |$)", content):
+                    append = True
+            if append:
+                output.append(sibling)
+        return output
+
     def class_weight(self, e: lxml.html.HtmlElement) -> int:
         weight = 0
         for feature in (e.get("class"), e.get("id")):
