@@ -249,7 +249,11 @@ def layout_blocks(console: Console, blocks: Iterable[RenderableType], width: int
     starts: list[int] = []
     for block in blocks:
         starts.append(len(lines))
-        lines.extend(Strip(line) for line in render(block, options, pad=False))
+        drawn = block.picture_lines(options.max_width) if isinstance(block, ImageBlock) else None
+        if drawn is not None:
+            lines.extend(drawn)
+        else:
+            lines.extend(Strip(line) for line in render(block, options, pad=False))
     return lines, starts
 
 
@@ -277,6 +281,16 @@ class ImageBlock:
         for strip in picture_lines(picture, options.max_width):
             yield from strip
             yield Segment.line()
+
+    def picture_lines(self, width: int) -> list[Strip] | None:
+        """The picture's lines at `width` (as Rich would draw this block, without its
+        per-segment line splitting: 20 ms an image less), or None while it is a placeholder."""
+        picture = self.picture
+        if picture is None:
+            return None
+        from reader.images.cells import picture_lines
+
+        return ([Strip([])] if self.blank_before else []) + picture_lines(picture, width)
 
     @staticmethod
     def is_placeholder(lines: list[Strip]) -> bool:
@@ -491,6 +505,9 @@ class ReadingPane(VerticalScroll, can_focus=False):
             self.post = post
             self.width = width
 
+    class ImagesReady(Message, bubble=False):
+        """Images were laid out in a worker: splice them in (ReadingPane._ready)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.post: OpenPost | None = None
@@ -506,6 +523,10 @@ class ReadingPane(VerticalScroll, can_focus=False):
         self._settled: tuple[Size, int] | None = None
         self._restoring = False
         self._requested_width = 0  # the width of the relayout asked for last
+        # Image lines laid out by the worker, waiting for the UI thread: (post, block, lines, width).
+        self._ready: list[tuple[OpenPost, int, list[Strip], int]] = []
+        self._ready_lock = threading.Lock()
+        self._drain_pending = False
 
     @property
     def body(self) -> PostBody:
@@ -708,30 +729,50 @@ class ReadingPane(VerticalScroll, can_focus=False):
             lines, _ = layout_blocks(self.app.console, [post.blocks[index]], width)
             if stop.is_set():
                 return
-            self.app.call_from_thread(self._splice, post, index, lines, width)
+            with self._ready_lock:
+                self._ready.append((post, index, lines, width))
+                wake = not self._drain_pending
+                self._drain_pending = True
+            if wake:  # one wake-up for all the images ready by the time the UI thread gets to them
+                self.post_message(self.ImagesReady())
+
+    def on_reading_pane_images_ready(self, message: ImagesReady) -> None:
+        with self._ready_lock:
+            ready, self._ready = self._ready, []
+            self._drain_pending = False
+        post = self.post
+        follow = changed = False
+        for item_post, index, lines, width in ready:
+            delta = self._splice(item_post, index, lines, width)
+            if delta is not None:
+                changed = True
+                follow = follow or (bool(delta) and not self._in_header and self._block > index)
+        if not changed or post is None:
+            return
+        if follow:
+            self._restoring = True  # the scroll the new lines cause is not the reader moving
+        self.body.set_lines(post.lines)  # once for every image that arrived together: one repaint
+        if follow:
+            self.call_after_refresh(self._follow_splice, post)
 
     @staticmethod
     def _block_lines(post: OpenPost, index: int) -> list[Strip]:
         end = post.starts[index + 1] if index + 1 < len(post.starts) else len(post.lines)
         return post.lines[post.starts[index]:end]
 
-    def _splice(self, post: OpenPost, index: int, lines: list[Strip], width: int) -> None:
-        """Put block `index`'s new lines in place of its old ones, keeping what the reader
-        looks at where it is (an image above the top pushes the text down: scroll with it)."""
+    def _splice(self, post: OpenPost, index: int, lines: list[Strip], width: int) -> int | None:
+        """Put block `index`'s new lines in place of its old ones in `post.lines`; how many
+        lines that added, or None if they don't belong any more. (An image above the reader's
+        place pushes the text down: the caller scrolls with it, so nothing the reader looks at moves.)"""
         if post is not self.post or self.pending_id is not None or post.width != width or index >= len(post.starts):
-            return  # another post, or a relayout in flight (which draws the picture itself)
+            return None  # another post, or a relayout in flight (which draws the picture itself)
         start = post.starts[index]
         end = post.starts[index + 1] if index + 1 < len(post.starts) else len(post.lines)
         delta = len(lines) - (end - start)
         post.lines = post.lines[:start] + lines + post.lines[end:]
         if delta:
             post.starts = post.starts[:index + 1] + [line + delta for line in post.starts[index + 1:]]
-        follow = bool(delta) and not self._in_header and self._block > index
-        if follow:
-            self._restoring = True  # the scroll the new lines cause is not the reader moving
-        self.body.set_lines(post.lines)
-        if follow:
-            self.call_after_refresh(self._follow_splice, post)
+        return delta
 
     def _follow_splice(self, post: OpenPost, tries: int = 5) -> None:
         if post is not self.post:

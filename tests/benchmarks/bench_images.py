@@ -1,0 +1,97 @@
+"""Benchmark images in the reading pane: a post with 20 cached 2000 × 1500 JPEGs.
+
+Run:  python tests/benchmarks/bench_images.py [--runs N] [--size WxH]
+
+Prints, for the real app driven by Textual's pilot: the time from Enter to the post's text on
+the screen (`post_shown_at`) and to every image drawn, with images on and off (the baseline);
+and the decode time per image (bytes → small picture, and picture → half-block lines).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PIL import Image
+from tui_support import add_post, fill, make_app, settle
+
+from reader.images.cache import ImageCache
+from reader.images.cells import decode, picture_lines
+from reader.store import Store
+
+COUNT = 20
+
+
+def photo(n: int, width: int, height: int) -> bytes:
+    image = Image.effect_mandelbrot((width, height), (-2.0 + n * 0.02, -1.5, 1.0, 1.5), 80).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+async def open_post(store: Store, images: bool, size: tuple[int, int]) -> tuple[float, float]:
+    app = make_app(store, images=images)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        started = time.perf_counter()
+        await pilot.press("enter")
+        while not app.post_shown_at:
+            await pilot.pause(0.002)
+        text = app.post_shown_at - started
+        pane = app.reading_pane
+        while images and not (pane.post and not any("[image" in line.text for line in pane.post.lines)):
+            await pilot.pause(0.002)
+        return text, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--size", default="2000x1500")
+    args = parser.parse_args()
+    width, height = (int(n) for n in args.size.split("x"))
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    photos = [photo(n, width, height) for n in range(COUNT)]
+    decodes, lays = [], []
+    for data in photos:
+        started = time.perf_counter()
+        picture = decode(data, 100)
+        middle = time.perf_counter()
+        assert picture is not None
+        picture_lines(picture, 100)
+        decodes.append(middle - started)
+        lays.append(time.perf_counter() - middle)
+    print(f"{COUNT} JPEGs of {width}×{height} ({statistics.mean(map(len, photos)) / 1024:.0f} KB each)")
+    print(f"decode per image: median {statistics.median(decodes) * 1000:.1f} ms, max {max(decodes) * 1000:.1f} ms")
+    print(f"half-block lines per image (100 cells): median {statistics.median(lays) * 1000:.1f} ms")
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "data" / "reader.sqlite")
+        fill(store, seed=False)
+        cache = ImageCache(Path(tmp) / "data" / "images", 10**9)
+        urls = [f"https://img.invalid/{n}.jpg" for n in range(COUNT)]
+        for url, data in zip(urls, photos, strict=True):
+            cache.put(url, data)
+        words = " ".join(f"word{n}" for n in range(60))
+        add_post(store, "".join(f"<p>P{n}: {words}</p><img src='{url}' alt='pic {n}'>" for n, url in enumerate(urls)))
+        for images in (False, True):
+            runs = [asyncio.run(open_post(store, images, (140, 40))) for _ in range(args.runs)]
+            label = "images on " if images else "images off"
+            text = statistics.median(r[0] for r in runs) * 1000
+            whole = statistics.median(r[1] for r in runs) * 1000
+            tail = f", all {COUNT} images {whole:.0f} ms" if images else ""
+            print(f"{label}: text on screen median {text:.0f} ms{tail}")
+        store.close()
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
