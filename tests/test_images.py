@@ -368,3 +368,22 @@ def test_build_post_source_and_header() -> None:
     assert post.shown == "feed" and "Feed text · t: full article" in post.header.plain
     assert [b.ref.url for _, b in post.images] == ["https://f/t.png"]
     assert "Feed text" not in build_post(article_entry(None)).header.plain
+
+
+def test_the_preview_of_a_long_post_shows_placeholders_not_marks() -> None:
+    from rich.console import Console
+
+    from reader.tui.widgets.reading_pane import build_post
+
+    words = " ".join(f"word{n}" for n in range(80))
+    html = "".join(f"<p>P{n}: {words}</p><img src='https://h/{n}.png' alt='pic {n}'>" for n in range(40))
+    entry = article_entry(None)
+    entry.content = html
+    previews: list[list] = []
+    post = build_post(entry, Console(width=100), 80, on_preview=previews.append)
+    assert previews, "a long post lays out a first screenful first"
+    preview_text = "\n".join(line.text for line in previews[0])
+    assert "[image: pic 0]" in preview_text and "\ufffc" not in preview_text
+    full = "\n".join(line.text for line in post.lines)
+    assert full.count("[image: pic") == 40 and "\ufffc" not in full
+    assert len(post.images) == 40

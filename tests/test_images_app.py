@@ -197,3 +197,32 @@ async def test_a_failed_image_is_a_placeholder_and_the_rest_of_the_post_is_intac
             # The failures are remembered: opening the post again doesn't fetch the page again.
             assert cache.failed(truncated) and "not an image" in (cache.failed(html_image) or "")
             assert server.count("page.jpg") == 1 and server.count("fresh.jpg") == 1
+
+
+@pytest.mark.asyncio
+async def test_images_follow_a_resize_without_a_second_decode(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    fill(store, seed=False)
+    urls = [f"https://img.invalid/{n}.png" for n in range(3)]
+    cache = cache_of(store)
+    for url in urls:
+        buffer = io.BytesIO()
+        Image.new("RGB", (1600, 400), (0, 90, 200)).save(buffer, "PNG")  # 200 cells at natural size
+        cache.put(url, buffer.getvalue())
+    add_post(store, post_with_images(urls))
+    calls: list[int] = []
+    real = cells.decode
+    monkeypatch.setattr(cells, "decode", lambda data, *a: calls.append(1) or real(data, *a))
+    app = make_app(store)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.reading_pane.post is not None and placeholders(app) == 0)
+        widths = {line.cell_length for line in app.reading_pane.post.lines if "▀" in line.text}
+        assert widths == {app.reading_pane.post.width}  # as wide as the text measure, no wider
+        await pilot.resize_terminal(70, 30)
+        await wait_for(pilot, lambda: app.reading_pane.post.width < 70)
+        await settle(pilot)
+        post = app.reading_pane.post
+        widths = {line.cell_length for line in post.lines if "▀" in line.text}
+        assert widths == {post.width} and placeholders(app) == 0
+        assert len(calls) == 3  # each image decoded once: the relayout redrew the pictures
