@@ -1,6 +1,7 @@
 """Benchmark article extraction on the 90 pages of ../shared/articles.
 
-Run:  python tests/benchmarks/bench_extract.py [--pages N] [--only NAME[,NAME]] [--worst N]
+Run:  python tests/benchmarks/bench_extract.py [--pages N] [--only NAME,...] [--candidates SUBSTR,...]
+                                               [--worst N] [--oracle]
 
 Each candidate turns a page (source.html) into an article HTML fragment; its visible text is
 scored against expected.html (the article Readability.js extracts) by bag-of-words precision,
@@ -15,6 +16,7 @@ Skips (exit 0 with a message) when ../shared/articles is not there (READER_SHARE
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import statistics
@@ -108,14 +110,33 @@ def reader_extract(page: bytes, url: str) -> str:
     return article.html if article else ""
 
 
+def _text_chars(html: str) -> int:
+    return len(" ".join(visible_text(html).split()))
+
+
+def trafilatura_then_readability(page: bytes, url: str) -> str:
+    """trafilatura's fast path, and readability-lxml only where trafilatura finds little (< 500 chars)."""
+    html = _trafilatura(fast=True)(page, url)
+    return html if _text_chars(html) >= 500 else readability_lxml(page, url)
+
+
+def reader_then_trafilatura(page: bytes, url: str) -> str:
+    """reader.extract, and trafilatura (favor_recall) only where it finds no article."""
+    return reader_extract(page, url) or _trafilatura(favor_recall=True)(page, url)
+
+
 CANDIDATES: dict[str, Callable[[bytes, str], str]] = {
     "readability-lxml 0.9": readability_lxml,
     "trafilatura 2.3.1": _trafilatura(),
     "trafilatura favor_precision": _trafilatura(favor_precision=True),
     "trafilatura favor_recall": _trafilatura(favor_recall=True),
     "trafilatura fast": _trafilatura(fast=True),
+    "trafilatura fast, readability-lxml if < 500 chars": trafilatura_then_readability,
     "reader.extract": reader_extract,
+    "reader.extract, trafilatura if none": reader_then_trafilatura,
 }
+# What each candidate needs installed (trafilatura is a benchmark-only comparison, not a dependency).
+_NEEDS = {"trafilatura": "trafilatura", "readability": "readability"}
 
 
 def load_pages(limit: int | None, only: list[str] | None) -> list[tuple[str, bytes, Counter[str]]]:
@@ -165,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default=None, help="comma-separated page names")
     ap.add_argument("--candidates", default=None, help="comma-separated substrings of candidate names")
     ap.add_argument("--worst", type=int, default=0, help="list each candidate's N worst pages")
+    ap.add_argument("--oracle", action="store_true", help="also the mean of the per-page best of the candidates")
     args = ap.parse_args(argv)
     if not pages_dir().is_dir():
         print(f"skipped: no article pages in {pages_dir()} (set READER_SHARED_DIR to the shared dir)")
@@ -175,6 +197,11 @@ def main(argv: list[str] | None = None) -> int:
         for name, fn in CANDIDATES.items()
         if not args.candidates or any(c in name for c in args.candidates.split(","))
     }
+    for name in list(chosen):
+        missing = [mod for key, mod in _NEEDS.items() if key in name and importlib.util.find_spec(mod) is None]
+        if missing:
+            print(f"skipped {name}: {', '.join(missing)} not installed")
+            del chosen[name]
     # Warm up imports and caches so the first page doesn't carry the module import time.
     for fn in chosen.values():
         try:
@@ -183,8 +210,10 @@ def main(argv: list[str] | None = None) -> int:
             pass
     load_before = os.getloadavg()
     rows = []
+    per_pages: dict[str, dict[str, tuple[float, float, float]]] = {}
     for name, fn in chosen.items():
         f1s, times, per_page = run_candidate(fn, pages)
+        per_pages[name] = per_page
         good = sum(f >= 0.9 for f in f1s)
         rows.append(
             f"| {name} | {statistics.fmean(f1s):.3f} | {good}/{len(f1s)} | {statistics.fmean(times):.1f} "
@@ -193,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.worst:
             worst = sorted(per_page.items(), key=lambda kv: kv[1][2])[: args.worst]
             print(f"{name} worst: " + ", ".join(f"{n} P{p:.2f}/R{r:.2f}/F{f:.2f}" for n, (p, r, f) in worst))
+    if args.oracle and len(per_pages) >= 2:
+        best = [max(pp[name][2] for pp in per_pages.values()) for name, _page, _exp in pages]
+        print(f"per-page best of {', '.join(per_pages)} (an oracle, not an extractor): {statistics.fmean(best):.3f}")
     load_after = os.getloadavg()
     print(f"\n{len(pages)} pages; load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)\n")
     print("| extractor | mean F1 | pages F1 ≥ 0.9 | mean ms/page | median ms | p95 ms |")
