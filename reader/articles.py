@@ -61,8 +61,8 @@ _READ_MORE = re.compile(
     re.IGNORECASE,
 )
 
-# When set, only pages on these hosts are fetched: the test suite sets it to loopback, so
-# the posts of its sample feeds (linking real sites) never make it touch the network.
+# When set, only pages and images on these hosts are fetched: the test suite sets it to
+# loopback, so the posts of its sample feeds (linking real sites) never make it touch the network.
 ONLY_HOSTS: frozenset[str] | None = None
 
 NO_ARTICLE = "no article found on the page"
@@ -304,7 +304,7 @@ class ArticleStage:
 
         assert self.images is not None
         with contextlib.suppress(Exception):  # an image that fails is a placeholder, never the refresh's error
-            urls = image_urls(html, base_url)
+            urls = [url for url in image_urls(html, base_url) if _allowed(url)]
             if urls:
                 await prefetch(self.client, urls, self.images, limiter=self.limiter, options=self.options)
 

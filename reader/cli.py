@@ -398,7 +398,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
     stop = threading.Event()
     with _interrupt_sets(stop):
-        summary = refresh(store, args.urls or None, options=options, progress=progress, stop=stop)
+        summary = refresh(
+            store, args.urls or None, options=options, progress=progress, stop=stop,
+            images=cli_fulltext.image_cache(args),  # None with images = false
+        )
     if show_bar:
         sys.stderr.write("\r\x1b[K")
     if stop.is_set():

@@ -7,9 +7,13 @@ and `article_error_note`.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from .sanitize import clean_line, clean_message
 from .store import FULL_TEXT_MODES, ArticleRow, Store, StoreError
+
+if TYPE_CHECKING:
+    from .images.cache import ImageCache
 
 MODE_HELP = "on: every post's article; auto (the default): posts that look truncated; off: none"
 
@@ -108,15 +112,27 @@ def fetch_after_add(store: Store, url: str, new_ids: list[int], args: argparse.N
     from .articles import fetch_articles
     from .fetch import FetchOptions
 
-    if not new_ids or store.full_text_mode(url) == "off":
+    images = image_cache(args)
+    if not new_ids or (store.full_text_mode(url) == "off" and images is None):
         return ""
-    outcomes = fetch_articles(store, new_ids, FetchOptions(timeout=args.settings.timeout))
+    outcomes = fetch_articles(store, new_ids, FetchOptions(timeout=args.settings.timeout), images=images)
     fetched = sum(o.status == "fetched" for o in outcomes)
     if not outcomes:
         return ""
     failed = len(outcomes) - fetched
     note = f", {fetched} full article{'' if fetched == 1 else 's'}"
     return note + (f" ({failed} could not be fetched)" if failed else "")
+
+
+def image_cache(args: argparse.Namespace) -> ImageCache | None:
+    """The image cache a refresh fills (beside the SQLite file), or None with `images = false`."""
+    settings = args.settings
+    if not settings.images:
+        return None
+    from .config import images_dir
+    from .images.cache import ImageCache
+
+    return ImageCache(images_dir(args.data_dir), int(settings.image_cache_mb * 1024 * 1024))
 
 
 def article_error_note(article: ArticleRow | None) -> str:

@@ -68,7 +68,7 @@ def article_page(name: str, word: str, paragraphs: int = 6) -> str:
         "<script>var tracking = 1;</script><style>body{color:#333}</style></head><body>"
         "<nav><a href='/'>Home</a> <a href='/about'>About</a> <a href='/archive'>Archive</a></nav>"
         f"<div class='content'><article><h1>The {name} story</h1>{body}"
-        "<p><img src='/img/pic.png' alt='a diagram'></p></article></div>"
+        "<p><img src='/img/article.png' alt='a diagram'></p></article></div>"
         "<aside><h3>Related</h3><ul><li><a href='/x'>Another post</a></li></ul></aside>"
         "<footer>Copyright Example Site. All rights reserved.</footer></body></html>"
     )
@@ -110,6 +110,7 @@ class ArticleSite:
         for name, data in self.pages.items():
             (self.root / "pages" / f"{name}.html").write_bytes(data)
         (self.root / "img" / "pic.png").write_bytes(png_bytes())
+        (self.root / "img" / "article.png").write_bytes(png_bytes(16, 12))  # the self-contained pages show it
         (self.root / "media" / "episode.mp3").write_bytes(b"ID3" + bytes(2000))
         self.server = FeedServer(self.root).start()
         return self

@@ -19,6 +19,7 @@ from article_server import ArticleSite, Item, article_page, self_contained_pages
 from reader import articles
 from reader.articles import NO_ARTICLE, OUT_OF_TIME, looks_truncated
 from reader.fetch import FetchOptions
+from reader.images.cache import ImageCache
 from reader.refresh import refresh
 from reader.schema import MIGRATIONS
 from reader.store import Store
@@ -118,12 +119,13 @@ def test_add_flag_bare_means_on_and_full_text_command(
 
 
 def test_refresh_stores_the_article_show_shows_it_offline_and_search_finds_it(
-    cli: Callable, site: ArticleSite, data_store: Store
+    cli: Callable, site: ArticleSite, data_store: Store, tmp_path: Path
 ) -> None:
     assert cli("add", site.feed_url, "--no-fetch").code == 0  # auto, the default
     assert cli("refresh").code == 0
     entry_id = _ids(data_store)["Post story-1"]
     page_url = site.page_url("story-1")
+    picture, article_picture = site.url("/img/pic.png"), site.url("/img/article.png")
     site.stop()  # offline from here on
     shown = cli("show", str(entry_id))
     assert shown.code == 0
@@ -138,6 +140,9 @@ def test_refresh_stores_the_article_show_shows_it_offline_and_search_finds_it(
     assert cli("entries", "articleword1 -Post", "--json").json() == []
     entry = data_store.get_entry(entry_id)
     assert entry is not None and entry.article and entry.article_url == page_url
+    # The images of the post's text and of its article were cached with it (images on by default).
+    cache = ImageCache(tmp_path / "data" / "images", 10**9)
+    assert cache.get(picture) is not None and cache.get(article_picture) is not None
     # Stored compressed.
     raw = data_store.db.execute("SELECT length(content) FROM articles WHERE entry_id = ?", (entry_id,)).fetchone()[0]
     assert raw < len(entry.article.encode())
