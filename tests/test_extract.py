@@ -124,6 +124,15 @@ def test_issue10_declared_legacy_charset_but_utf8_bytes_is_utf8() -> None:
     assert article is not None and RUSSIAN.split()[0] in article.html
 
 
+def test_issue10_utf8_cut_mid_character_by_the_byte_cap_stays_utf8() -> None:
+    from reader import extract
+
+    raw = ("a" + "é" * (extract.MAX_PAGE_CHARS * 2)).encode()  # the byte cap falls inside an "é"
+    assert raw[: extract._MAX_PAGE_BYTES].decode("utf-8", "replace").endswith("\ufffd")
+    text = decode_page(raw, "text/html; charset=iso-8859-1")
+    assert len(text) == extract.MAX_PAGE_CHARS and text[0] == "a" and set(text[1:]) == {"é"}
+
+
 def test_issue10_unknown_charset_and_invalid_bytes_fall_back_to_utf8() -> None:
     body = b"<p>" + FRENCH.encode() + b" \xff\xfe\xc3\x28 broken bytes.</p>"
     article = extract_article(b'<meta charset="x-no-such-thing">' + body, URL, "text/html; charset=bogus")
@@ -172,6 +181,15 @@ def test_issue10_base_href_resolves_links() -> None:
     article = extract_article(page(body, '<base href="https://static.example.net/archive/">'), URL)
     assert article is not None
     assert [a.get("href") for a in tree(article).iter("a")] == ["https://static.example.net/archive/page2.html"]
+
+
+def test_issue10_relative_links_stay_relative_without_a_page_url() -> None:
+    body = (
+        f'<article>{PARAGRAPHS}<p>See <a href="/next">the next part</a> and <a href="mailto:x@y">us</a>.</p></article>'
+    )
+    article = extract_article(page(body), "")
+    assert article is not None
+    assert [a.get("href") for a in tree(article).iter("a")] == ["/next", None]
 
 
 def test_issue10_no_script_style_iframe_form_or_handlers_in_output() -> None:
