@@ -387,3 +387,13 @@ def test_the_preview_of_a_long_post_shows_placeholders_not_marks() -> None:
     full = "\n".join(line.text for line in post.lines)
     assert full.count("[image: pic") == 40 and "\ufffc" not in full
     assert len(post.images) == 40
+
+
+@pytest.mark.parametrize(("mode", "fmt", "colour"), [
+    ("CMYK", "JPEG", (0, 100, 200, 0)), ("L", "JPEG", 128), ("I;16", "PNG", 30000), ("1", "PNG", 1),
+    ("LA", "PNG", (100, 255)), ("P", "GIF", 3), ("RGBA", "WEBP", (1, 2, 3, 255)),
+])
+def test_every_common_pixel_mode_decodes(mode: str, fmt: str, colour: object) -> None:
+    lines = image_lines(encode(Image.new(mode, (64, 32), colour), fmt), 80)  # type: ignore[arg-type]
+    assert lines is not None and len(lines) == 2 and lines[0].cell_length == 8
+    assert set(lines[0].text) == {"▀"}  # opaque: both halves coloured

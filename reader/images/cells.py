@@ -68,6 +68,12 @@ def decode(data: bytes, max_cells: int = 100, max_rows: int = MAX_ROWS) -> Pictu
                 target_h = 2 * max_rows
                 cells = max(1, round(width * target_h / height))
             image.seek(0)  # an animated GIF or WebP: its first frame
+            if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+                # 16-bit (or 32-bit) greyscale, as some PNGs are: Pillow can't reduce or convert
+                # those to RGBA directly; scaled to 8 bits first.
+                image.load()
+                scale = 1 / 256 if image.mode.startswith("I;16") else 1.0
+                image = image.convert("I").point(lambda value: value * scale).convert("L")
             image.thumbnail((cells, target_h), Image.Resampling.LANCZOS, reducing_gap=2.0)
             small = image.convert("RGBA")
             if small.size != (cells, target_h):
