@@ -414,6 +414,12 @@ class _Readability(Document):
                 output.append(sibling)
         return output
 
+    def sanitize(self, node: lxml.html.HtmlElement, candidates: dict[Any, Any], keep_all_images: bool = False) -> str:
+        # Readability.js cleans a block by its class weight alone; readability-lxml adds the block's
+        # score as a candidate, which is negative for every list (-3 a <ul>), so a one-item list
+        # holding a photo caption or a paragraph went. (Its only other use there is logging.)
+        return super().sanitize(node, {}, keep_all_images)
+
     def class_weight(self, e: lxml.html.HtmlElement) -> int:
         weight = 0
         for feature in (e.get("class"), e.get("id")):
