@@ -397,3 +397,20 @@ def test_every_common_pixel_mode_decodes(mode: str, fmt: str, colour: object) ->
     lines = image_lines(encode(Image.new(mode, (64, 32), colour), fmt), 80)  # type: ignore[arg-type]
     assert lines is not None and len(lines) == 2 and lines[0].cell_length == 8
     assert set(lines[0].text) == {"▀"}  # opaque: both halves coloured
+
+
+def test_evict_after_every_post_does_not_rescan_a_big_cache(tmp_path: Path) -> None:
+    """A refresh evicts after each post's images: with thousands of images cached, a scan
+    each time cost seconds. One scan, then only what this process wrote is counted."""
+    cache = ImageCache(tmp_path, cap_bytes=10**9)
+    for n in range(5000):
+        (tmp_path / f"{n:064x}.img").write_bytes(b"x" * 10)
+    assert cache.evict() == 0  # the one scan
+    started = time.perf_counter()
+    for n in range(300):
+        cache.put(f"https://h/{n}", b"y" * 10)
+        cache.evict()
+    assert time.perf_counter() - started < 1.0
+    # Over the cap, it scans again and evicts the least recently read.
+    small = ImageCache(tmp_path, cap_bytes=100)
+    assert small.evict() > 0 and small.usage() <= 100

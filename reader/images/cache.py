@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import os
 import secrets
+import threading
 import time
 from pathlib import Path
 
@@ -35,6 +36,11 @@ class ImageCache:
     def __init__(self, root: Path, cap_bytes: int) -> None:
         self.root = Path(root)
         self.cap_bytes = max(int(cap_bytes), 0)
+        # The cache's size as of the last scan plus what this object wrote since: a refresh
+        # calls evict() after every post's images, and a scan of thousands of files each
+        # time would cost seconds. (Another process's writes are its own to evict.)
+        self._usage: int | None = None
+        self._lock = threading.Lock()
 
     def path(self, url: str) -> Path:
         return self.root / f"{_key(url)}.img"
@@ -77,6 +83,9 @@ class ImageCache:
             self._write(self.path(url), data)
         except OSError:
             return False
+        with self._lock:
+            if self._usage is not None:
+                self._usage += len(data)
         with contextlib.suppress(OSError):
             self._fail_path(url).unlink()
         return True
@@ -129,16 +138,18 @@ class ImageCache:
     def evict(self) -> int:
         """Remove the least recently read images until the cache is within its cap. Returns
         the bytes freed. Another process evicting at the same time only makes it free a bit more."""
-        images = self._images()
-        total = sum(size for _, size, _ in images)
-        freed = 0
-        if total <= self.cap_bytes:
-            return 0
-        images.sort(key=lambda item: item[0])
-        for _, size, path in images:
-            if total - freed <= self.cap_bytes:
-                break
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-            freed += size
-        return freed
+        with self._lock:
+            if self._usage is not None and self._usage <= self.cap_bytes:
+                return 0
+            images = self._images()
+            total = sum(size for _, size, _ in images)
+            freed = 0
+            images.sort(key=lambda item: item[0])
+            for _, size, path in images:
+                if total - freed <= self.cap_bytes:
+                    break
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                freed += size
+            self._usage = total - freed
+            return freed
