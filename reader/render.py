@@ -54,7 +54,7 @@ _BLOCKS = frozenset({
 })
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ImageRef:
     """An <img> of a post, in document order: its http(s) URL (None: not one, or past the
     post's image cap; it stays a placeholder) and its cleaned alt text."""
@@ -69,10 +69,14 @@ class ImageRef:
 
 def image_source(attrs: dict[str, str | None], base_url: str | None) -> str | None:
     """The http(s) URL an <img> shows, resolved against `base_url`, or None."""
+    if not attrs:
+        return None
     candidates = [attrs.get(name) for name in _IMAGE_ATTRS]
-    first = (attrs.get("srcset") or "").split(",", 1)[0].split()
-    if first:
-        candidates.append(first[0])
+    srcset = attrs.get("srcset")
+    if srcset:
+        first = srcset.split(",", 1)[0].split()
+        if first:
+            candidates.append(first[0])
     for src in candidates:
         src = (src or "").strip()
         if not src:
@@ -131,6 +135,7 @@ class _Converter(html2text.HTML2Text):
         super().__init__(baseurl=base_url or "", bodywidth=0)
         self.images = ImageList()
         self._image_marks = image_marks
+        self._marked = 0  # images written as their own paragraph (image_marks)
         self._table_depth = 0
         self.unicode_snob = True
         self.body_width = 0
@@ -181,9 +186,12 @@ class _Converter(html2text.HTML2Text):
             if start:
                 alt = clean_line(attrs.get("alt") or attrs.get("title") or "", 200)
                 ref = self.images.add(image_source(attrs, self.baseurl or None), alt)
-                if self._image_marks and not (self.list or self.blockquote or self.pre or self._table_depth):
+                nested = self.list or self.blockquote or self.pre or self._table_depth
+                if self._image_marks and ref.url and self._marked < MAX_IMAGES and not nested:
                     # A paragraph of its own, which the pane swaps for the picture. (Inside a
-                    # list, quote or table a paragraph break would break that block: a placeholder.)
+                    # list, quote or table a paragraph break would break that block: a placeholder.
+                    # Past MAX_IMAGES, too: 50,000 <img> must not become 50,000 blocks to lay out.)
+                    self._marked += 1
                     self._held_space = False  # a paragraph break follows: no space before it
                     self._close_written()
                     self.p()

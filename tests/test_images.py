@@ -414,3 +414,23 @@ def test_evict_after_every_post_does_not_rescan_a_big_cache(tmp_path: Path) -> N
     # Over the cap, it scans again and evicts the least recently read.
     small = ImageCache(tmp_path, cap_bytes=100)
     assert small.evict() > 0 and small.usage() <= 100
+
+
+def test_fifty_thousand_images_stay_placeholders_past_the_cap() -> None:
+    """Each image the pane may draw is a block of its own; 50,000 of them were 50,000 blocks to
+    lay out (4 s). Past MAX_IMAGES they stay inline placeholders: the blocks are bounded."""
+    from rich.console import Console
+
+    from reader.tui.widgets.reading_pane import build_post
+
+    entry = article_entry(None)
+    entry.content = "<img src='https://h/x.png' alt='x'>" * 50_000
+    started = time.perf_counter()
+    post = build_post(entry, Console(width=100), 80)
+    assert len(post.images) == MAX_IMAGES and len(post.blocks) < MAX_IMAGES + 10
+    assert time.perf_counter() - started < 10
+
+
+def test_alt_text_is_cleaned() -> None:
+    refs = render_html('<img src="https://h/a.png" alt="\x1b[31mred\x07 \u202eevil\n  text">', None).images
+    assert refs[0].alt == "red evil text" and refs[0].placeholder == "[image: red evil text]"

@@ -701,7 +701,11 @@ class ReadingPane(VerticalScroll, can_focus=False):
                 self._picture_ready(post, cache, url, data, indices, cells, stop)
         if not missing or stop.is_set():
             return
-        fetch_images([url for url in missing if cache.wanted(url)], cache, stop=stop)
+        from reader.fetch import FetchOptions
+        from reader.images.fetch import OPEN_TIMEOUT
+
+        timeout = min(getattr(getattr(self.app, "settings", None), "timeout", OPEN_TIMEOUT), OPEN_TIMEOUT)
+        fetch_images([url for url in missing if cache.wanted(url)], cache, FetchOptions(timeout=timeout), stop=stop)
         for url in missing:
             if stop.is_set():
                 return
