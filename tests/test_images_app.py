@@ -226,3 +226,36 @@ async def test_images_follow_a_resize_without_a_second_decode(store: Store, monk
         widths = {line.cell_length for line in post.lines if "▀" in line.text}
         assert widths == {post.width} and placeholders(app) == 0
         assert len(calls) == 3  # each image decoded once: the relayout redrew the pictures
+
+
+@pytest.mark.asyncio
+async def test_a_relayout_made_before_the_pictures_were_ready_gets_them_drawn(store: Store) -> None:
+    """A relayout worker may lay the post out while an image is still a placeholder and hand
+    the lines over after the picture was decoded (and its splice dropped, being for the old
+    width): the pane redraws such images itself."""
+    from reader.tui.widgets.reading_pane import layout_blocks
+
+    fill(store, seed=False)
+    urls = [f"https://img.invalid/{n}.jpg" for n in range(3)]
+    cache = cache_of(store)
+    for n, url in enumerate(urls):
+        cache.put(url, jpeg(n))
+    add_post(store, post_with_images(urls))
+    app = make_app(store)
+    async with app.run_test(size=tui_support.WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.reading_pane.post is not None and placeholders(app) == 0)
+        pane = app.reading_pane
+        post = pane.post
+        assert post is not None
+        pictures_now = [(block, block.picture) for _, block in post.images]
+        for block, _ in pictures_now:
+            block.picture = None
+        lines, starts = layout_blocks(app.console, post.blocks, post.width)  # as a relayout saw it
+        for block, picture in pictures_now:
+            block.picture = picture
+        pane.relaid(post, lines, starts, post.width)
+        assert placeholders(app) == 3
+        await wait_for(pilot, lambda: placeholders(app) == 0)
+        assert pictures(app) == 3
