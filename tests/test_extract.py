@@ -176,6 +176,30 @@ def test_issue10_links_images_and_structure_kept() -> None:
     assert "h1" not in tags
 
 
+def test_issue10_lazy_loaded_images_get_their_real_source() -> None:
+    """The lazy-loading patterns of the test pages (Medium, The Atlantic): Readability.js's rules."""
+    body = (
+        f"<article>{PARAGRAPHS}"
+        # A blurred placeholder, an empty twin, and the real image in <noscript>.
+        '<figure><div><img src="https://cdn.example.com/max/60/photo.png?q=20"></div><img width="10">'
+        '<noscript><img src="https://cdn.example.com/max/2000/photo.png" alt="Real photo"></noscript></figure>'
+        # Only a data-srcset, and a class saying so.
+        '<figure><picture><img class="lazyload" alt="Neon" data-srcset="/media/neon.jpg"></picture>'
+        "<figcaption>A neon sign on a roof, seen from the street below it.</figcaption></figure>"
+        # Only a srcset.
+        '<figure><img alt="Wide" srcset="img/wide-300.jpg 300w, img/wide-900.jpg 900w"></figure>'
+        f"{PARAGRAPHS}</article>"
+    )
+    article = extract_article(page(body), URL)
+    assert article is not None
+    images = [(img.get("alt"), img.get("src")) for img in tree(article).iter("img")]
+    assert images == [
+        ("Real photo", "https://cdn.example.com/max/2000/photo.png"),
+        ("Neon", "https://example.com/media/neon.jpg"),
+        ("Wide", "https://example.com/news/2024/img/wide-300.jpg"),
+    ]
+
+
 def test_issue10_base_href_resolves_links() -> None:
     body = f'<article>{PARAGRAPHS}<p>See <a href="page2.html">the second page</a> for the rest of it.</p></article>'
     article = extract_article(page(body, '<base href="https://static.example.net/archive/">'), URL)
