@@ -228,6 +228,11 @@ async def fetch_one(
 # --- the refresh's stage ----------------------------------------------------------------------
 
 
+def _choose(store: Store, ids: list[int], every_mode: bool) -> list[tuple[ArticleCandidate, bool]]:
+    """(The writer thread.) The new posts to look at, each with whether its article is wanted."""
+    return [(c, wants_article(c)) for c in store.article_candidates(ids, every_mode=every_mode)]
+
+
 class ArticleStage:
     """The articles (and images) of one refresh run's new posts, fetched beside the feeds.
 
@@ -276,11 +281,13 @@ class ArticleStage:
 
     async def _post_stage(self, ids: list[int]) -> None:
         try:
-            candidates = await self.write(self.store.article_candidates, ids, every_mode=self.images is not None)
+            # Read and judged in the writer thread: decompressing and scanning a feed's worth
+            # of post bodies is CPU the event loop should not spend.
+            chosen = await self.write(_choose, self.store, ids, self.images is not None)
         except Exception:
             return  # the cache failed: the feed's own write says so; articles are a bonus
-        for candidate in candidates:
-            if wants_article(candidate):
+        for candidate, wanted in chosen:
+            if wanted:
                 assert candidate.link is not None
                 self._pending[candidate.entry_id] = candidate.link
                 self._spawn(self._article(candidate.entry_id, candidate.link))
@@ -304,7 +311,8 @@ class ArticleStage:
 
         assert self.images is not None
         with contextlib.suppress(Exception):  # an image that fails is a placeholder, never the refresh's error
-            urls = [url for url in image_urls(html, base_url) if _allowed(url)]
+            found = await asyncio.get_running_loop().run_in_executor(self.extractor, image_urls, html, base_url)
+            urls = [url for url in found if _allowed(url)]
             if urls:
                 await prefetch(self.client, urls, self.images, limiter=self.limiter, options=self.options)
 

@@ -293,10 +293,12 @@ def cmd_add(args: argparse.Namespace) -> int:
     new, _ = store.save_parsed(
         url, parsed, etag=result.etag, last_modified=result.last_modified, new_ids=new_ids,
     )
+    print(f"subscribed: {parsed.title or _shown_url(url)} <{_shown_url(url)}> ({new} post{'' if new == 1 else 's'})")
+    sys.stdout.flush()  # said before the articles are fetched
     # Its first posts' articles, as a refresh fetches those of later ones (by the feed's mode).
     articles = cli_fulltext.fetch_after_add(store, url, new_ids, args)
-    print(f"subscribed: {parsed.title or _shown_url(url)} <{_shown_url(url)}> "
-          f"({new} post{'' if new == 1 else 's'}{articles})")
+    if articles:
+        print(articles)
     push_now(args, store)
     return 0
 

@@ -108,7 +108,7 @@ def cmd_fetch_article(args: argparse.Namespace) -> int:
 
 def fetch_after_add(store: Store, url: str, new_ids: list[int], args: argparse.Namespace) -> str:
     """After `reader add` stored a feed's first posts: their articles, as a refresh would fetch
-    them (by the feed's mode, at most one timeout in all). A few words for the summary line."""
+    them (by the feed's mode, at most one timeout in all). A line to print after the summary, or ""."""
     from .articles import fetch_articles
     from .fetch import FetchOptions
 
@@ -120,8 +120,8 @@ def fetch_after_add(store: Store, url: str, new_ids: list[int], args: argparse.N
     if not outcomes:
         return ""
     failed = len(outcomes) - fetched
-    note = f", {fetched} full article{'' if fetched == 1 else 's'}"
-    return note + (f" ({failed} could not be fetched)" if failed else "")
+    note = f"full articles: {fetched} fetched"
+    return note + (f", {failed} could not be (reader show ID says why)" if failed else "")
 
 
 def image_cache(args: argparse.Namespace) -> ImageCache | None:

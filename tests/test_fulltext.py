@@ -99,7 +99,7 @@ def test_add_flag_bare_means_on_and_full_text_command(
     cli: Callable, site: ArticleSite, data_store: Store, capsys: pytest.CaptureFixture[str]
 ) -> None:
     added = cli("add", site.feed_url, "--full-text")
-    assert added.code == 0 and "3 full articles" in added.out
+    assert added.code == 0 and "(3 posts)\nfull articles: 3 fetched\n" in added.out
     assert cli("full-text", site.feed_url).out.split()[0] == "on"
     feed_id = data_store.db.execute("SELECT id FROM feeds").fetchone()[0]
     assert cli("full-text", str(feed_id), "off").code == 0
