@@ -81,8 +81,13 @@ def cmd_full_text(args: argparse.Namespace) -> int:
     if args.mode is None:
         print(f"{store.full_text_mode(url)}  {shown}")
         return 0
-    store.set_full_text(url, args.mode)
-    # Local only: a sync server has no such setting (its feeds' posts are fetched here too).
+    store.set_full_text(url, args.mode)  # local only: the sync server has no such setting
+    feed = store.get_feed(url)
+    if feed is not None and feed.remote_id is not None:
+        # `reader sync` brings this feed's posts, and the refresh's article stage never sees them.
+        print(f"full text {args.mode}: {shown} (a feed of the sync server: its posts' articles are fetched "
+              "only on demand, with f in the app or reader fetch-article)")
+        return 0
     print(f"full text {args.mode}: {shown}" + _MODE_NOTE[args.mode])
     return 0
 

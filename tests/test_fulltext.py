@@ -111,6 +111,11 @@ def test_add_flag_bare_means_on_and_full_text_command(
         cli("full-text", site.feed_url, "sometimes")
     err = capsys.readouterr().err
     assert bad.value.code == 2 and "on, off or auto" in err and "Traceback" not in err
+    # A feed of the sync server: the mode is kept (local only), and the note says what it means.
+    data_store.db.execute("UPDATE feeds SET remote_id = 'feed/1'")
+    synced = cli("full-text", site.feed_url, "on")
+    assert synced.code == 0 and "fetched only on demand" in synced.out
+    assert data_store.full_text_mode(site.feed_url) == "on"
     missing = cli("full-text", "https://nowhere.example/feed\x1b[31m")
     assert missing.code == 1 and "not subscribed" in missing.err and "\x1b" not in missing.err
 
