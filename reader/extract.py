@@ -32,6 +32,7 @@ Pure CPU, no network, no shared mutable state: safe to call from worker threads 
 from __future__ import annotations
 
 import codecs
+import json
 import logging
 import re
 from dataclasses import dataclass
@@ -229,10 +230,12 @@ def _fewer_attributes(match: re.Match[str]) -> str:
     return match.group()
 
 
-def _parse(html: str) -> lxml.html.HtmlElement:
-    """The page parsed and pre-cleaned. A parser per call: lxml parsers can't be shared across threads."""
+def _parse(html: str) -> tuple[lxml.html.HtmlElement, list[str]]:
+    """The page parsed and pre-cleaned, and its JSON-LD (for the title: scripts go here).
+    A parser per call: lxml parsers can't be shared across threads."""
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
     doc = lxml.html.document_fromstring(html.encode("utf-8", "replace"), parser=parser)
+    json_ld = _json_ld_texts(doc)
     _unwrap_noscript_images(doc)
     lxml.etree.strip_elements(doc, *_DROP_TAGS, with_tail=False)
     for deep in doc.xpath("/*" * (MAX_DEPTH + 1)):  # the elements at depth MAX_DEPTH (<html> is 0)
@@ -246,7 +249,7 @@ def _parse(html: str) -> lxml.html.HtmlElement:
         elif elem.get("aria-hidden") == "true" and "fallback-image" not in (elem.get("class") or ""):
             elem.drop_tree()
     _collapse_whitespace(doc)
-    return doc
+    return doc, json_ld
 
 
 _IMG_SOURCES = frozenset({"src", "srcset", "data-src", "data-srcset"})
@@ -328,13 +331,16 @@ class _Readability(Document):
         self.title_text = ""
         self.result: lxml.html.HtmlElement | None = None
         self._parses = 0
+        self.json_ld: list[str] = []
 
     def _parse(self, input: str) -> lxml.html.HtmlElement:
         # summary() parses again when its ruthless pass finds too little: a fresh tree each time.
-        doc = _parse(input)
+        doc, json_ld = _parse(input)
+        if self._parses == 0:
+            self.json_ld = json_ld
         self._parses += 1
         if self._parses == 1:
-            self.title_text = _title(doc)
+            self.title_text = _title(doc, self.json_ld)
             base = doc.find(".//base[@href]")
             if base is not None:
                 self.base_url = urljoin(self.page_url, base.get("href", "").strip())
@@ -474,43 +480,129 @@ class _Readability(Document):
 
 # --- title ------------------------------------------------------------------------------------------------
 
+# Readability.js's order: JSON-LD's headline, then these <meta>s (names lower-cased, "." read as ":"),
+# then the page's <title> without the site's name.
 _TITLE_META = (
-    "og:title",
-    "twitter:title",
     "dc:title",
     "dcterm:title",
-    "dc.title",
-    "dcterms.title",
+    "og:title",
+    "weibo:article:title",
+    "weibo:webpage:title",
     "title",
+    "twitter:title",
+    "parsely-title",
 )
-_TITLE_SEPARATOR = re.compile(r"\s[|\-–—\\/>»]\s")
+_TITLE_SEPARATOR = re.compile(r" [|\-\\/>»] ")
+_HIERARCHICAL_SEPARATOR = re.compile(r" [\\/>»] ")
+_ARTICLE_TYPES = re.compile(
+    r"^(?:Article|AdvertiserContentArticle|NewsArticle|AnalysisNewsArticle|AskPublicNewsArticle|BackgroundNewsArticle"
+    r"|OpinionNewsArticle|ReportageNewsArticle|ReviewNewsArticle|Report|SatiricalArticle|ScholarlyArticle"
+    r"|MedicalScholarlyArticle|SocialMediaPosting|BlogPosting|LiveBlogPosting|DiscussionForumPosting|TechArticle"
+    r"|APIReference)$"
+)
+_MAX_JSON_LD = 200_000  # characters of JSON-LD read for the title: a page can't make us parse megabytes
 
 
-def _title(doc: lxml.html.HtmlElement) -> str:
-    """The article's title: its metadata (og:title and kin), else the page's <title> without the site's name."""
+def _json_ld_texts(doc: lxml.html.HtmlElement) -> list[str]:
+    """The texts of the page's JSON-LD scripts (read before scripts are dropped), within _MAX_JSON_LD."""
+    texts, total = [], 0
+    for script in doc.iter("script"):
+        if (script.get("type") or "").strip().lower() == "application/ld+json" and script.text:
+            total += len(script.text)
+            if total > _MAX_JSON_LD:
+                break
+            texts.append(script.text)
+    return texts
+
+
+def _json_ld_title(texts: list[str], page_title: str) -> str:
+    """The headline (or name) of the first schema.org article in the page's JSON-LD, or ""."""
+    for text in texts:
+        try:
+            data = json.loads(text.strip().removeprefix("<![CDATA[").removesuffix("]]>"))
+        except ValueError:
+            continue
+        items = data if isinstance(data, list) else [data]
+        if len(items) == 1 and isinstance(items[0], dict) and isinstance(items[0].get("@graph"), list):
+            items = items[0]["@graph"]
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            kind = item.get("@type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            if not any(isinstance(k, str) and _ARTICLE_TYPES.match(k) for k in kinds):
+                continue
+            name, headline = item.get("name"), item.get("headline")
+            name = name.strip() if isinstance(name, str) else ""
+            headline = headline.strip() if isinstance(headline, str) else ""
+            if name and headline and name != headline:
+                # Both, and different (a site's name in "name"): the headline if it is the page's title
+                # and the name isn't.
+                if _similarity(headline, page_title) > 0.75 and _similarity(name, page_title) <= 0.75:
+                    return headline
+                return name
+            if name or headline:
+                return name or headline
+    return ""
+
+
+def _similarity(a: str, b: str) -> float:
+    """Readability.js's textSimilarity: how much of b's text is made of a's words (0 to 1)."""
+    words_a, words_b = set(_words(a)), _words(b)
+    if not words_a or not words_b:
+        return 0.0
+    rest = " ".join(w for w in words_b if w not in words_a)
+    return 1 - len(rest) / len(" ".join(words_b))
+
+
+def _title(doc: lxml.html.HtmlElement, json_ld: list[str]) -> str:
+    """The article's title, as Readability.js finds it: its metadata, else the page's <title> cleaned."""
+    title_elem = doc.find(".//title")
+    page_title = _page_title(doc, clean_line(title_elem.text_content()) if title_elem is not None else "")
+    found = _json_ld_title(json_ld, page_title)
+    if found:
+        return clean_line(found)
     metas: dict[str, str] = {}
     for meta in doc.iter("meta"):
-        key = (meta.get("property") or meta.get("name") or "").strip().lower()
-        content = meta.get("content")
-        if key and content and content.strip() and key not in metas:
-            metas[key] = content
+        for key in [*(meta.get("property") or "").split(), meta.get("name") or ""]:
+            key = "".join(key.lower().split()).replace(".", ":")
+            content = meta.get("content")
+            if key and content and content.strip() and key not in metas:
+                metas[key] = content
     for key in _TITLE_META:
         if key in metas:
             return clean_line(metas[key])
-    title_elem = doc.find(".//title")
-    title = clean_line(title_elem.text_content()) if title_elem is not None else ""
+    return page_title
+
+
+def _page_title(doc: lxml.html.HtmlElement, title: str) -> str:
+    """The <title> without the site's name (Readability.js's _getArticleTitle)."""
+    original, hierarchical = title, False
+
+    def word_count(text: str) -> int:
+        return len(text.split())
+
     separators = list(_TITLE_SEPARATOR.finditer(title))
     if separators:
-        # "Article title | Site": the part before the last separator, if it is more than a word or two,
-        # else the part after the first one ("Site | Article title").
-        before, after = title[: separators[-1].start()].strip(), title[separators[0].end() :].strip()
-        if len(before.split()) >= 3:
-            return before
-        if len(after.split()) >= 3:
-            return after
-    if not title:
-        h1 = doc.find(".//h1")
-        title = clean_line(h1.text_content()) if h1 is not None else ""
+        hierarchical = bool(_HIERARCHICAL_SEPARATOR.search(title))
+        title = original[: separators[-1].start()]
+        if word_count(title) < 3:
+            title = re.sub(r"^[^|\-\\/>»]*[|\-\\/>»]", "", original)
+    elif ": " in title:
+        if not any(" ".join(h.text_content().split()) == title for h in doc.iter("h1", "h2")):
+            title = original[original.rfind(":") + 1 :]
+            if word_count(title) < 3:
+                title = original[original.find(":") + 1 :]
+            elif word_count(original[: original.find(":")]) > 5:
+                title = original
+    elif len(title) > 150 or len(title) < 15:
+        h1s = list(doc.iter("h1"))
+        if len(h1s) == 1:
+            title = clean_line(h1s[0].text_content())
+    title = " ".join(title.split())
+    count = word_count(title)
+    if count <= 4 and (not hierarchical or count != word_count(re.sub(r"[|\-\\/>»]+", "", original)) - 1):
+        title = original
     return title
 
 

@@ -145,7 +145,7 @@ def test_issue10_unknown_charset_and_invalid_bytes_fall_back_to_utf8() -> None:
 
 def test_issue10_links_images_and_structure_kept() -> None:
     body = (
-        "<article><h1>Library delayed again</h1>"
+        "<article><h1>Library delayed again as costs grow</h1>"
         f"{PARAGRAPHS}"
         '<p>Read <a href="/docs/budget.pdf">the budget</a> and <a href="https://other.org/x">the report</a>.</p>'
         '<p><img src="img/site.jpg" alt="The building site"> <img data-src="https://cdn.example.com/lazy.png" '
@@ -158,7 +158,7 @@ def test_issue10_links_images_and_structure_kept() -> None:
         "<tr><td>2024</td><td>1.3 million, after the redesign of the roof</td></tr></table>"
         f"{PARAGRAPHS}</article>"
     )
-    article = extract_article(page(body, "<title>Library delayed again | Town News</title>"), URL)
+    article = extract_article(page(body, "<title>Library delayed again as costs grow | Town News</title>"), URL)
     assert article is not None
     root = tree(article)
     hrefs = [a.get("href") for a in root.iter("a")]
@@ -172,7 +172,7 @@ def test_issue10_links_images_and_structure_kept() -> None:
     assert {"h2", "ul", "li", "blockquote", "pre", "code", "table", "td", "th"} <= tags
     assert root.find(".//pre").text_content() == "total  = 1.3M\n  spent = 0.9M"  # <pre> keeps its spaces
     # The title is shown above the article, so the heading repeating it goes; the title drops the site name.
-    assert article.title == "Library delayed again"
+    assert article.title == "Library delayed again as costs grow"
     assert "h1" not in tags
 
 
@@ -252,6 +252,31 @@ def test_issue10_hidden_nodes_are_not_the_article() -> None:
     assert article is not None
     assert "Hidden teaser" not in article.html and "hidden paragraph" not in article.html
     assert "foundations" in article.html
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "title"),
+    [
+        (
+            '<script type="application/ld+json">{"@type": "NewsArticle", "name": "Town News",'
+            ' "headline": "Library delayed again as costs grow"}</script>'
+            "<title>Library delayed again as costs grow - Town News</title>"
+            '<meta property="og:title" content="Town News: the library">',
+            "",
+            "Library delayed again as costs grow",
+        ),
+        ('<meta property="og:title" content="The library, delayed"><title>Other</title>', "", "The library, delayed"),
+        ("<title>Library delayed again, council says | Town News</title>", "", "Library delayed again, council says"),
+        ("<title>Town News | Library delayed again, council says</title>", "", "Library delayed again, council says"),
+        ("", "<h1>Library delayed again, council says</h1>", "Library delayed again, council says"),
+        ('<script type="application/ld+json">{not json</script>', "", ""),
+    ],
+    ids=["json-ld-headline", "og-title", "title-site-after", "title-site-before", "h1", "bad-json-ld"],
+)
+def test_issue10_title_from_metadata_then_the_page(head: str, body: str, title: str) -> None:
+    article = extract_article(page(f"{body}<article>{PARAGRAPHS}</article>", head), URL)
+    assert article is not None
+    assert article.title == title
 
 
 def test_issue10_title_is_one_clean_line() -> None:
