@@ -50,14 +50,19 @@ def refresh(
     progress: Progress | None = None,
     stop: threading.Event | None = None,
     images: ImageCache | None = None,
+    feeds_done: Callable[[RefreshSummary], None] | None = None,
 ) -> RefreshSummary:
     """Refresh the given feeds (all when None). Blocking; safe to call from a worker thread.
 
     Setting `stop` (from another thread) abandons the feeds still in flight within a
     tenth of a second: what was already stored stays stored. `images` (None: images
-    off) caches the images of the new posts and their articles.
+    off) caches the images of the new posts and their articles. `feeds_done(summary)`
+    is called once every feed is stored, before the articles still in flight are waited
+    for: the app shows the new posts then.
     """
-    return asyncio.run(refresh_async(store, urls, options=options, progress=progress, stop=stop, images=images))
+    return asyncio.run(refresh_async(
+        store, urls, options=options, progress=progress, stop=stop, images=images, feeds_done=feeds_done
+    ))
 
 
 async def refresh_async(
@@ -68,6 +73,7 @@ async def refresh_async(
     progress: Progress | None = None,
     stop: threading.Event | None = None,
     images: ImageCache | None = None,
+    feeds_done: Callable[[RefreshSummary], None] | None = None,
 ) -> RefreshSummary:
     started = time.monotonic()
     # A feed of the sync account is fetched by the server, and its posts come with `reader sync`.
@@ -110,6 +116,10 @@ async def refresh_async(
         with contextlib.suppress(asyncio.CancelledError):
             await lanes
         if not summary.stopped:
+            if feeds_done is not None:
+                summary.seconds = time.monotonic() - started
+                with contextlib.suppress(Exception):  # the caller's display failing must not end the refresh
+                    feeds_done(summary)
             # The articles (and images) still in flight: at most one more timeout, then abandoned.
             finishing = asyncio.ensure_future(articles.finish(options.timeout))
             await asyncio.wait([t for t in (finishing, watcher) if t is not None], return_when=asyncio.FIRST_COMPLETED)

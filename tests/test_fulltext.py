@@ -248,9 +248,12 @@ def test_feed_outcomes_do_not_wait_for_articles_and_stop_abandons_them(site: Art
         reported.append(time.monotonic() - started)
         threading.Timer(0.3, stop.set).start()
 
-    summary = refresh(data_store, options=FetchOptions(timeout=30), progress=progress, stop=stop)
+    stored: list[float] = []
+    summary = refresh(data_store, options=FetchOptions(timeout=30), progress=progress, stop=stop,
+                      feeds_done=lambda _summary: stored.append(time.monotonic() - started))
     elapsed = time.monotonic() - started
     assert reported and reported[0] < 2.0  # the feed's outcome came before any article
+    assert stored and stored[0] < 2.0  # and so did "every feed is stored" (the app shows the new posts then)
     assert summary.stopped and summary.new_entries == 4
     assert elapsed - reported[0] < 0.3 + 0.5, elapsed  # stop: within a tenth of a second or so
 
@@ -278,3 +281,34 @@ def test_v6_cache_upgrades_with_every_feed_on_auto(tmp_path: Path) -> None:
     assert store.full_text_mode("https://example.com/feed") == "auto"
     assert store.db.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
     store.close()
+
+
+def test_at_most_two_connections_per_host_for_articles(site: ArticleSite, data_store: Store) -> None:
+    page = article_page("busy", "busyword").encode()
+    lock = threading.Lock()
+    now = [0]
+    peak = [0]
+
+    def handler(request) -> None:  # type: ignore[no-untyped-def]
+        with lock:
+            now[0] += 1
+            peak[0] = max(peak[0], now[0])
+        time.sleep(0.15)
+        with lock:
+            now[0] -= 1
+        request.send_response(200)
+        request.send_header("Content-Type", "text/html; charset=utf-8")
+        request.send_header("Content-Length", str(len(page)))
+        request.end_headers()
+        request.wfile.write(page)
+
+    assert site.server is not None
+    for n in range(6):
+        site.server.route(f"/busy/{n}.html", handler)
+    site.write_feed([Item(f"Busy {n}", f"/busy/{n}.html") for n in range(6)])
+    data_store.add_feed(site.feed_url)
+    data_store.set_full_text(site.feed_url, "on")
+    refresh(data_store, options=FetchOptions(timeout=10))
+    assert peak[0] == 2
+    fetched = data_store.db.execute("SELECT count(*) FROM articles WHERE content IS NOT NULL").fetchone()[0]
+    assert fetched == 6
