@@ -312,3 +312,19 @@ def test_at_most_two_connections_per_host_for_articles(site: ArticleSite, data_s
     assert peak[0] == 2
     fetched = data_store.db.execute("SELECT count(*) FROM articles WHERE content IS NOT NULL").fetchone()[0]
     assert fetched == 6
+
+
+def test_fetch_article_errors_are_one_line_and_a_failed_refetch_keeps_the_article(
+    cli: Callable, site: ArticleSite, data_store: Store
+) -> None:
+    assert cli("add", site.feed_url).code == 0  # auto: the three teasers get their articles
+    missing = cli("fetch-article", "999999")
+    assert missing.code == 1 and missing.err.strip() == "reader: no post with id 999999"
+    entry_id = _ids(data_store)["Post story-0"]
+    (site.root / "pages" / "story-0.html").unlink()  # the page is gone now
+    failed = cli("fetch-article", str(entry_id))
+    assert failed.code == 1 and failed.err.strip() == "reader: could not fetch the article: HTTP 404 Not Found"
+    shown = cli("show", str(entry_id)).out
+    # The article fetched before stays, shown and searchable, and the failure is said.
+    assert "articleword0" in shown and "the article fetched before is shown" in shown
+    assert [r["id"] for r in cli("entries", "articleword0", "--json").json()] == [entry_id]
