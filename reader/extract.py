@@ -198,13 +198,20 @@ _HIDDEN_STYLE = re.compile(
 )
 _HIDDEN_XPATH = '//*[@hidden or @aria-hidden="true" or contains(@style, "none") or contains(@style, "hidden")]'
 # ASCII whitespace only: a run of &nbsp; is spacing the author meant (and the renderer's to handle).
+_ASCII_SPACE = " \t\n\r\f\v"
 _SPACE_RUN = re.compile(r"[ \t\n\r\f\v]{2,}|[\t\r\f\v]")
 _KEEP_SPACE = frozenset({"pre", "textarea", "listing", "plaintext", "xmp"})
 
 
 def _collapse(text: str) -> str:
     """A run of whitespace as readability's clean() would leave it: one newline if it had one, else one space."""
-    return _SPACE_RUN.sub(lambda m: "\n" if "\n" in m.group() else " ", text)
+    if not text.strip(_ASCII_SPACE):  # most text nodes are the indentation between tags
+        return "\n" if "\n" in text else " "
+    return _SPACE_RUN.sub(_one_space, text)
+
+
+def _one_space(match: re.Match[str]) -> str:
+    return "\n" if "\n" in match.group() else " "
 
 
 def _cut_tags(html: str) -> str:
@@ -672,10 +679,13 @@ def _fix_lazy_image(attrib: Any) -> None:
         del attrib["src"]
 
 
+_CONTROL_IN_URL = re.compile("[\x00-\x1f\x7f]")
+
+
 def _url(value: str, base: str) -> str | None:
     """`value` resolved against the page, if it is http(s) (or stays relative without a base); else None."""
     value = value.strip()
-    if not value or any(ord(c) < 32 or c == "\x7f" for c in value):
+    if not value or _CONTROL_IN_URL.search(value):
         return None
     try:
         resolved = urljoin(base, value) if base else value
