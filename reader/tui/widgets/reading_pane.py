@@ -3,6 +3,14 @@
 The body is html2text's Markdown drawn by Rich's Markdown with hyperlinks off, so
 no text from a feed becomes a clickable link or a Textual action. Building it is
 done off the UI thread (`build_post`); this widget only shows the result.
+
+Images: each is a block of its own (ImageBlock), drawn as `[image: alt]` when the post is
+first shown, so the text paints as fast as without images. Then a worker decodes the
+cached ones (and downloads the others) one at a time and the pane splices each picture's
+lines in place of its placeholder; an image landing above the reader's place scrolls with
+it, so what the reader looks at doesn't move. Pictures are half-block cells everywhere
+(reader/images/cells.py): see the report in reader/images/__init__.py for why not a
+terminal graphics protocol.
 """
 
 from __future__ import annotations
