@@ -45,6 +45,13 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("READER_CONFIG_DIR", str(tmp_path / "config"))
 
 
+@pytest.fixture(autouse=True)
+def _loopback_articles_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Article pages and images only from loopback: the sample feeds' posts link real sites,
+    and full text is on (auto) by default, so a refresh in a test would reach the network."""
+    monkeypatch.setattr("reader.articles.ONLY_HOSTS", frozenset({"127.0.0.1", "localhost", "::1"}))
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     s = Store(tmp_path / "data" / "reader.sqlite")
