@@ -350,7 +350,10 @@ class _Readability(Document):
             self.title_text = _title(doc, self.json_ld)
             base = doc.find(".//base[@href]")
             if base is not None:
-                self.base_url = urljoin(self.page_url, base.get("href", "").strip())
+                try:
+                    self.base_url = urljoin(self.page_url, base.get("href", "").strip())
+                except ValueError:  # "http://[bad": links resolve against the page's URL instead
+                    pass
         return doc
 
     def remove_unlikely_candidates(self) -> None:

@@ -336,13 +336,23 @@ def test_issue10_hostile_markup_never_raises() -> None:
         b"<p " + b" ".join(b"a%dcolor=x" % i for i in range(50_000)) + b">" + PARAGRAPHS.encode(),
         b'<?xml version="1.0" encoding="utf-8"?><html><body>' + PARAGRAPHS.encode(),
         b"<html><body><table>" + b"<tr><td><table>" * 500 + PARAGRAPHS.encode(),
-        b'<a href="http://[::1">x</a><img src="http://%zz"><base href="http://[bad">' + PARAGRAPHS.encode(),
         b"<p>" + b" " * 3_000_000 + b"x</p>",
         "<p>\ud800 lone surrogate \x00 nul \x1b[2J</p>".encode("utf-8", "surrogatepass") + PARAGRAPHS.encode(),
     ]
     for raw in pages:
         result = within(5, lambda raw=raw: extract_article(raw, URL))
         assert result is None or isinstance(result, Article)
+
+
+def test_issue10_broken_urls_lose_only_themselves() -> None:
+    raw = page(
+        f'<article>{PARAGRAPHS}<p>A <a href="http://[::1">broken</a> link, a <a href="/fine">fine</a> one and an '
+        '<img src="http://%zz" alt="odd"> image, in a paragraph long enough to stay.</p></article>',
+        '<base href="http://[bad">',
+    )
+    article = extract_article(raw, URL)
+    assert article is not None and "foundations" in article.html
+    assert [a.get("href") for a in tree(article).iter("a")] == [None, "https://example.com/fine"]
 
 
 def test_issue10_thread_safe() -> None:
