@@ -259,3 +259,44 @@ async def test_a_relayout_made_before_the_pictures_were_ready_gets_them_drawn(st
         assert placeholders(app) == 3
         await wait_for(pilot, lambda: placeholders(app) == 0)
         assert pictures(app) == 3
+
+
+def sunset_png() -> bytes:
+    """A fixed picture with shapes and a transparent corner (the pane's background shows there)."""
+    from PIL import ImageDraw
+
+    image = Image.new("RGBA", (640, 320), (30, 60, 120, 255))
+    draw = ImageDraw.Draw(image)
+    for x in range(0, 640, 40):
+        draw.rectangle([x, 200, x + 30, 320], fill=(200, 120 + x // 8, 40, 255))
+    draw.ellipse([420, 30, 520, 130], fill=(250, 220, 80, 255))
+    draw.rectangle([0, 0, 80, 40], fill=(0, 0, 0, 0))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_snapshot_a_post_with_an_inline_image(snap_compare, store: Store) -> None:  # type: ignore[no-untyped-def]
+    from reader.models import ParsedEntry, ParsedFeed
+
+    fill(store, seed=False)
+    url = "https://pictures.invalid/feed"
+    image = "https://pictures.invalid/sunset.png"
+    store.add_feed(url, "Pictures")
+    store.save_parsed(url, ParsedFeed("Pictures", "https://pictures.invalid/", [ParsedEntry(
+        key="sunset", title="Sunset over the harbour", link="https://pictures.invalid/sunset", author="Ann",
+        published=1_600_000_000.0, categories=[], base_url=None,
+        content=f"<p>Seen from the ferry this evening.</p><img src='{image}' alt='the harbour'>"
+                "<p>The light faded quickly after that.</p>",
+    )]))
+    store.db.execute("UPDATE feeds SET last_checked = ?, last_updated = ?", (tui_support.FIXED_CHECK,) * 2)
+    cache_of(store).put(image, sunset_png())
+    app = make_app(store)
+
+    async def open_it(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("G", "enter")  # the oldest post: ours
+        await wait_for(pilot, lambda: app.reading_pane.post is not None and placeholders(app) == 0)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(100, 40), run_before=open_it)
