@@ -131,13 +131,10 @@ def fetch_after_add(store: Store, url: str, new_ids: list[int], args: argparse.N
 
 def image_cache(args: argparse.Namespace) -> ImageCache | None:
     """The image cache a refresh fills (beside the SQLite file), or None with `images = false`."""
-    settings = args.settings
-    if not settings.images:
-        return None
-    from .config import images_dir
-    from .images.cache import ImageCache
+    from .config import data_dir
+    from .images.cache import image_cache
 
-    return ImageCache(images_dir(args.data_dir), int(settings.image_cache_mb * 1024 * 1024))
+    return image_cache(args.settings, data_dir(args.data_dir))
 
 
 def article_error_note(article: ArticleRow | None) -> str:

@@ -18,12 +18,20 @@ import secrets
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reader.images.validate import MAX_IMAGE_BYTES
 from reader.sanitize import clean_line
 
+if TYPE_CHECKING:
+    from reader.config import Settings
+
 # A failed image is tried again after this long (a server that was down, a 404 fixed later).
 RETRY_FAILED = 6 * 3600
+# ...and after this long when no server answered at all (no network, a DNS failure, a
+# timeout): offline is the normal case for a reader that works offline, and a post opened
+# on the train must not keep its images from the next refresh at home for hours.
+RETRY_TRANSIENT = 600
 # Temporary files older than this were left by a process that died mid-write.
 STALE_TMP = 3600
 
@@ -90,22 +98,33 @@ class ImageCache:
             self._fail_path(url).unlink()
         return True
 
-    def fail(self, url: str, reason: str) -> None:
-        """Remember that `url` failed (and drop any copy of it): no retry before RETRY_FAILED."""
+    def fail(self, url: str, reason: str, retry_after: float = RETRY_FAILED) -> None:
+        """Remember that `url` failed (and drop any copy of it): not tried again for `retry_after`
+        seconds (at most RETRY_FAILED)."""
         with contextlib.suppress(OSError):
             self.path(url).unlink()
+        expires = time.time() + min(max(retry_after, 0), RETRY_FAILED)
+        record = f"{expires:.0f} {clean_line(reason, 300)}"
         with contextlib.suppress(OSError):
-            self._write(self._fail_path(url), clean_line(reason, 300).encode("utf-8"))
+            self._write(self._fail_path(url), record.encode("utf-8"))
 
     def failed(self, url: str) -> str | None:
-        """Why `url` failed, if it failed less than RETRY_FAILED ago, else None."""
+        """Why `url` failed, while that is still to be believed (see fail), else None."""
         path = self._fail_path(url)
+        now = time.time()
         try:
-            if path.stat().st_mtime < time.time() - RETRY_FAILED:
+            if path.stat().st_mtime < now - RETRY_FAILED:
                 return None
-            return path.read_bytes()[:300].decode("utf-8", "replace") or "failed"
+            record = path.read_bytes()[:400].decode("utf-8", "replace")
         except OSError:
             return None
+        expires, _, reason = record.partition(" ")
+        try:
+            if float(expires) <= now:
+                return None
+        except ValueError:
+            return None  # not ours
+        return reason or "failed"
 
     def wanted(self, url: str) -> bool:
         """Worth downloading: not cached, and not failed recently."""
@@ -153,3 +172,13 @@ class ImageCache:
                 freed += size
             self._usage = total - freed
             return freed
+
+
+def image_cache(settings: Settings, data_dir: Path) -> ImageCache | None:
+    """The image cache of the cache in `data_dir` (its "images" dir), or None with `images = false`.
+
+    The one place the CLI, the refresh and the app get it from, so they share one cache and cap.
+    """
+    if not settings.images:
+        return None
+    return ImageCache(Path(data_dir) / "images", int(settings.image_cache_mb * 1024 * 1024))

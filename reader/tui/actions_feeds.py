@@ -49,13 +49,26 @@ class FeedActions:
                 self.call_from_thread(status.progress, done, total)
 
         try:
-            summary = refresh(self.store, options=options, progress=progress, stop=self._refresh_stop)
+            summary = refresh(
+                self.store, options=options, progress=progress, stop=self._refresh_stop,
+                images=self.image_cache(), feeds_done=self._feeds_stored_from_thread,
+            )
         except Exception as exc:  # a refresh must never take the app down
             if not self._refresh_stop.is_set():
                 self.call_from_thread(self._refresh_failed, exc)
             return
         if not summary.stopped:
             self.call_from_thread(self._refresh_done, summary)
+
+    def _feeds_stored_from_thread(self: ReaderApp, summary: RefreshSummary) -> None:
+        """Every feed is stored; full articles and images may still be coming: show the new posts now."""
+        if not self._refresh_stop.is_set():
+            self.call_from_thread(self._feeds_stored)
+
+    def _feeds_stored(self: ReaderApp) -> None:
+        self._marker = self.store.change_marker()
+        self.reload()
+        self.refresh_counts()
 
     def _refresh_failed(self: ReaderApp, error: Exception) -> None:
         self.refreshing = False

@@ -21,7 +21,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
@@ -50,6 +50,9 @@ from reader.tui.widgets.post_list import PostList
 from reader.tui.widgets.reading_pane import ReadingPane
 from reader.tui.widgets.sidebar import ALL, Scope, Sidebar
 from reader.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from reader.images.cache import ImageCache
 
 # Seconds between looks for another process's changes to the cache (a cron refresh, `reader mark`).
 EXTERNAL_CHANGE_POLL = 3.0
@@ -203,6 +206,12 @@ class ReaderApp(
         if unknown:
             self.notify(f"Unknown binding ids in [keys]: {', '.join(unknown)}", severity="warning", markup=False)
         self.set_keymap({k: v for k, v in keymap.items() if k in known})
+
+    def image_cache(self) -> ImageCache | None:
+        """Where posts' images are kept (beside the cache), or None with `images = false`."""
+        from reader.images.cache import image_cache
+
+        return image_cache(self.settings, self.store.path.parent)
 
     def all_bindings(self) -> list[Binding]:
         """Every binding with an id, for the help screen and the keymap check."""

@@ -219,7 +219,10 @@ class SyncMixin:
         try:
             # Feeds that come from the server are skipped here: the sync brings their posts.
             options = FetchOptions(timeout=self.settings.timeout, concurrency=self.settings.concurrency)
-            summary = refresh(self.store, options=options, progress=progress, stop=stop)
+            summary = refresh(
+                self.store, options=options, progress=progress, stop=stop,
+                images=self.image_cache(), feeds_done=self._feeds_stored_from_thread,
+            )
         except Exception as exc:  # a refresh must never take the app down
             if not stop.is_set():
                 self.call_from_thread(self._refresh_failed, exc)
