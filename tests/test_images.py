@@ -434,3 +434,34 @@ def test_fifty_thousand_images_stay_placeholders_past_the_cap() -> None:
 def test_alt_text_is_cleaned() -> None:
     refs = render_html('<img src="https://h/a.png" alt="\x1b[31mred\x07 \u202eevil\n  text">', None).images
     assert refs[0].alt == "red evil text" and refs[0].placeholder == "[image: red evil text]"
+
+
+def test_a_failure_with_no_server_answer_is_retried_soon(tmp_path: Path) -> None:
+    """Offline (no DNS, refused, timed out) is the normal case for an offline reader: such a
+    failure is believed for RETRY_TRANSIENT only, not the hours a 404 or an HTML "image" is."""
+    from reader.images.cache import RETRY_TRANSIENT
+
+    cache = ImageCache(tmp_path / "cache", 10**6)
+    with socket_closed_port() as port:
+        refused = f"http://127.0.0.1:{port}/x.png"
+        assert run_prefetch([refused], cache) == 0
+    assert "refused" in (cache.failed(refused) or "")
+    record = next((tmp_path / "cache").glob("*.fail")).read_text()
+    expires = float(record.split(" ", 1)[0])
+    assert expires <= time.time() + RETRY_TRANSIENT + 1
+    cache.fail(refused, "connection refused", retry_after=0)
+    assert cache.failed(refused) is None and cache.wanted(refused)
+
+
+class socket_closed_port:
+    """A loopback port nobody listens on (bound, then closed)."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+
+    def __exit__(self, *exc: object) -> None:
+        return None

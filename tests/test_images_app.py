@@ -300,3 +300,28 @@ def test_snapshot_a_post_with_an_inline_image(snap_compare, store: Store) -> Non
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(100, 40), run_before=open_it)
+
+
+@pytest.mark.asyncio
+async def test_images_fetched_on_open_appear_as_each_arrives(store: Store, tmp_path: Path) -> None:
+    root = tmp_path / "served"
+    root.mkdir()
+    (root / "quick.jpg").write_bytes(jpeg(1))
+    (root / "late.jpg").write_bytes(jpeg(2))
+    with FeedServer(root) as server:
+        fill(store, seed=False)
+        late, quick = server.url("/slow/1500/late.jpg"), server.url("/quick.jpg")
+        add_post(store, post_with_images([late, quick]))
+        app = make_app(store)
+        async with app.run_test(size=tui_support.WIDE) as pilot:
+            await settle(pilot)
+            await pilot.press("enter")
+
+            def drawn() -> dict[str | None, bool]:
+                post = app.reading_pane.post
+                return {} if post is None else {b.ref.url: b.picture is not None for _, b in post.images}
+
+            await wait_for(pilot, lambda: drawn().get(quick, False))
+            assert drawn()[late] is False  # the quick one didn't wait for the slow one
+            await wait_for(pilot, lambda: drawn().get(late, False))
+            await wait_for(pilot, lambda: placeholders(app) == 0)

@@ -712,14 +712,20 @@ class ReadingPane(VerticalScroll, can_focus=False):
         from reader.fetch import FetchOptions
         from reader.images.fetch import OPEN_TIMEOUT
 
-        timeout = min(getattr(getattr(self.app, "settings", None), "timeout", OPEN_TIMEOUT), OPEN_TIMEOUT)
-        fetch_images([url for url in missing if cache.wanted(url)], cache, FetchOptions(timeout=timeout), stop=stop)
-        for url in missing:
-            if stop.is_set():
-                return
+        shown: set[str] = set()
+
+        def arrived(url: str) -> None:  # each image as it is stored, not after the slowest one
             data = cache.get(url)
-            if data is not None:
+            if data is not None and not stop.is_set():
+                shown.add(url)
                 self._picture_ready(post, cache, url, data, places[url], cells, stop)
+
+        timeout = min(getattr(getattr(self.app, "settings", None), "timeout", OPEN_TIMEOUT), OPEN_TIMEOUT)
+        wanted = [url for url in missing if cache.wanted(url)]
+        fetch_images(wanted, cache, FetchOptions(timeout=timeout), stop=stop, on_cached=arrived)
+        for url in missing:  # cached meanwhile by another process (a refresh running alongside)
+            if url not in shown and not stop.is_set():
+                arrived(url)
 
     def _picture_ready(self, post: OpenPost, cache: ImageCache, url: str, data: bytes, indices: list[int],
                        cells: object, stop: threading.Event) -> None:
