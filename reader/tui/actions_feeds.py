@@ -111,14 +111,26 @@ class FeedActions:
     def action_add_feed(self: ReaderApp) -> None:
         from reader.tui.screens.add_feed import AddFeedScreen
 
+        screen = AddFeedScreen(self.store, self.settings.timeout)
+
         def added(summary: str | None) -> None:
             if summary:
                 self.notify(summary, markup=False)
                 self.reload()
                 self.refresh_counts()
                 self.changed_locally()  # with an account: to the server soon (reader/tui/sync.py)
+                if screen.new_ids:
+                    self._articles_after_add(screen.new_ids)
 
-        self.push_screen(AddFeedScreen(self.store, self.settings.timeout), added)
+        self.push_screen(screen, added)
+
+    @work(thread=True, exit_on_error=False, group="add-articles")
+    def _articles_after_add(self: ReaderApp, ids: list[int]) -> None:
+        """The first posts' full articles and images, as a refresh would fetch them (at most one timeout)."""
+        from reader.articles import fetch_articles
+        from reader.fetch import FetchOptions
+
+        fetch_articles(self.store, ids, FetchOptions(timeout=self.settings.timeout), images=self.image_cache())
 
     def _feed_under_cursor(self: ReaderApp) -> tuple[str, str] | None:
         """The selected sidebar feed (when the sidebar has the focus), else the post's feed."""

@@ -58,6 +58,7 @@ class AddFeedScreen(ModalScreen[str | None]):
     def __init__(self, store: Store, timeout: float) -> None:
         super().__init__()
         self.store = store
+        self.new_ids: list[int] = []
         self.timeout = timeout
         # Guards `state` and `_inflight` between the UI thread and the check worker.
         self._lock = threading.Lock()
@@ -197,7 +198,11 @@ class AddFeedScreen(ModalScreen[str | None]):
                 return None  # cancelled while the answer was on its way: add nothing
             self.state = "adding"
         self.store.add_feed(final_url, parsed.title, categories)
-        new, _updated = self.store.save_parsed(final_url, parsed, etag=result.etag, last_modified=result.last_modified)
+        ids: list[int] = []
+        new, _updated = self.store.save_parsed(
+            final_url, parsed, etag=result.etag, last_modified=result.last_modified, new_ids=ids
+        )
+        self.new_ids = ids  # their full articles and images are fetched next, by the app
         return f"Subscribed to {parsed.title or final_url} ({new} posts)"
 
     def _finish(self, summary: str | None, error: str | None) -> None:
