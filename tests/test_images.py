@@ -454,14 +454,75 @@ def test_a_failure_with_no_server_answer_is_retried_soon(tmp_path: Path) -> None
 
 
 class socket_closed_port:
-    """A loopback port nobody listens on (bound, then closed)."""
+    """A loopback port bound but not listening (connections are refused), held for the test so
+    no other process can take it meanwhile."""
 
     def __enter__(self) -> int:
         import socket
 
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            return sock.getsockname()[1]
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        return self.sock.getsockname()[1]
 
     def __exit__(self, *exc: object) -> None:
-        return None
+        self.sock.close()
+
+
+# --- Kitty's graphics protocol (Unicode placeholders) ----------------------------------------------
+
+
+def test_kitty_only_where_the_environment_says_kitty_or_ghostty_and_never_in_tmux() -> None:
+    from reader.images.kitty import supported
+
+    assert supported({"TERM": "xterm-kitty"}) and supported({"KITTY_WINDOW_ID": "3", "TERM": "xterm-256color"})
+    assert supported({"TERM": "xterm-ghostty"}) and supported({"TERM_PROGRAM": "ghostty"})
+    assert not supported({"TERM": "xterm-kitty", "TMUX": "/tmp/tmux-0/default,1,0"})
+    assert not supported({"TERM": "screen-256color", "KITTY_WINDOW_ID": "1"})
+    assert not supported({"TERM": "xterm-256color"}) and not supported({})
+    assert not supported({"TERM": "xterm-kitty", "READER_IMAGES": "halfblocks"})
+    assert supported({"TERM": "xterm-256color", "READER_IMAGES": "kitty"})
+
+
+def test_kitty_sequences_follow_the_protocol() -> None:
+    import base64
+    import re as regex
+
+    from reader.images.kitty import CHUNK, DIACRITICS, PLACEHOLDER, delete, payload, placeholder_lines, transmit
+
+    data = payload(Image.effect_mandelbrot((1600, 1200), (-2.0, -1.5, 1.0, 1.5), 60).convert("RGB"))
+    sequence = transmit(0x12AB34, data, cols=40, rows=12)
+    commands = regex.findall(r"\x1b_G([^;\x1b]*)(?:;([^\x1b]*))?\x1b\\", sequence)
+    assert "".join(f"\x1b_G{c}{';' + p if p else ''}\x1b\\" for c, p in commands) == sequence  # nothing else
+    first, *rest, place = commands
+    assert first[0] == f"a=t,f=100,t=d,i={0x12AB34},q=2,m=1"
+    assert all(keys == "m=1,q=2" for keys, _ in rest[:-1]) and rest[-1][0] == "m=0,q=2"
+    assert all(len(chunk) == CHUNK for _, chunk in [first, *rest[:-1]]) and len(rest[-1][1]) <= CHUNK
+    assert place == (f"a=p,U=1,i={0x12AB34},c=40,r=12,q=2", "")
+    sent = base64.b64decode("".join(chunk for _, chunk in [first, *rest]))
+    assert sent.startswith(b"\x89PNG") and Image.open(io.BytesIO(sent)).size == (800, 600)
+    lines = placeholder_lines(0x12AB34, cols=3, rows=2)
+    assert [line.cell_length for line in lines] == [3, 3]
+    (segment,) = list(lines[1])
+    assert segment.style.color == Color.from_rgb(0x12, 0xAB, 0x34)  # the id, in the foreground colour
+    cells = [segment.text[i:i + 3] for i in range(0, len(segment.text), 3)]
+    assert cells == [PLACEHOLDER + chr(DIACRITICS[1]) + chr(DIACRITICS[c]) for c in range(3)]
+    assert delete([5, 6]) == "\x1b_Ga=d,d=I,i=5,q=2\x1b\\\x1b_Ga=d,d=I,i=6,q=2\x1b\\"
+
+
+def test_kitty_placeholder_cells_survive_cropping() -> None:
+    """Textual crops and divides lines at cell boundaries (scrolling, overlapping widgets):
+    each placeholder cell must stay whole, its diacritics with it."""
+    from reader.images.kitty import PLACEHOLDER, placeholder_lines
+
+    (line,) = placeholder_lines(7, cols=10, rows=1)
+    cropped = line.crop(3, 7)
+    assert cropped.cell_length == 4 and cropped.text == line.text[9:21]
+    assert all(part.text.startswith(PLACEHOLDER) for part in line.divide([2, 5, 10]))
+
+
+def test_kitty_picture_geometry_matches_half_blocks() -> None:
+    data = png(1600, 1200)
+    half, kitty = decode(data, 100), decode(data, 100, MAX_ROWS, True)
+    assert half is not None and kitty is not None and half.kitty is None and kitty.kitty
+    assert kitty.size_at(100) == half.size_at(100) == (100, 38) == (100, len(picture_lines(half, 100)))
+    assert kitty.size_at(50) == (50, len(picture_lines(half, 50)))

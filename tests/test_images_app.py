@@ -20,6 +20,12 @@ from reader.tui.app import ReaderApp
 
 pytestmark = [pytest.mark.usefixtures("utc")]
 
+
+@pytest.fixture(autouse=True)
+def _half_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Half blocks, whatever terminal runs the tests (Kitty's protocol is tested on its own)."""
+    monkeypatch.setenv("READER_IMAGES", "halfblocks")
+
 COUNT = 20
 
 
@@ -325,3 +331,67 @@ async def test_images_fetched_on_open_appear_as_each_arrives(store: Store, tmp_p
             assert drawn()[late] is False  # the quick one didn't wait for the slow one
             await wait_for(pilot, lambda: drawn().get(late, False))
             await wait_for(pilot, lambda: placeholders(app) == 0)
+
+
+@pytest.mark.asyncio
+async def test_kitty_images_are_sent_before_their_cells_show_and_freed_on_leaving(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    from reader.tui.widgets.reading_pane import PostBody
+
+    monkeypatch.setenv("READER_IMAGES", "kitty")
+    fill(store, seed=False)
+    urls = [f"https://img.invalid/{n}.jpg" for n in range(3)]
+    cache = cache_of(store)
+    for n, url in enumerate(urls):
+        buffer = io.BytesIO()
+        Image.new("RGB", (1200, 600), (n, 100, 200)).save(buffer, "JPEG")  # 150 cells at natural size
+        cache.put(url, buffer.getvalue())
+    add_post(store, post_with_images(urls))
+    written: list[str] = []
+    sent: set[int] = set()
+    shown_before_sent: list[int] = []
+    set_lines = PostBody.set_lines
+
+    def checking(body: PostBody, lines: list) -> None:  # every id in the lines must be in the terminal
+        for line in lines:
+            for segment in line:
+                if segment.text.startswith("\U0010EEEE") and segment.style and segment.style.color:
+                    red, green, blue = segment.style.color.get_truecolor()
+                    if (red << 16 | green << 8 | blue) not in sent:
+                        shown_before_sent.append(red << 16 | green << 8 | blue)
+        set_lines(body, lines)
+
+    monkeypatch.setattr(PostBody, "set_lines", checking)
+    app = make_app(store)
+    async with app.run_test(size=tui_support.WIDE) as pilot:
+        driver_write = app._driver.write
+
+        def capture(data: str) -> None:
+            if data.startswith("\x1b_G"):
+                written.append(data)
+                sent.update(int(n) for n in re.findall(r"a=p,U=1,i=(\d+)", data))
+            driver_write(data)
+
+        app._driver.write = capture  # type: ignore[method-assign]
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.reading_pane.post is not None and pictures(app) == 3
+                       and placeholders(app) == 0)
+        post = app.reading_pane.post
+        assert post is not None
+        text = "\n".join(line.text for line in post.lines)
+        assert "\U0010EEEE" in text and "▀" not in text  # the terminal draws them: no half blocks
+        assert len(sent) == 3 and not shown_before_sent
+        assert all("a=t,f=100" in sequence for sequence in written)
+        await pilot.resize_terminal(120, 40)  # laid out again narrower: each image placed anew, sent first
+        await wait_for(pilot, lambda: post.width < 100)
+        await settle(pilot)
+        assert not shown_before_sent, (shown_before_sent, sent)
+        assert len(sent) == 6
+        await pilot.press("escape")  # close the post (wide screen): its images are freed
+        await settle(pilot)
+        deleted = {int(n) for n in re.findall(r"a=d,d=I,i=(\d+)", "".join(written))}
+        assert deleted == sent

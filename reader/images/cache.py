@@ -104,7 +104,7 @@ class ImageCache:
         with contextlib.suppress(OSError):
             self.path(url).unlink()
         expires = time.time() + min(max(retry_after, 0), RETRY_FAILED)
-        record = f"{expires:.0f} {clean_line(reason, 300)}"
+        record = f"{int(expires)} {clean_line(reason, 300)}"
         with contextlib.suppress(OSError):
             self._write(self._fail_path(url), record.encode("utf-8"))
 

@@ -38,21 +38,30 @@ UPPER, LOWER = "▀", "▄"
 
 @dataclass(frozen=True)
 class Picture:
-    """A decoded image, small: `image` is RGBA, one pixel a half cell."""
+    """A decoded image, small: `image` is RGBA, one pixel a half cell. With `kitty` (the
+    picture for Kitty's graphics protocol, base64 PNG), the terminal draws that instead."""
 
     image: Image.Image
+    kitty: str | None = None
 
     @property
     def width(self) -> int:
         return self.image.width
 
+    def size_at(self, width: int) -> tuple[int, int]:
+        """(cells, rows) the picture takes at most `width` cells wide."""
+        columns = max(1, min(width, self.image.width))
+        pixels_high = max(1, round(self.image.height * columns / self.image.width))
+        return columns, (pixels_high + 1) // 2
+
     def __repr__(self) -> str:
         return f"Picture({self.image.width}×{self.image.height})"
 
 
-def decode(data: bytes, max_cells: int = 100, max_rows: int = MAX_ROWS) -> Picture | None:
+def decode(data: bytes, max_cells: int = 100, max_rows: int = MAX_ROWS, kitty: bool = False) -> Picture | None:
     """Decode `data` (checked first: see validate.py) to a Picture at most `max_cells` wide
-    and `max_rows` tall, or None if it can't be shown. Never raises."""
+    and `max_rows` tall, or None if it can't be shown. With `kitty`, also the PNG to send the
+    terminal (kitty.py). Never raises."""
     try:
         image = open_checked(data)
     except ImageError:
@@ -74,12 +83,18 @@ def decode(data: bytes, max_cells: int = 100, max_rows: int = MAX_ROWS) -> Pictu
                 image.load()
                 scale = 1 / 256 if image.mode.startswith("I;16") else 1.0
                 image = image.convert("I").point(lambda value: value * scale).convert("L")
+            sent = None
+            if kitty:
+                from reader.images import kitty as protocol
+
+                image.draft("RGB", (protocol.MAX_PIXELS_WIDE, protocol.MAX_PIXELS_HIGH))  # JPEG: a reduced decode
+                sent = protocol.payload(image)
             image.thumbnail((cells, target_h), Image.Resampling.LANCZOS, reducing_gap=2.0)
             small = image.convert("RGBA")
             if small.size != (cells, target_h):
                 small = small.resize((cells, target_h), Image.Resampling.LANCZOS)
             small.load()
-            return Picture(small)
+            return Picture(small, sent)
     except Exception:  # a truncated or corrupt file: Pillow raises many kinds
         return None
 
@@ -99,8 +114,9 @@ def picture_lines(picture: Picture, width: int) -> list[Strip]:
     """The picture as lines of cells, at most `width` cells wide (scaled down to fit)."""
     image = picture.image
     if width < image.width:
-        height = max(1, round(image.height * width / image.width))
-        image = image.resize((max(width, 1), height), Image.Resampling.BILINEAR)
+        columns, _ = picture.size_at(width)
+        height = max(1, round(image.height * columns / image.width))
+        image = image.resize((columns, height), Image.Resampling.BILINEAR)
     columns, rows = image.size
     pixels = image.tobytes()
     stride = columns * 4

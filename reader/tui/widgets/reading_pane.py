@@ -274,19 +274,22 @@ class ImageBlock:
         self.ref = ref
         self.blank_before = blank_before  # Rich's blank line between blocks, as the paragraph had
         self.picture: Picture | None = None  # set from the image worker: one assignment, atomic
+        # Kitty's protocol: the image id for each size laid out, and those not sent to the
+        # terminal yet (laid out in a worker; sent on the UI thread before the lines show).
+        self._kitty_ids: dict[tuple[int, int], int] = {}
+        self._unsent: list[tuple[int, int, int]] = []
+        self._lock = threading.Lock()
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         from rich.segment import Segment
 
-        if self.blank_before:
-            yield Segment.line()
         picture = self.picture
         if picture is None:
+            if self.blank_before:
+                yield Segment.line()
             yield Text(self.ref.placeholder, style="dim")
             return
-        from reader.images.cells import picture_lines
-
-        for strip in picture_lines(picture, options.max_width):
+        for strip in self.picture_lines(options.max_width) or []:
             yield from strip
             yield Segment.line()
 
@@ -296,9 +299,31 @@ class ImageBlock:
         picture = self.picture
         if picture is None:
             return None
-        from reader.images.cells import picture_lines
+        blank = [Strip([])] if self.blank_before else []
+        if picture.kitty is None:
+            from reader.images.cells import picture_lines
 
-        return ([Strip([])] if self.blank_before else []) + picture_lines(picture, width)
+            return blank + picture_lines(picture, width)
+        from reader.images import kitty
+
+        size = picture.size_at(width)
+        with self._lock:
+            image_id = self._kitty_ids.get(size)
+            if image_id is None:
+                image_id = self._kitty_ids[size] = kitty.new_id()
+                self._unsent.append((image_id, *size))
+        return blank + kitty.placeholder_lines(image_id, *size)
+
+    def take_unsent(self) -> list[tuple[int, str]]:
+        """(image id, the sequence that sends it) for each size laid out but not sent yet."""
+        picture = self.picture
+        with self._lock:
+            unsent, self._unsent = self._unsent, []
+        if picture is None or picture.kitty is None or not unsent:
+            return []
+        from reader.images import kitty
+
+        return [(image_id, kitty.transmit(image_id, picture.kitty, cols, rows)) for image_id, cols, rows in unsent]
 
     @staticmethod
     def is_placeholder(lines: list[Strip]) -> bool:
@@ -531,6 +556,8 @@ class ReadingPane(VerticalScroll, can_focus=False):
         self._settled: tuple[Size, int] | None = None
         self._restoring = False
         self._requested_width = 0  # the width of the relayout asked for last
+        self._kitty_mode = False  # Kitty's graphics protocol (else half blocks): see reader/images/kitty.py
+        self._kitty_ids: list[int] = []  # images sent to the terminal for the open post (Kitty)
         # Image lines laid out by the worker, waiting for the UI thread: (post, block, lines, width).
         self._ready: list[tuple[OpenPost, int, list[Strip], int]] = []
         self._ready_lock = threading.Lock()
@@ -633,6 +660,7 @@ class ReadingPane(VerticalScroll, can_focus=False):
             return
         post.lines, post.starts, post.width = lines, starts, width
         self._requested_width = 0
+        self._send_pictures(post)
         self.body.set_lines(lines)
         # After the new lines are laid out: restore there, or (a width already gone) ask again.
         self.call_after_refresh(self._sync_position)
@@ -677,6 +705,9 @@ class ReadingPane(VerticalScroll, can_focus=False):
             return
         cache = self._image_cache()
         if cache is not None:
+            from reader.images import kitty
+
+            self._kitty_mode = kitty.supported()
             self.run_worker(partial(self._load_images, post, cache), thread=True, group="images", exclusive=True,
                             exit_on_error=False, description=f"images of post {post.entry.id}")
 
@@ -684,8 +715,35 @@ class ReadingPane(VerticalScroll, can_focus=False):
         self.workers.cancel_group(self, "images")
         self.workers.cancel_group(self, "images-redraw")
 
-    def on_unmount(self) -> None:
+    def _leave_post(self) -> None:
         self._stop_images()
+        self._forget_pictures()
+
+    def on_unmount(self) -> None:
+        self._leave_post()
+
+    def _write_terminal(self, sequence: str) -> None:
+        """Raw output, in order with Textual's frames (its driver's writer queue), UI thread only."""
+        driver = getattr(self.app, "_driver", None)
+        if driver is not None and sequence:
+            driver.write(sequence)
+
+    def _send_pictures(self, post: OpenPost) -> None:
+        """Send the terminal the Kitty images these lines show: before the lines are set."""
+        sequences = []
+        for _, block in post.images:
+            for image_id, sequence in block.take_unsent():
+                self._kitty_ids.append(image_id)
+                sequences.append(sequence)
+        self._write_terminal("".join(sequences))
+
+    def _forget_pictures(self) -> None:
+        """Free the open post's Kitty images in the terminal (leaving the post)."""
+        if self._kitty_ids:
+            from reader.images import kitty
+
+            self._write_terminal(kitty.delete(self._kitty_ids))
+            self._kitty_ids = []
 
     def _load_images(self, post: OpenPost, cache: ImageCache) -> None:
         """(Worker thread.) Decode the post's cached images in order, each shown as it is ready;
@@ -729,7 +787,7 @@ class ReadingPane(VerticalScroll, can_focus=False):
 
     def _picture_ready(self, post: OpenPost, cache: ImageCache, url: str, data: bytes, indices: list[int],
                        cells: object, stop: threading.Event) -> None:
-        picture = cells.decode(data, MEASURE)  # type: ignore[attr-defined]
+        picture = cells.decode(data, MEASURE, cells.MAX_ROWS, self._kitty_mode)  # type: ignore[attr-defined]
         if picture is None:
             cache.fail(url, "the image could not be decoded")  # (a truncated file): not fetched again soon
             return
@@ -769,6 +827,7 @@ class ReadingPane(VerticalScroll, can_focus=False):
             return
         if follow:
             self._restoring = True  # the scroll the new lines cause is not the reader moving
+        self._send_pictures(post)
         self.body.set_lines(post.lines)  # once for every image that arrived together: one repaint
         if follow:
             self.call_after_refresh(self._follow_splice, post)
@@ -807,7 +866,7 @@ class ReadingPane(VerticalScroll, can_focus=False):
 
     def show_loading(self, row: EntryRow) -> None:
         """Show the header straight away while the body renders."""
-        self._stop_images()
+        self._leave_post()
         self.pending_id = row.id
         self.can_focus = True
         self._reset_position()
@@ -826,10 +885,13 @@ class ReadingPane(VerticalScroll, can_focus=False):
     def show(self, post: OpenPost) -> None:
         previewed = self._previewed == post.entry.id
         self._previewed = None
+        if post is not self.post:
+            self._leave_post()  # (another post, or the other text of this one, with or without show_loading)
         self.post = post
         self.pending_id = None
         self._reset_position()
         self.query_one("#post-header", Static).update(post.header)
+        self._send_pictures(post)
         self.body.set_lines(post.lines)
         if not previewed:
             self.scroll_home(animate=False)  # after a preview, the reader may have scrolled already
@@ -853,7 +915,7 @@ class ReadingPane(VerticalScroll, can_focus=False):
             self.query_one("#post-header", Static).update(self.post.header)
 
     def clear(self) -> None:
-        self._stop_images()
+        self._leave_post()
         self.post = None
         self.pending_id = None
         self.can_focus = False
