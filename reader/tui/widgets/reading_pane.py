@@ -8,9 +8,9 @@ Images: each is a block of its own (ImageBlock), drawn as `[image: alt]` when th
 first shown, so the text paints as fast as without images. Then a worker decodes the
 cached ones (and downloads the others) one at a time and the pane splices each picture's
 lines in place of its placeholder; an image landing above the reader's place scrolls with
-it, so what the reader looks at doesn't move. Pictures are half-block cells everywhere
-(reader/images/cells.py): see the report in reader/images/__init__.py for why not a
-terminal graphics protocol.
+it, so what the reader looks at doesn't move. Pictures are Kitty's Unicode placeholders in
+Kitty and Ghostty (sent to the terminal first, through the driver), half-block cells
+everywhere else: see reader/images/__init__.py for why, and why not textual-image.
 """
 
 from __future__ import annotations
