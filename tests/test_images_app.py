@@ -339,9 +339,12 @@ async def test_kitty_images_are_sent_before_their_cells_show_and_freed_on_leavin
 ) -> None:
     import re
 
+    import textual.constants
+
     from reader.tui.widgets.reading_pane import PostBody
 
     monkeypatch.setenv("READER_IMAGES", "kitty")
+    monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", "truecolor")  # as Kitty's COLORTERM gives
     fill(store, seed=False)
     urls = [f"https://img.invalid/{n}.jpg" for n in range(3)]
     cache = cache_of(store)
@@ -395,3 +398,23 @@ async def test_kitty_images_are_sent_before_their_cells_show_and_freed_on_leavin
         await settle(pilot)
         deleted = {int(n) for n in re.findall(r"a=d,d=I,i=(\d+)", "".join(written))}
         assert deleted == sent
+
+
+@pytest.mark.asyncio
+async def test_kitty_needs_true_colour_else_half_blocks(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The image id travels as a 24-bit colour: with 256 colours (ssh without COLORTERM, say) it
+    would arrive changed and no image would show, so such a terminal gets half blocks."""
+    import textual.constants
+
+    monkeypatch.setenv("READER_IMAGES", "kitty")
+    monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", "256")
+    fill(store, seed=False)
+    cache_of(store).put("https://img.invalid/0.jpg", jpeg(0))
+    add_post(store, post_with_images(["https://img.invalid/0.jpg"]))
+    app = make_app(store)
+    async with app.run_test(size=tui_support.WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.reading_pane.post is not None and placeholders(app) == 0)
+        text = "\n".join(line.text for line in app.reading_pane.post.lines)
+        assert "▀" in text and "\U0010EEEE" not in text

@@ -707,7 +707,12 @@ class ReadingPane(VerticalScroll, can_focus=False):
         if cache is not None:
             from reader.images import kitty
 
-            self._kitty_mode = kitty.supported()
+            # The image id travels as a 24-bit foreground colour: only where colours reach the
+            # terminal unchanged (not 256 colours, as over ssh without COLORTERM; not NO_COLOR).
+            self._kitty_mode = (
+                kitty.supported() and self.app.console.color_system == "truecolor"
+                and not getattr(self.app, "no_color", False)
+            )
             self.run_worker(partial(self._load_images, post, cache), thread=True, group="images", exclusive=True,
                             exit_on_error=False, description=f"images of post {post.entry.id}")
 
