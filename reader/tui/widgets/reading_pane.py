@@ -731,7 +731,10 @@ class ReadingPane(VerticalScroll, can_focus=False):
         """Raw output, in order with Textual's frames (its driver's writer queue), UI thread only."""
         driver = getattr(self.app, "_driver", None)
         if driver is not None and sequence:
-            driver.write(sequence)
+            try:
+                driver.write(sequence)
+            except Exception:  # the app closing: the terminal frees its images itself then
+                pass
 
     def _send_pictures(self, post: OpenPost) -> None:
         """Send the terminal the Kitty images these lines show: before the lines are set."""
