@@ -2,10 +2,11 @@
 
 Run:  python tests/benchmarks/bench_images.py [--runs N] [--size WxH]
 
-Prints, for the real app driven by Textual's pilot: the time from Enter to the post's text on
-the screen (`post_shown_at`), to the first image and to every image drawn, with images on and
-off (the baseline);
-and the decode time per image (bytes → small picture, and picture → half-block lines).
+`READER_IMAGES=halfblocks` or `kitty` picks how pictures are drawn (Kitty's protocol also
+needs TEXTUAL_COLOR_SYSTEM=truecolor here). Prints, for the real app driven by Textual's
+pilot: the time from Enter to the post's text on the screen (`post_shown_at`), to the first
+image and to every image drawn, with images on and off (the baseline); and the decode time
+per image (bytes → small picture, and picture → half-block lines).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class Landed:
         def recording(pane: ReadingPane, message: ReadingPane.ImagesReady) -> None:
             handler(pane, message)
             post = pane.post
-            if post is not None and any("▀" in line.text for line in post.lines):
+            if post is not None and any(block.picture is not None for _, block in post.images):
                 self.first = self.first or time.perf_counter()
                 if not any("[image" in line.text for line in post.lines):
                     self.last = self.last or time.perf_counter()
