@@ -69,9 +69,10 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
 
 
 def placeholders(app: ReaderApp) -> int:
-    post = app.reading_pane.post
-    assert post is not None
-    return sum("[image" in line.text for line in post.lines)
+    """Placeholders in the lines the pane shows (images spliced in below the screen are shown
+    a moment after they are decoded)."""
+    assert app.reading_pane.post is not None
+    return sum("[image" in line.text for line in app.reading_pane.body.lines)
 
 
 def pictures(app: ReaderApp) -> int:

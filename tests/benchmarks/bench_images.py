@@ -29,7 +29,7 @@ from tui_support import add_post, fill, make_app, settle
 from reader.images.cache import ImageCache
 from reader.images.cells import decode, picture_lines
 from reader.store import Store
-from reader.tui.widgets.reading_pane import ReadingPane
+from reader.tui.widgets.reading_pane import PostBody
 
 COUNT = 20
 
@@ -42,25 +42,25 @@ def photo(n: int, width: int, height: int) -> bytes:
 
 
 class Landed:
-    """When images were spliced into the pane (recorded on the UI thread, as they land: the
-    pilot's own pauses wait for the app to be idle, which it isn't while images arrive)."""
+    """When pictures reached the screen's lines (PostBody.set_lines, on the UI thread, as they
+    land: the pilot's own pauses wait for the app to be idle, which it isn't while they arrive)."""
 
     def __init__(self) -> None:
         self.first = self.last = 0.0
-        handler = self.handler = ReadingPane.on_reading_pane_images_ready
+        set_lines = self.set_lines = PostBody.set_lines
 
-        def recording(pane: ReadingPane, message: ReadingPane.ImagesReady) -> None:
-            handler(pane, message)
-            post = pane.post
-            if post is not None and any(block.picture is not None for _, block in post.images):
+        def recording(body: PostBody, lines: list) -> None:  # type: ignore[type-arg]
+            set_lines(body, lines)
+            texts = [line.text for line in lines]
+            if any(text.startswith(("▀", "▄", "\U0010EEEE")) for text in texts):
                 self.first = self.first or time.perf_counter()
-                if not any("[image" in line.text for line in post.lines):
+                if not any("[image" in text for text in texts):
                     self.last = self.last or time.perf_counter()
 
-        ReadingPane.on_reading_pane_images_ready = recording  # type: ignore[method-assign]
+        PostBody.set_lines = recording  # type: ignore[method-assign]
 
     def close(self) -> None:
-        ReadingPane.on_reading_pane_images_ready = self.handler  # type: ignore[method-assign]
+        PostBody.set_lines = self.set_lines  # type: ignore[method-assign]
 
 
 async def open_post(store: Store, images: bool, size: tuple[int, int]) -> tuple[float, float, float]:

@@ -35,6 +35,7 @@ from textual.events import Resize
 from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import get_current_worker
@@ -364,6 +365,9 @@ def _with_images(blocks: list[RenderableType], images: list[ImageRef]) -> list[R
     return result
 
 
+# Images spliced in below the screen wait this long (seconds) to be shown with the next ones.
+FLUSH_DELAY = 0.15
+
 # Posts longer than this (Markdown characters) show a first screenful before the whole
 # post is laid out: laying out 50 KB takes longer than a keypress should wait.
 PREVIEW_CHARS = 4000
@@ -556,6 +560,7 @@ class ReadingPane(VerticalScroll, can_focus=False):
         self._settled: tuple[Size, int] | None = None
         self._restoring = False
         self._requested_width = 0  # the width of the relayout asked for last
+        self._flush_timer: Timer | None = None  # images spliced below the screen, to be shown
         self._kitty_mode = False  # Kitty's graphics protocol (else half blocks): see reader/images/kitty.py
         self._kitty_ids: list[int] = []  # images sent to the terminal for the open post (Kitty)
         # Image lines laid out by the worker, waiting for the UI thread: (post, block, lines, width).
@@ -825,16 +830,43 @@ class ReadingPane(VerticalScroll, can_focus=False):
             ready, self._ready = self._ready, []
             self._drain_pending = False
         post = self.post
-        follow = changed = False
+        follow = changed = now = False
+        last_seen = self._last_seen_block(post) if post is not None else 0
         for item_post, index, lines, width in ready:
             delta = self._splice(item_post, index, lines, width)
             if delta is not None:
                 changed = True
+                now = now or index <= last_seen
                 follow = follow or (bool(delta) and not self._in_header and self._block > index)
         if not changed or post is None:
             return
         if follow:
             self._restoring = True  # the scroll the new lines cause is not the reader moving
+        if now:
+            self._show_spliced(post, follow)
+        elif self._flush_timer is None:
+            # All below the screen: shown together a moment later, one repaint for many images
+            # instead of one each (a repaint of a screen of pictures costs tens of milliseconds).
+            self._flush_timer = self.set_timer(FLUSH_DELAY, lambda: self._show_spliced(post, False))
+
+    def _last_seen_block(self, post: OpenPost) -> int:
+        """The last block (at least partly) on the screen, from the reader's place, which is
+        kept as a block: line numbers go stale while images above are still being scrolled past."""
+        first = 0 if self._in_header else min(self._block, max(len(post.starts) - 1, 0))
+        starts = post.starts
+        if not starts:
+            return 0
+        top, last = starts[first], first
+        while last + 1 < len(starts) and starts[last + 1] - top < self.size.height:
+            last += 1
+        return last
+
+    def _show_spliced(self, post: OpenPost, follow: bool) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        if post is not self.post:
+            return
         self._send_pictures(post)
         self.body.set_lines(post.lines)  # once for every image that arrived together: one repaint
         if follow:
