@@ -543,7 +543,12 @@ class ReadingPane(VerticalScroll, can_focus=False):
             self.width = width
 
     class ImagesReady(Message, bubble=False):
-        """Images were laid out in a worker: splice them in (ReadingPane._ready)."""
+        """Images were laid out in a worker: splice them in (ReadingPane._ready). `last`: the
+        worker is done, so nothing waits for more to come."""
+
+        def __init__(self, last: bool = False) -> None:
+            super().__init__()
+            self.last = last
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -761,6 +766,12 @@ class ReadingPane(VerticalScroll, can_focus=False):
     def _load_images(self, post: OpenPost, cache: ImageCache) -> None:
         """(Worker thread.) Decode the post's cached images in order, each shown as it is ready;
         then download the missing ones (the app may be online) and show those."""
+        try:
+            self._load_pictures(post, cache)
+        finally:
+            self.post_message(self.ImagesReady(last=True))
+
+    def _load_pictures(self, post: OpenPost, cache: ImageCache) -> None:
         from reader.images import cells
         from reader.images.fetch import fetch_images
 
@@ -838,6 +849,8 @@ class ReadingPane(VerticalScroll, can_focus=False):
                 changed = True
                 now = now or index <= last_seen
                 follow = follow or (bool(delta) and not self._in_header and self._block > index)
+        if message.last and self._flush_timer is not None and post is not None:
+            now = changed = True  # the worker is done: nothing more to wait for
         if not changed or post is None:
             return
         if follow:
