@@ -694,20 +694,17 @@ class ReadingPane(VerticalScroll, can_focus=False):
     # --- images: decoded off the UI thread after the text is shown, spliced in one by one ------
 
     def _image_cache(self) -> ImageCache | None:
-        """The app's image cache (beside its SQLite file), or None with images turned off."""
-        settings = getattr(self.app, "settings", None)
-        if settings is None or not settings.images:
-            return None
-        from reader.images.cache import ImageCache
-
+        """The app's image cache (the one its refresh fills), or None with images turned off."""
+        app_cache = getattr(self.app, "image_cache", None)
+        if callable(app_cache):
+            return app_cache()
+        settings = getattr(self.app, "settings", None)  # (a test app without the reader's)
         store_path = getattr(getattr(self.app, "store", None), "path", None)
-        if store_path is not None:
-            root = store_path.parent / "images"
-        else:
-            from reader.config import images_dir
+        if settings is None or store_path is None:
+            return None
+        from reader.images.cache import image_cache
 
-            root = images_dir()
-        return ImageCache(root, int(settings.image_cache_mb * 1024 * 1024))
+        return image_cache(settings, store_path.parent)
 
     def _start_images(self, post: OpenPost) -> None:
         self._stop_images()
