@@ -132,7 +132,8 @@ async def test_quitting_during_a_download_never_waits(store: Store, server: Feed
             await pilot.press("q")
         # The watcher's thread (in the loop's executor) has returned too: nothing left to wait for.
         await asyncio.wait_for(asyncio.get_running_loop().shutdown_default_executor(), 5)
-        assert time.monotonic() - quit_at < 2
+        # The server stalls for 30 s: well under that proves quitting did not wait (2 s flaked on a busy machine).
+        assert time.monotonic() - quit_at < 5
     finally:
         media.stop.set()
     assert part.stat().st_size == 100_000  # kept for the next D
