@@ -1,4 +1,4 @@
-"""Issue 10, full articles: extraction of the article from a web page (reader/extract.py).
+"""Issue 10, full articles: extraction of the article from a web page (reader/extract/).
 
 The quality floor is measured on the 90 real pages of ../shared/articles against the article
 Readability.js extracts from each (the scorer is tests/benchmarks/bench_extract.py's); the rest
