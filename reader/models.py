@@ -72,6 +72,7 @@ class Entry:
     # The full article fetched from `link` (HTML, already extracted from the page), when there is one.
     article: str | None = None
     article_url: str | None = None  # what the article's relative links resolve against (the page's final URL)
+    article_error: str | None = None  # why the last fetch of the article failed (cleaned, one line), if it did
 
 
 @dataclass(slots=True)
