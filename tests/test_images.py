@@ -357,7 +357,7 @@ def test_render_entry_text_source() -> None:
 
 
 def test_build_post_source_and_header() -> None:
-    from reader.tui.widgets.reading_pane import build_post
+    from reader.tui.post_layout import build_post
 
     entry = article_entry('<p>Article text</p><img src="pic.png" alt="A pic">')
     post = build_post(entry)
@@ -373,7 +373,7 @@ def test_build_post_source_and_header() -> None:
 def test_the_preview_of_a_long_post_shows_placeholders_not_marks() -> None:
     from rich.console import Console
 
-    from reader.tui.widgets.reading_pane import build_post
+    from reader.tui.post_layout import build_post
 
     words = " ".join(f"word{n}" for n in range(80))
     html = "".join(f"<p>P{n}: {words}</p><img src='https://h/{n}.png' alt='pic {n}'>" for n in range(40))
@@ -421,7 +421,7 @@ def test_fifty_thousand_images_stay_placeholders_past_the_cap() -> None:
     lay out (4 s). Past MAX_IMAGES they stay inline placeholders: the blocks are bounded."""
     from rich.console import Console
 
-    from reader.tui.widgets.reading_pane import build_post
+    from reader.tui.post_layout import build_post
 
     entry = article_entry(None)
     entry.content = "<img src='https://h/x.png' alt='x'>" * 50_000

@@ -240,7 +240,7 @@ async def test_a_relayout_made_before_the_pictures_were_ready_gets_them_drawn(st
     """A relayout worker may lay the post out while an image is still a placeholder and hand
     the lines over after the picture was decoded (and its splice dropped, being for the old
     width): the pane redraws such images itself."""
-    from reader.tui.widgets.reading_pane import layout_blocks
+    from reader.tui.post_layout import layout_blocks
 
     fill(store, seed=False)
     urls = [f"https://img.invalid/{n}.jpg" for n in range(3)]
@@ -342,7 +342,7 @@ async def test_kitty_images_are_sent_before_their_cells_show_and_freed_on_leavin
 
     import textual.constants
 
-    from reader.tui.widgets.reading_pane import PostBody
+    from reader.tui.widgets.post_body import PostBody
 
     monkeypatch.setenv("READER_IMAGES", "kitty")
     monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", "truecolor")  # as Kitty's COLORTERM gives

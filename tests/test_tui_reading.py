@@ -11,7 +11,7 @@ from tui_support import WIDE, add_post, fill, make_app, screen_text, settle
 
 from reader.store import Store
 from reader.tui.app import ReaderApp
-from reader.tui.widgets.reading_pane import MEASURE, build_header
+from reader.tui.post_layout import MEASURE, build_header
 
 pytestmark = [pytest.mark.usefixtures("utc")]
 

@@ -15,7 +15,7 @@ from tui_support import NARROW, WIDE, add_post, add_synthetic, fill, make_app, s
 from reader.models import ParsedEntry, ParsedFeed
 from reader.store import Store
 from reader.tui.app import ReaderApp
-from reader.tui.widgets.reading_pane import layout_blocks, markdown_blocks, render_lines
+from reader.tui.post_layout import layout_blocks, markdown_blocks, render_lines
 
 pytestmark = [pytest.mark.usefixtures("utc")]
 

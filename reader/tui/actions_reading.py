@@ -17,7 +17,7 @@ from textual.worker import get_current_worker
 from reader.models import EntryRow
 from reader.sanitize import mask_credentials, safe_url
 from reader.store import StoreError
-from reader.tui.widgets.reading_pane import OpenPost, build_post, layout_blocks
+from reader.tui.post_layout import OpenPost, build_post, layout_blocks
 
 if TYPE_CHECKING:
     from reader.tui.app import ReaderApp

@@ -29,7 +29,7 @@ from tui_support import add_post, fill, make_app, settle
 from reader.images.cache import ImageCache
 from reader.images.cells import decode, picture_lines
 from reader.store import Store
-from reader.tui.widgets.reading_pane import PostBody
+from reader.tui.widgets.post_body import PostBody
 
 COUNT = 20
 
