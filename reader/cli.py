@@ -169,7 +169,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="reader",
         description="A terminal feed reader with an offline cache. With no command, the app opens.",
         epilog="Queries: words, \"phrases\", category:NAME, feed:TEXT, author:TEXT, is:unread|read|starred, "
-        "since:7d, before:2024-01-31; a leading - negates a term.",
+        "since:7d, before:2024-01-31, has:enclosure, type:audio or type:video/mp4 (an enclosure's type); "
+        "a leading - negates a term.",
     )
     parser.add_argument("--version", action="version", version=f"reader {__version__}")
     parser.add_argument("--data-dir", metavar="DIR", help="where the cache lives (env READER_DATA_DIR)")

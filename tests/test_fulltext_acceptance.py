@@ -1,0 +1,50 @@
+"""Issue 10, the acceptance tester's findings on full articles (each test names its item):
+
+1. failed or skipped article fetches are retried by later refreshes (transient failures only, bounded);
+2. `entries --json` gives the text `show` gives (the article when there is one) and says so;
+3. `reader refresh` says how many full articles it fetched and how many failed;
+4. `get_entry` fills `Entry.article_error`;
+5. `reader --help` lists the enclosure query terms.
+
+Real loopback servers (tests/article_server.py), real SQLite, the CLI run in-process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from article_server import ArticleSite, self_contained_pages
+
+from reader.store import Store
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[ArticleSite]:
+    with ArticleSite(tmp_path / "site", self_contained_pages()) as running:
+        running.write_feed()
+        yield running
+
+
+@pytest.fixture
+def data_store(tmp_path: Path) -> Iterator[Store]:
+    """The store the CLI uses (READER_DATA_DIR from conftest)."""
+    s = Store(tmp_path / "data" / "reader.sqlite")
+    yield s
+    s.close()
+
+
+def _ids(store: Store) -> dict[str, int]:
+    return {title: entry_id for entry_id, title in store.db.execute("SELECT id, title FROM entries")}
+
+
+# --- 5: the query terms in --help ---------------------------------------------------------------------
+
+
+def test_item5_help_epilog_lists_enclosure_query_terms(cli: Callable, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        cli("--help")
+    out = capsys.readouterr().out
+    assert done.value.code == 0
+    assert "has:enclosure" in out and "type:audio" in out and "type:video/mp4" in out
