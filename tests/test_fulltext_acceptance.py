@@ -48,3 +48,32 @@ def test_item5_help_epilog_lists_enclosure_query_terms(cli: Callable, capsys: py
     out = capsys.readouterr().out
     assert done.value.code == 0
     assert "has:enclosure" in out and "type:audio" in out and "type:video/mp4" in out
+
+
+# --- 4: Entry.article_error ---------------------------------------------------------------------------
+
+
+def test_item4_get_entry_fills_article_error_for_a_failed_fetch_and_a_failed_refetch(
+    cli: Callable, site: ArticleSite, data_store: Store
+) -> None:
+    assert cli("add", site.feed_url, "--full-text", "off").code == 0
+    ids = _ids(data_store)
+    never, fails = ids["Post story-0"], ids["Post story-1"]
+    entry = data_store.get_entry(never)
+    assert entry is not None and entry.article is None and entry.article_error is None  # never asked
+    (site.root / "pages" / "story-1.html").rename(site.root / "pages" / "moved.html")
+    assert cli("fetch-article", str(fails)).code == 1
+    entry = data_store.get_entry(fails)
+    assert entry is not None and entry.article is None and entry.article_url is None
+    assert entry.article_error == "HTTP 404 Not Found"
+    # The page is back: the article is there, the error gone.
+    (site.root / "pages" / "moved.html").rename(site.root / "pages" / "story-1.html")
+    assert cli("fetch-article", str(fails)).code == 0
+    entry = data_store.get_entry(fails)
+    assert entry is not None and entry.article and entry.article_error is None
+    # A refetch that fails keeps the article and says why; hostile text in the error is cleaned.
+    data_store.db.execute("UPDATE articles SET error = 'HTTP 500 \x1b[31mboom\nagain' WHERE entry_id = ?", (fails,))
+    entry = data_store.get_entry(fails)
+    assert entry is not None and entry.article and entry.article_url == site.page_url("story-1")
+    assert entry.article_error is not None and "\x1b" not in entry.article_error and "\n" not in entry.article_error
+    assert entry.article_error.startswith("HTTP 500")

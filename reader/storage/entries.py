@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from ..entry_codec import EncodedEntry, compress, decompress, entry_hash, index_text
 from ..models import Enclosure, Entry, EntryRow, ParsedEntry, ParsedFeed
+from ..sanitize import clean_message
 from .articles import delete_articles_of_feed
 from .base import StoreBase, chunks, placeholders
 
@@ -213,15 +214,21 @@ class EntryStore(StoreBase):
         ).fetchone()
         if row is None:
             return None
+        # The article row holds both the last article fetched (content, may be NULL) and why the
+        # last fetch failed (error, NULL after a success): a failed refetch keeps the article.
         article = self.db.execute(
-            "SELECT content, url FROM articles WHERE entry_id = ? AND content IS NOT NULL", (entry_id,)
+            "SELECT content, url, error FROM articles WHERE entry_id = ?", (entry_id,)
         ).fetchone()
+        content = article[0] if article is not None else None
+        error = article[2] if article is not None else None
         return Entry(
             id=row[0], feed_id=row[1], feed_title=row[2], feed_url=row[3], title=row[4], link=row[5],
             author=row[6], published=row[7], date_known=bool(row[8]), read=bool(row[9]),
             starred=bool(row[10]), categories=self.entry_categories([row[0]]).get(row[0], []),
             content=decompress(row[11]), base_url=row[12], enclosures=self.entry_enclosures(row[0]),
-            article=decompress(article[0]) if article else None, article_url=article[1] if article else None,
+            article=decompress(content) if content is not None else None,
+            article_url=article[1] if content is not None else None,
+            article_error=clean_message(error, 500) if error else None,
         )
 
     def entry_enclosures(self, entry_id: int) -> list[Enclosure]:
