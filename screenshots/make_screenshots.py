@@ -21,11 +21,14 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+os.environ["READER_IMAGES"] = "halfblocks"  # the same shots in any terminal (Kitty would draw them itself)
 os.environ["TZ"] = "UTC"
 time.tzset()
 
 from reader.config import Settings  # noqa: E402
+from reader.images.cache import image_cache  # noqa: E402
 from reader.parse import parse_feed  # noqa: E402
+from reader.refresh import refresh_async  # noqa: E402
 from reader.store import Store  # noqa: E402
 from reader.tui.app import ReaderApp  # noqa: E402
 from reader.welcome import offer_welcome  # noqa: E402
@@ -74,6 +77,82 @@ def add_offline_account(store: Store) -> None:
     store.record_sync(error=down, kind="unreachable")
 
 
+# A summary-only feed whose post links a full article with a picture, and carries an episode:
+# served on loopback and fetched by the real refresh (article stage, image cache) before the shot.
+ARTICLE_FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Harbour Notes</title><link>{base}/</link>
+<item><title>Evening ferries across the harbour</title><link>{base}/ferries.html</link>
+<guid>{base}/ferries.html</guid><pubDate>Tue, 25 Nov 2025 18:30:00 GMT</pubDate>
+<author>ann@harbour.invalid (Ann Lee)</author>
+<description>The last crossings of the day, and what the light does to the water&#8230;</description>
+<enclosure url="{base}/episode-12.mp3" length="48234112" type="audio/mpeg"/>
+</item></channel></rss>
+"""
+ARTICLE_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Evening ferries | Harbour Notes</title></head>
+<body><nav><a href="/">Home</a> <a href="/about">About</a> <a href="/archive">Archive</a></nav>
+<article><h1>Evening ferries across the harbour</h1>
+<p>The last crossings of the day leave every twenty minutes from the central pier. By half past six the
+queue reaches the ticket hall, and the boats go out full in both directions.</p>
+<p><img src="/sunset.png" alt="The harbour from the upper deck"></p>
+<p>From the upper deck the skyline turns orange, then violet, and the water takes the colour of the sky.
+The crossing takes nine minutes; the view is worth <a href="/timetable">the timetable</a> on its own.</p>
+<h2>When to go</h2>
+<ul><li>Between 18:00 and 19:00 for the light.</li><li>After 20:00 for a seat.</li></ul>
+<p>The episode below is the sound of one crossing, engine and gulls included.</p>
+</article><aside><h3>Related</h3><a href="/trams">Trams</a></aside><footer>© Harbour Notes</footer></body></html>
+"""
+
+
+def landscape_png() -> bytes:
+    """A fixed evening picture (sky, sun, hills, water), drawn here so the shot needs no network."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    width, height = 800, 400
+    image = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    for y in range(240):  # the sky: violet to orange
+        t = y / 240
+        draw.line([(0, y), (width, y)], fill=(int(70 + 180 * t), int(40 + 90 * t), int(120 - 60 * t)))
+    draw.ellipse([520, 150, 600, 230], fill=(255, 200, 90))
+    draw.polygon([(0, 240), (120, 170), (260, 215), (400, 160), (560, 225), (700, 185), (800, 230), (800, 240)],
+                 fill=(45, 35, 60))
+    for y in range(240, height):  # the water, with the sun's reflection
+        t = (y - 240) / 160
+        draw.line([(0, y), (width, y)], fill=(int(90 - 50 * t), int(60 - 30 * t), int(110 - 40 * t)))
+        if y % 6 < 3:
+            draw.line([(560 - 40 * (1 - t), y), (560 + 40 * (1 - t), y)], fill=(240, 170, 90))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def build_article_cache(path: Path, site: Path) -> Store:
+    """A cache whose one post has its full article and picture, fetched from a loopback server."""
+    import functools
+    import http.server
+    import threading
+
+    from reader.fetch import FetchOptions
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    (site / "feed.xml").write_text(ARTICLE_FEED.format(base=base), encoding="utf-8")
+    (site / "ferries.html").write_text(ARTICLE_PAGE, encoding="utf-8")
+    (site / "sunset.png").write_bytes(landscape_png())
+    store = Store(path)
+    store.add_feed(f"{base}/feed.xml", "", ["Photos"])
+    try:
+        await refresh_async(store, options=FetchOptions(timeout=10), images=image_cache(Settings(), path.parent))
+    finally:
+        server.shutdown()
+    store.db.execute("UPDATE feeds SET last_checked = ?, last_updated = ?", (1_764_000_000.0,) * 2)
+    return store
+
+
 async def shoot(store: Store, size: tuple[int, int], name: str, keys: list[str]) -> Path:
     app = ReaderApp(store, Settings(mark_read_after=-1))
     async with app.run_test(size=size) as pilot:
@@ -104,6 +183,12 @@ async def main() -> None:
         add_offline_account(synced)
         shots.append(await shoot(synced, (140, 40), "sync-offline", ["e"]))
         synced.close()
+        site = Path(tmp) / "site"
+        site.mkdir()
+        (Path(tmp) / "article").mkdir()
+        article = await build_article_cache(Path(tmp) / "article" / "reader.sqlite", site)
+        shots.append(await shoot(article, (120, 44), "inline-image", ["enter"]))
+        article.close()
     try:
         import cairosvg
     except ImportError:
