@@ -4,6 +4,11 @@ The file is written as `NAME.part`, with the validator (a strong ETag, else Last
 and the URL saved beside it in `NAME.part.meta`. A later call asks for the rest with
 `Range: bytes=N-` and `If-Range`: a 206 appends, a 200 (the server ignores ranges, or the
 file changed) starts again from zero, a 416 for a .part that is already whole finishes it.
+A 206 is not taken on trust: a server may ignore If-Range and still answer with a range of a
+new version of the file. Its validator must be the one saved (and it must give one), its
+Content-Range must start at the .part's size, and its total must be the size saved from the
+first answer; anything else discards the .part and fetches the whole file again (no Range),
+so a download never splices the head of one version to the tail of another.
 When the body is complete the .part becomes NAME, and the URL → NAME pair is kept in the
 directory's index (`.reader-downloads.json`), which is how `downloaded_path` knows an
 episode is on disk without the network, and how a different file that happens to have the
@@ -179,6 +184,7 @@ class _Part:
     final: Path  # NAME
     url: str
     validator: str | None = None
+    total: int | None = None  # the whole file's size, as the answer that began the .part gave it
 
     @property
     def meta(self) -> Path:
@@ -192,7 +198,8 @@ class _Part:
 
     def save_meta(self) -> None:
         tmp = self.meta.with_name(self.meta.name + ".tmp")
-        tmp.write_text(json.dumps({"url": self.url, "validator": self.validator}), encoding="utf-8")
+        tmp.write_text(json.dumps({"url": self.url, "validator": self.validator, "total": self.total}),
+                       encoding="utf-8")
         os.replace(tmp, self.meta)
 
     def drop_meta(self) -> None:
@@ -228,8 +235,9 @@ def _choose(folder: Path, url: str, name_hint: str) -> Path | _Part:
         if part.exists() or meta is not None:
             if meta is None or meta.get("url") != url:
                 continue  # another URL's unfinished download
-            validator = meta.get("validator")
-            return _Part(part, final, url, validator if isinstance(validator, str) else None)
+            validator, total = meta.get("validator"), meta.get("total")
+            return _Part(part, final, url, validator if isinstance(validator, str) else None,
+                         total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None)
         return _Part(part, final, url)
     raise DownloadError(f"no free file name for {name_for(url, name_hint)} in {folder}")
 
@@ -331,7 +339,7 @@ def _transfer(client: httpx.Client, part: _Part, progress: Progress | None, stop
         offset = 0  # nothing to prove the file is unchanged: a resumed body could splice two versions
     if offset > MAX_TOTAL:
         offset = 0
-    for _attempt in range(2):  # a range answered wrongly starts over once, from zero
+    for _attempt in range(2):  # a range answered wrongly starts over once, from zero, without a Range
         headers = {"Accept-Encoding": "identity"}  # byte ranges are of the file itself, not a gzip of it
         if offset and part.validator:
             headers["Range"] = f"bytes={offset}-"
@@ -340,19 +348,22 @@ def _transfer(client: httpx.Client, part: _Part, progress: Progress | None, stop
             status = response.status_code
             if status == 416 and offset:
                 whole = _content_range_total(response.headers.get("content-range", ""))
-                if whole == offset:
+                if whole == offset and _same_file(part, response.headers, whole, required=False):
                     if progress:
                         progress(offset, offset)
                     return  # the .part already holds the whole file
-                offset = 0  # the range is past the end of what the server has now: start over
+                offset = _start_over(part)  # past the end of what the server has now, or another file
                 continue
             if status >= 400 or status < 200 or status not in (200, 206):
                 raise DownloadError(f"HTTP {status} {clean_line(response.reason_phrase, 100)}".rstrip())
             encoded = response.headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
             if status == 206:
                 start, total = _content_range(response.headers.get("content-range", ""))
-                if start != offset or encoded:
-                    offset = 0  # not the bytes asked for: nothing can be appended
+                # Only the rest of the very file the .part began: asked-for bytes, the same
+                # validator (a server ignoring If-Range answers a range of a new version), the same size.
+                if start != offset or encoded or (offset and not _same_file(part, response.headers, total,
+                                                                                  required=True)):
+                    offset = _start_over(part)
                     continue
             else:
                 offset = 0  # a 200 is the whole file: the server ignored the range, or the file changed
@@ -364,10 +375,38 @@ def _transfer(client: httpx.Client, part: _Part, progress: Progress | None, stop
             # .part can be resumed. A weak ETag can't vouch for bytes (RFC 9110 If-Range):
             # Last-Modified stands in, and with neither the next try starts over.
             part.validator = None if encoded else _range_validator(response.headers)
+            part.total = total
             part.save_meta()
             _write_body(response, part, offset, total, encoded, progress, stop, timeout)
             return
     raise DownloadError("the server answered the range request with the wrong bytes twice")
+
+
+def _same_file(part: _Part, headers: httpx.Headers, total: int | None, *, required: bool) -> bool:
+    """Whether an answer is about the file the .part holds the head of.
+
+    Its validator of the saved kind (a strong ETag, or Last-Modified) must equal the saved one;
+    `required`: an answer with none doesn't count (a 206 must prove itself; a 416 rarely has
+    one). A total, when both the answer and the .part know one, must agree.
+    """
+    saved = part.validator
+    if saved is None:
+        return False
+    if saved.startswith('"'):
+        etag = headers.get("etag", "").strip()
+        theirs = etag if etag and not etag.startswith("W/") else ""
+    else:
+        theirs = headers.get("last-modified", "").strip()
+    if theirs != saved and (theirs or required):
+        return False
+    return total is None or part.total is None or total == part.total
+
+
+def _start_over(part: _Part) -> int:
+    """Drop the .part and what was saved about it: the next request asks for the whole file."""
+    _discard(part)
+    part.validator, part.total = None, None
+    return 0
 
 
 @contextlib.contextmanager

@@ -3,7 +3,9 @@
 `MediaFile` is a FeedServer route (tests/feedserver.py) answering one path with `body`:
 - `Range: bytes=N-` gets a 206 with Content-Range, unless `ranges` is off (then a 200, as
   servers without range support answer); `If-Range` not matching the ETag gets the whole
-  file (200), as RFC 9110 says; a range past the end gets a 416 with `bytes */SIZE`;
+  file (200), as RFC 9110 says, unless `if_range` is off (a server that ignores If-Range
+  and answers a range of whatever it has now, with its new validator);
+  a range past the end gets a 416 with `bytes */SIZE`;
 - `drop_after`: the next responses send the full headers, that many body bytes, then close
   (a connection broken mid-body), once each value in the list;
 - `stall_after`: send that many body bytes, then nothing (until the server stops).
@@ -21,6 +23,7 @@ from http.server import BaseHTTPRequestHandler
 class MediaFile:
     body: bytes
     ranges: bool = True
+    if_range: bool = True  # off: If-Range is ignored, a range of the current body is sent regardless
     etag: str | None = None  # None: the body's sha1, quoted; "" for none
     last_modified: str | None = None
     content_type: str = "audio/mpeg"
@@ -42,7 +45,8 @@ class MediaFile:
         self.if_range_seen.append(if_range)
         body, start, status = self.body, 0, 200
         etag = self.current_etag()
-        if wanted and self.ranges and (if_range is None or if_range in (etag, self.last_modified)):
+        honoured = if_range is None or not self.if_range or if_range in (etag, self.last_modified)
+        if wanted and self.ranges and honoured:
             start = int(wanted.removeprefix("bytes=").rstrip("-"))
             if start >= len(body):
                 request.send_response(416)

@@ -89,6 +89,84 @@ def test_if_range_mismatch_when_the_file_changed_restarts(server: FeedServer, tm
     assert path.read_bytes() == media.body
 
 
+NEW = bytes(reversed(BODY))  # the same size, other bytes: a splice shows
+
+
+@pytest.mark.parametrize(("first", "then"), [
+    ({"etag": '"v1"'}, {"etag": '"v2"'}),  # a new strong ETag
+    ({"etag": "", "last_modified": "Sat, 01 Nov 2026 10:00:00 GMT"},
+     {"etag": "", "last_modified": "Sun, 02 Nov 2026 10:00:00 GMT"}),  # a new Last-Modified
+    ({"etag": '"v1"'}, {"etag": ""}),  # no validator at all any more
+])
+def test_issue10_a_206_of_a_changed_file_is_not_spliced(server: FeedServer, tmp_path: Path,
+                                                       first: dict[str, str], then: dict[str, str]) -> None:
+    # The server ignores If-Range and answers 206 with a range of the NEW file: the .part is
+    # dropped and the whole new file fetched without a Range, never old head + new tail.
+    media = MediaFile(BODY, if_range=False, drop_after=[300_000], **first)
+    server.route("/ep.mp3", media)
+    url = server.url("/ep.mp3")
+    with pytest.raises(DownloadError):
+        download(url, tmp_path)
+    media.body = NEW
+    for key, value in then.items():
+        setattr(media, key, value)
+    path = download(url, tmp_path)
+    assert media.ranges_seen[-2] == "bytes=300000-"  # the resume was tried, and its 206 refused
+    assert media.ranges_seen[-1] is None  # then the whole file, fresh
+    assert path.read_bytes() == NEW
+    assert not list(tmp_path.glob("*.part*"))
+
+
+def test_issue10_a_206_whose_size_changed_under_the_same_etag_is_not_spliced(server: FeedServer,
+                                                                             tmp_path: Path) -> None:
+    media = MediaFile(BODY, etag='"same"', if_range=False, drop_after=[300_000])
+    server.route("/ep.mp3", media)
+    url = server.url("/ep.mp3")
+    with pytest.raises(DownloadError):
+        download(url, tmp_path)
+    media.body = NEW + b"more"  # Content-Range's total no longer the size the first answer gave
+    path = download(url, tmp_path)
+    assert media.ranges_seen[-1] is None
+    assert path.read_bytes() == NEW + b"more"
+
+
+def test_issue10_a_206_starting_elsewhere_restarts(tmp_path: Path) -> None:
+    # A crafted server: asked for bytes=300000-, it answers 206 from byte 0 (same ETag, size).
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    asked: list[str] = []
+
+    def serve() -> None:
+        for answer in ("drop", "wrong-start", "whole"):
+            conn, _ = listener.accept()
+            request = conn.recv(65536).decode("latin-1")
+            asked.append(next((line for line in request.split("\r\n") if line.lower().startswith("range:")), ""))
+            head = f"ETag: \"e\"\r\nContent-Length: {len(BODY)}\r\nConnection: close\r\n"
+            if answer == "drop":
+                conn.sendall(f"HTTP/1.1 200 OK\r\n{head}\r\n".encode() + BODY[:300_000])
+            elif answer == "wrong-start":
+                conn.sendall(f"HTTP/1.1 206 Partial Content\r\n{head}Content-Range: bytes 0-{len(BODY) - 1}/"
+                             f"{len(BODY)}\r\n\r\n".encode() + BODY)
+            else:
+                conn.sendall(f"HTTP/1.1 200 OK\r\n{head}\r\n".encode() + BODY)
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{port}/ep.mp3"
+        with pytest.raises(DownloadError):
+            download(url, tmp_path)
+        path = download(url, tmp_path)
+    finally:
+        thread.join(5)
+        listener.close()
+    assert asked == ["", "Range: bytes=300000-", ""]
+    assert path.read_bytes() == BODY
+
+
 def test_last_modified_stands_in_for_a_weak_etag(server: FeedServer, tmp_path: Path) -> None:
     media = MediaFile(BODY, etag='W/"weak"', last_modified="Sat, 01 Nov 2026 10:00:00 GMT", drop_after=[50_000])
     server.route("/ep.mp3", media)
