@@ -478,15 +478,26 @@ def cmd_entries(args: argparse.Namespace) -> int:
 
 
 def _entries_json(store: Store, rows: list[EntryRow]) -> None:
-    """One JSON array, written a post at a time: a big listing never sits whole in memory twice."""
-    from .render import render_html
+    """One JSON array, written a post at a time: a big listing never sits whole in memory twice.
+
+    `text` and `links` come from what `reader show` shows (the full article when there is one,
+    `source` says which); `content_html` stays the feed's own HTML; `article` says whether an
+    article was fetched or tried, when, and why the last fetch failed."""
+    from .render import post_source, render_html
 
     out = sys.stdout
     out.write("[")
     for n, r in enumerate(rows):
         entry = store.get_entry(r.id)
         html = entry.content if entry else ""
-        body = render_html(html, entry.base_url if entry else None)
+        shown_html, base_url, source = post_source(entry) if entry else ("", None, "feed")
+        body = render_html(shown_html, base_url)
+        status = store.article_status(r.id)
+        article = None
+        if status is not None:
+            url, fetched, error = status
+            article = {"url": _shown_url(url), "fetched": iso_utc(fetched),
+                       "error": clean_message(error) if error else None}
         record = {
             "id": r.id, "title": r.title, "link": r.link, "author": r.author or None,
             "published": iso_utc(r.published) if r.date_known else None,
@@ -498,8 +509,9 @@ def _entries_json(store: Store, rows: list[EntryRow]) -> None:
                 for x in (entry.enclosures if entry else [])
             ],
             # The body as `reader show` prints it (Markdown, numbered links), and as the feed sent it.
-            "text": body.text[:JSON_BODY_CHARS], "links": body.links,
+            "text": body.text[:JSON_BODY_CHARS], "links": body.links, "source": source,
             "content_html": html[:JSON_BODY_CHARS],
+            "article": article,
             "truncated": len(html) > JSON_BODY_CHARS or len(body.text) > JSON_BODY_CHARS,
         }
         out.write(("," if n else "") + "\n  " + json.dumps(record, ensure_ascii=False))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from article_server import ArticleSite, self_contained_pages
+from article_server import ArticleSite, Item, self_contained_pages
 
 from reader.store import Store
 
@@ -77,3 +77,35 @@ def test_item4_get_entry_fills_article_error_for_a_failed_fetch_and_a_failed_ref
     assert entry is not None and entry.article and entry.article_url == site.page_url("story-1")
     assert entry.article_error is not None and "\x1b" not in entry.article_error and "\n" not in entry.article_error
     assert entry.article_error.startswith("HTTP 500")
+
+
+# --- 2: entries --json follows show ---------------------------------------------------------------------
+
+
+def test_item2_entries_json_text_is_what_show_shows_and_article_says_so(
+    cli: Callable, site: ArticleSite, data_store: Store
+) -> None:
+    site.write_feed([Item("Fetched", "/pages/story-1.html"), Item("Missing", "/status/404/gone.html")])
+    assert cli("add", site.feed_url).code == 0  # auto: both teasers are asked for
+    site.write_feed([Item("Fetched", "/pages/story-1.html"), Item("Missing", "/status/404/gone.html"),
+                     Item("Never", "/pages/story-2.html")], name="other.xml")
+    assert cli("add", site.url("/other.xml"), "--full-text", "off").code == 0
+    listed = cli("entries", "--json").json()
+    records = {r["title"]: r for r in listed if r["feed_url"] == site.feed_url}
+    fetched = records["Fetched"]
+    shown = cli("show", str(fetched["id"])).out
+    assert "articleword1" in fetched["text"] and "They stop here" not in fetched["text"]
+    assert fetched["text"].split("\n")[0] in shown  # the same renderer, the same text
+    assert fetched["source"] == "article"
+    assert "They stop here" in fetched["content_html"] and "articleword1" not in fetched["content_html"]
+    assert fetched["article"]["url"] == site.page_url("story-1") and fetched["article"]["error"] is None
+    assert fetched["article"]["fetched"].endswith("Z") and fetched["truncated"] is False
+    # The links are the article's (the teaser's "Read more" link is not among them), each as show lists it.
+    assert site.page_url("story-1") not in fetched["links"]
+    assert all(link in shown for link in fetched["links"])
+    missing = records["Missing"]
+    assert missing["source"] == "feed" and "They stop here" in missing["text"]
+    assert missing["links"] == [site.url("/status/404/gone.html")]
+    assert missing["article"]["error"] == "HTTP 404 Not Found" and missing["article"]["fetched"].endswith("Z")
+    never = next(r for r in listed if r["title"] == "Never")
+    assert never["article"] is None and never["source"] == "feed" and "They stop here" in never["text"]

@@ -106,6 +106,12 @@ class ArticleStore(StoreBase):
             size=row[3] or 0, fetched=row[4], error=row[5], etag=row[6], last_modified=row[7],
         )
 
+    def article_status(self, entry_id: int) -> tuple[str, float, str | None] | None:
+        """(URL, when last fetched or tried, why the last fetch failed or None) of the post's
+        article row, None when its article was never asked for. Reads no article text."""
+        row = self.db.execute("SELECT url, fetched, error FROM articles WHERE entry_id = ?", (entry_id,)).fetchone()
+        return (row[0], row[1], row[2]) if row is not None else None
+
     # --- writing (each one transaction) ----------------------------------------------------
 
     def save_article(
