@@ -86,7 +86,7 @@ def cmd_download(args: argparse.Namespace) -> int:
         print(f"reader: interrupted; the part saved is kept: {resume}", file=sys.stderr)
         return 130
     bar.clear()
-    print(f"saved {shown(path)} ({_megabytes(path.stat().st_size)})")
+    print(f"saved {shown(path)} ({format_size(path.stat().st_size)})")
     return 0
 
 
@@ -110,8 +110,12 @@ def _which(args: argparse.Namespace) -> str:
     return f" --enclosure {args.enclosure}" if args.enclosure != 1 else ""
 
 
-def _megabytes(size: float) -> str:
-    return f"{size / 1e6:.1f} MB"
+def format_size(size: float) -> str:
+    """reader.render's format_size (the one way sizes are said), imported on first use: cli.py
+    loads this module at every start, and the renderer (html2text) is only needed here."""
+    from .render import format_size as render_size
+
+    return render_size(size)
 
 
 class Progress:
@@ -142,9 +146,9 @@ class Progress:
             if total:
                 filled = BAR_WIDTH * done // total
                 line = (f"downloading [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {100 * done // total:3d}% "
-                        f"{done / 1e6:.1f}/{total / 1e6:.1f} MB {rate / 1e6:.1f} MB/s")
+                        f"{format_size(done)}/{format_size(total)} {format_size(rate)}/s")
             else:
-                line = f"downloading {done / 1e6:.1f} MB {rate / 1e6:.1f} MB/s"
+                line = f"downloading {format_size(done)} {format_size(rate)}/s"
             self.out.write("\r\x1b[K" + line)
             self.out.flush()
             self.drawn = True
@@ -154,9 +158,9 @@ class Progress:
             return
         self.last_step = step
         if total:
-            self.out.write(f"downloading: {10 * step}% ({done / 1e6:.1f} of {total / 1e6:.1f} MB)\n")
+            self.out.write(f"downloading: {10 * step}% ({format_size(done)} of {format_size(total)})\n")
         else:
-            self.out.write(f"downloading: {done / 1e6:.1f} MB\n")
+            self.out.write(f"downloading: {format_size(done)}\n")
         self.out.flush()
 
     def clear(self) -> None:

@@ -443,10 +443,10 @@ def render_html(html: str, base_url: str | None = None, *, image_marks: bool = F
 
 
 def describe_enclosure(enclosure: Enclosure) -> str:
-    """One line for people: "https://…/ep12.mp3 (audio/mpeg, 48.2 MB, 1:02:03)"."""
+    """One line for people: "https://…/ep12.mp3 (audio/mpeg, 46.0 MB, 1:02:03)"."""
     facts = [enclosure.type] if enclosure.type else []
     if enclosure.length:
-        facts.append(_size(enclosure.length))
+        facts.append(format_size(enclosure.length))
     if enclosure.duration:
         seconds = int(enclosure.duration)
         hours, rest = divmod(seconds, 3600)
@@ -455,11 +455,14 @@ def describe_enclosure(enclosure: Enclosure) -> str:
     return f"{url} ({', '.join(facts)})" if facts else url
 
 
-def _size(length: int) -> str:
+def format_size(length: float) -> str:
+    """A size for people, the one way every part of reader says it ("4.8 MB" for 5,000,000
+    bytes: units of 1024, as the enclosure lines always had), so a post's header, `reader
+    download` and the app's progress never disagree about the same file."""
     for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
         if length >= scale:
             return f"{length / scale:.1f} {unit}"
-    return f"{length} bytes"
+    return f"{int(length)} bytes"
 
 
 SOURCES = ("auto", "feed", "article")

@@ -56,7 +56,7 @@ def test_download_saves_to_the_downloads_dir_then_knows_it(store: Store, server:
     assert path.read_bytes() == BODY
     # Not a terminal: a plain line per tenth of the file, never a bar redrawn with \r.
     lines = result.err.splitlines()
-    assert lines[-1] == "downloading: 100% (1.0 of 1.0 MB)" and len(lines) <= 11 and "\r" not in result.err
+    assert lines[-1] == "downloading: 100% (1.0 MB of 1.0 MB)" and len(lines) <= 11 and "\r" not in result.err
     again = cli("download", str(post))
     assert again.code == 0 and again.out == f"already downloaded: {path}\n"
 
@@ -141,12 +141,25 @@ def test_the_bar_on_a_terminal() -> None:
     text = out.getvalue()
     assert text.count("\r") < 20
     last = text.rsplit("\r\x1b[K", 1)[-1]
-    assert last.startswith("downloading [########################] 100% 10.0/10.0 MB") and last.endswith("MB/s")
+    assert last.startswith("downloading [########################] 100% 9.5 MB/9.5 MB") and last.endswith("B/s")
     bar.clear()
     assert out.getvalue().endswith("\r\x1b[K")
     quiet = io.StringIO()
     Progress(quiet, tty=True, quiet=True).update(5, 10)
     assert quiet.getvalue() == ""
+
+
+def test_issue10_show_and_download_say_the_same_size(store: Store, server: FeedServer, cli) -> None:  # type: ignore[no-untyped-def]
+    # 5,000,000 bytes: `show` said 4.8 MB (units of 1024), `download` 5.0 MB; one formatter now.
+    body = b"z" * 5_000_000
+    server.route("/five.mp3", MediaFile(body))
+    post = add_episode(store, [Enclosure(server.url("/five.mp3"), "audio/mpeg", len(body))])
+    shown = cli("show", str(post)).out
+    assert "(audio/mpeg, 4.8 MB)" in shown
+    result = cli("download", str(post))
+    assert result.code == 0 and result.out.endswith("(4.8 MB)\n")
+    assert result.err.splitlines()[-1] == "downloading: 100% (4.8 MB of 4.8 MB)"
+    assert "5.0 MB" not in result.err + result.out
 
 
 def write_player_config(script: Path) -> None:

@@ -20,6 +20,7 @@ from textual import work
 from textual.worker import get_current_worker
 
 from reader.config import downloads_dir
+from reader.render import format_size
 from reader.sanitize import clean_line, mask_credentials
 
 if TYPE_CHECKING:
@@ -152,16 +153,16 @@ class MediaActions:
     def _download_progress(self: ReaderApp, url: str, state: _Download) -> None:
         done, total = state.done, state.total
         if total:
-            text = f"downloading {state.name} {100 * done // total}% ({done / 1e6:.1f}/{total / 1e6:.1f} MB)"
+            text = f"downloading {state.name} {100 * done // total}% ({format_size(done)}/{format_size(total)})"
         else:
-            text = f"downloading {state.name} {done / 1e6:.1f} MB"
+            text = f"downloading {state.name} {format_size(done)}"
         self._media_note(text)
 
     def _download_finished(self: ReaderApp, url: str, state: _Download) -> None:
         self._downloads_in_flight().pop(url, None)
         self._media_note("")
         if state.path is not None:
-            size = f"{state.done / 1e6:.1f} MB" if state.done else "done"
+            size = format_size(state.done) if state.done else "done"
             self.notify(f"Saved {state.name} ({size}) in {clean_line(str(state.path.parent), 300)}; m plays it",
                         title="Download", markup=False)
         else:
