@@ -73,7 +73,7 @@ def cmd_download(args: argparse.Namespace) -> int:
         print(f"already downloaded: {shown(already)}")
         return 0
     bar = Progress(sys.stderr, tty=sys.stderr.isatty(), quiet=args.quiet)
-    resume = f"run `reader download {args.id}{_which(args)}` again to resume"
+    resume = f"run `{_again(args)}` again to resume"
     try:
         path = download(enclosure.url, dest, name_hint=entry.title, progress=bar.update,
                         timeout=args.settings.timeout)
@@ -106,8 +106,23 @@ def cmd_play(args: argparse.Namespace) -> int:
     return 0
 
 
-def _which(args: argparse.Namespace) -> str:
-    return f" --enclosure {args.enclosure}" if args.enclosure != 1 else ""
+def _again(args: argparse.Namespace) -> str:
+    """The command that resumes this download: the same cache, post, enclosure and directory
+    (a run without --to would start from zero in the downloads directory), each word cleaned (no
+    escape sequences reach the terminal) and shell-quoted, so it can be pasted as it is."""
+    import shlex
+
+    from .sanitize import clean_line
+
+    words = ["reader"]
+    if getattr(args, "data_dir", None):  # another cache: another post 29, another downloads directory
+        words += ["--data-dir", clean_line(str(args.data_dir), 1000)]
+    words += ["download", str(args.id)]
+    if args.enclosure != 1:
+        words += ["--enclosure", str(args.enclosure)]
+    if getattr(args, "to", None):
+        words += ["--to", clean_line(args.to, 1000)]
+    return " ".join(shlex.quote(word) for word in words)
 
 
 def format_size(size: float) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -99,6 +100,30 @@ def test_a_broken_download_says_how_to_resume_and_resumes(store: Store, server: 
     assert done.code == 0
     assert media.ranges_seen[-1] == "bytes=400000-"
     assert (downloads() / "ep.mp3").read_bytes() == BODY
+
+
+def test_issue10_the_resume_hint_repeats_to_and_enclosure(store: Store, server: FeedServer, cli,  # type: ignore[no-untyped-def]
+                                                          tmp_path: Path) -> None:
+    # `reader download 29 --to dl3` said "run `reader download 29` again": that starts from zero elsewhere.
+    media = MediaFile(BODY, drop_after=[400_000, 400_000])
+    server.route("/ep.mp3", media)
+    post = add_episode(store, [Enclosure("https://cast.invalid/other.mp3"), Enclosure(server.url("/ep.mp3"))])
+    folder = tmp_path / "my dl's\x1b[31m"
+    failed = cli("download", str(post), "--enclosure", "2", "--to", str(folder), "-q")
+    assert failed.code == 1 and failed.err.count("\n") == 1 and "\x1b" not in failed.err
+    hint = failed.err.split("(the part saved is kept: run `", 1)[1].split("` again to resume)", 1)[0]
+    words = shlex.split(hint)
+    assert words[:6] == ["reader", "download", str(post), "--enclosure", "2", "--to"]
+    assert len(words) == 7 and words[6].startswith(str(tmp_path / "my dl's"))
+    # The hint, run as printed (the cleaned folder is the one the part is in when nothing was cleaned).
+    plain = tmp_path / "dl3"
+    failed = cli("download", str(post), "-e", "2", "--to", str(plain), "-q")
+    hint = failed.err.split("run `", 1)[1].split("` again", 1)[0]
+    assert shlex.split(hint) == ["reader", "download", str(post), "--enclosure", "2", "--to", str(plain)]
+    done = cli(*shlex.split(hint)[1:], "-q")
+    assert done.code == 0, done.err
+    assert media.ranges_seen[-1] == "bytes=400000-"  # resumed where the part is, not from zero
+    assert (plain / "ep.mp3").read_bytes() == BODY
 
 
 def test_ctrl_c_keeps_the_part_and_says_how_to_resume(store: Store, server: FeedServer, tmp_path: Path) -> None:
