@@ -14,14 +14,25 @@ from urllib.parse import urlsplit
 
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC/DCS/SOS/PM/APC (ESC ] ... BEL or ST),
 # and two-character escapes. Their 8-bit C1 forms (U+009B CSI, U+009D OSC, ...) too.
+# A string sequence (OSC, DCS, ...) is removed whole only up to its terminator, and its body can
+# hold no control character: one with no terminator before the next control character (a newline,
+# another ESC) or the end loses only its introducer and parameters. With `.*?(BEL|ST|$)` an
+# unterminated "ESC ]" swallowed the rest of the text, a whole post after one stray byte. What is
+# left is printable text (every control character is removed after this), which a terminal only prints.
+# Linear: the body's class excludes every terminator, so its run can only end at the next control
+# character, and the runs of successive sequences never overlap.
 _ESCAPES = re.compile(
     r"""
-    (?: \x1b\[ | \x9b ) [\x30-\x3f]* [\x20-\x2f]* [\x40-\x7e]?        # CSI
-  | (?: \x1b[\]PX^_] | [\x90\x98\x9d\x9e\x9f] ) .*? (?: \x07 | \x1b\\ | \x9c | $ )  # OSC, DCS, ...
-  | \x1b [\x20-\x2f]* [\x30-\x7e]?                                   # other ESC sequences
+    (?: \x1b\[ | \x9b ) [\x30-\x3f]* [\x20-\x2f]* [\x40-\x7e]?          # CSI
+  | (?: \x1b[\]PX^_] | [\x90\x98\x9d\x9e\x9f] )                        # OSC, DCS, SOS, PM, APC:
+    (?: [^\x00-\x1f\x7f-\x9f]* (?: \x07 | \x1b\\ | \x9c )              #   whole, up to BEL or ST
+      | [\x30-\x3f]* )                                                  #   unterminated: introducer, parameters
+  | \x1b [\x20-\x2f]* [\x30-\x7e]?                                     # other ESC sequences
     """,
-    re.VERBOSE | re.DOTALL,
+    re.VERBOSE,
 )
+# Where an escape sequence can start: a cheap scan before the regex runs over a whole page.
+_ESCAPE_START = re.compile("[\x1b\x90\x98\x9b\x9d-\x9f]")
 
 # C0 except tab and newline, DEL, C1, the bidi embedding/override/isolate controls, and
 # the characters no XML document may hold (lone surrogates, U+FFFE, U+FFFF): a title
@@ -55,6 +66,17 @@ def clean_text(text: str | None) -> str:
         return text  # the common case costs one scan
     text = _pair_surrogates(text.replace("\r\n", "\n").replace("\r", "\n"))
     return _CONTROLS.sub("", _ESCAPES.sub("", text))
+
+
+def strip_escapes(text: str) -> str:
+    """Terminal escape sequences (7- and 8-bit) removed whole; every other character kept.
+
+    For text that is cleaned of control characters later, by its own rules (a web page before
+    parsing): the sequences must go first, while the BEL or ESC that ends one is still there.
+    """
+    if not _ESCAPE_START.search(text):
+        return text
+    return _ESCAPES.sub("", text)
 
 
 def clean_line(text: str | None, limit: int = 1000) -> str:
