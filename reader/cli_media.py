@@ -75,7 +75,7 @@ def cmd_download(args: argparse.Namespace) -> int:
     bar = Progress(sys.stderr, tty=sys.stderr.isatty(), quiet=args.quiet)
     resume = f"run `{_again(args)}` again to resume"
     try:
-        path = download(enclosure.url, dest, name_hint=entry.title, progress=bar.update,
+        path = download(enclosure.url, dest, name_hint=entry.title, mime_type=enclosure.type, progress=bar.update,
                         timeout=args.settings.timeout)
     except DownloadError as exc:
         bar.clear()

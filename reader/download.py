@@ -100,13 +100,65 @@ def clean_name(text: str) -> str:
     return stem + extension if stem else ""
 
 
-def name_for(url: str, name_hint: str = "") -> str:
-    """The file name for `url`: its path's last segment (percent-decoded, cleaned), else the hint, else "enclosure"."""
+# What players and file managers expect for the usual podcast types (mimetypes' own answer
+# varies by system: audio/mpeg is ".mp2" or ".mpga" on some).
+PREFERRED_EXTENSIONS = {
+    "audio/mpeg": ".mp3",
+    "audio/mp3": ".mp3",
+    "audio/mp4": ".m4a",
+    "audio/x-m4a": ".m4a",
+    "audio/aac": ".aac",
+    "audio/ogg": ".ogg",
+    "audio/opus": ".opus",
+    "audio/wav": ".wav",
+    "audio/flac": ".flac",
+    "video/mp4": ".mp4",
+    "video/webm": ".webm",
+    "application/pdf": ".pdf",
+}
+_MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
+
+
+def extension_for(mime_type: str | None) -> str:
+    """The file extension for a MIME type (".mp3" for audio/mpeg), or "" for none or one unknown.
+
+    The type comes from a feed: only a well-formed type is looked up, and only a short
+    alphanumeric extension is given back."""
+    if not mime_type:
+        return ""
+    kind = mime_type.split(";", 1)[0].strip().lower()
+    if not _MIME.fullmatch(kind):
+        return ""
+    import mimetypes
+
+    extension = PREFERRED_EXTENSIONS.get(kind) or mimetypes.guess_extension(kind, strict=False) or ""
+    return extension if _EXTENSION.fullmatch(extension) else ""
+
+
+def name_for(url: str, name_hint: str = "", mime_type: str | None = None) -> str:
+    """The file name for `url`: its path's last segment (percent-decoded, cleaned), else the hint, else "enclosure";
+    with an extension from `mime_type` when the name has none (a player, a file manager go by it)."""
     try:
         segment = urlsplit(url).path.rsplit("/", 1)[-1]
     except ValueError:
         segment = ""
-    return clean_name(unquote(segment)) or clean_name(name_hint) or FALLBACK_NAME
+    name = clean_name(unquote(segment)) or clean_name(name_hint) or FALLBACK_NAME
+    extension = extension_for(mime_type)
+    if extension and not _has_extension(name, extension):
+        name = clean_name(name + extension) or FALLBACK_NAME + extension
+    return name
+
+
+def _has_extension(name: str, wanted: str) -> bool:
+    """Whether `name` ends in a real extension: `wanted`, or one the system knows a type of.
+    A title's "Episode 1.5" or "v2.0" ends in a dot and digits, which is no extension."""
+    match = _EXTENSION.search(name)
+    if not match or match.start() == 0:
+        return False
+    import mimetypes
+
+    found = match.group(0).lower()
+    return found == wanted or mimetypes.guess_type("x" + found, strict=False)[0] is not None
 
 
 def _numbered(name: str, n: int) -> str:
@@ -217,13 +269,13 @@ def _read_meta(meta: Path) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
-def _choose(folder: Path, url: str, name_hint: str) -> Path | _Part:
+def _choose(folder: Path, url: str, name_hint: str, mime_type: str | None = None) -> Path | _Part:
     """The finished file for `url` (a Path), or the .part to write: a name no other file holds."""
     files = _read_index(folder)
     known = files.get(url)
     if known is not None and (folder / known).is_file():
         return folder / known
-    base = known or name_for(url, name_hint)
+    base = known or name_for(url, name_hint, mime_type)
     taken = set(files.values()) - {known}
     for n in range(1, MAX_SUFFIX_TRIES + 1):
         name = _numbered(base, n)
@@ -239,7 +291,7 @@ def _choose(folder: Path, url: str, name_hint: str) -> Path | _Part:
             return _Part(part, final, url, validator if isinstance(validator, str) else None,
                          total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None)
         return _Part(part, final, url)
-    raise DownloadError(f"no free file name for {name_for(url, name_hint)} in {folder}")
+    raise DownloadError(f"no free file name for {base} in {folder}")
 
 
 # --- the download ---------------------------------------------------------------------------
@@ -250,6 +302,7 @@ def download(
     dest_dir: str | os.PathLike[str],
     *,
     name_hint: str = "",
+    mime_type: str | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
     timeout: float = 30.0,
@@ -257,7 +310,8 @@ def download(
     """Download `url` into `dest_dir` (made if missing) and return the file's path.
 
     An existing complete download of the URL is returned at once; an unfinished one is
-    resumed. `progress(done, total)` hears the bytes on disk so far and the whole size
+    resumed. The name is name_for(url, name_hint, mime_type): `mime_type` is the enclosure's.
+    `progress(done, total)` hears the bytes on disk so far and the whole size
     when known. Raises DownloadError (one clean line) on failure, DownloadStopped when
     `stop` is set; either way a .part worth resuming stays.
     """
@@ -269,7 +323,7 @@ def download(
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DownloadError(f"cannot make {clean_line(str(folder), 300)}: {exc.strerror or exc}") from None
-    chosen = _choose(folder, safe, name_hint)
+    chosen = _choose(folder, safe, name_hint, mime_type)
     if isinstance(chosen, Path):
         return chosen
     part = chosen

@@ -272,6 +272,28 @@ def test_hostile_file_names_are_cleaned(path: str, expected: str) -> None:
     assert name_for("https://x.example" + path, "Hint") == expected
 
 
+@pytest.mark.parametrize(("url", "hint", "mime", "expected"), [
+    ("https://x.example/", "Episode 3", "audio/mpeg", "Episode 3.mp3"),
+    ("https://x.example/", "Episode 1.5", "audio/mp4", "Episode 1.5.m4a"),  # ".5" is no extension
+    ("https://x.example/", "", "video/mp4", "enclosure.mp4"),
+    ("https://x.example/ep/9/download", "T", "AUDIO/OGG; codecs=vorbis", "download.ogg"),
+    ("https://x.example/ep.mp3", "T", "audio/mp4", "ep.mp3"),  # the URL's own extension stays
+    ("https://x.example/", "Talk", "application/pdf", "Talk.pdf"),
+    ("https://x.example/", "Talk", "[bold]x[/]/../y", "Talk"),  # no MIME type: nothing added
+    ("https://x.example/", "Talk", None, "Talk"),
+])
+def test_issue10_a_name_without_extension_gets_one_from_the_type(url: str, hint: str, mime: str | None,
+                                                                 expected: str) -> None:
+    assert name_for(url, hint, mime) == expected
+
+
+def test_issue10_a_download_named_by_its_title_is_saved_with_the_types_extension(server: FeedServer,
+                                                                                 tmp_path: Path) -> None:
+    server.route("/", MediaFile(b"x" * 100))
+    path = download(server.url("/"), tmp_path, name_hint="Episode 3: the return", mime_type="audio/mpeg")
+    assert path.name == "Episode 3_ the return.mp3" and path.read_bytes() == b"x" * 100
+
+
 def test_very_long_and_empty_names(tmp_path: Path) -> None:
     long = name_for("https://x.example/" + "a" * 5000 + ".mp3")
     assert long.endswith(".mp3") and len(long) <= MAX_NAME_CHARS

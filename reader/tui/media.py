@@ -103,13 +103,14 @@ class MediaActions:
         if enclosure.url in in_flight:
             self.notify(f"Already downloading {in_flight[enclosure.url].name}", markup=False)
             return
-        state = _Download(name_for(enclosure.url, entry.title))
+        state = _Download(name_for(enclosure.url, entry.title, enclosure.type))
         in_flight[enclosure.url] = state
         self.notify(f"Downloading {state.name}…", markup=False)
-        self._download_enclosure(enclosure.url, entry.title, self._downloads_dir(), state)
+        self._download_enclosure(enclosure.url, entry.title, enclosure.type, self._downloads_dir(), state)
 
     @work(thread=True, exit_on_error=False, group="download")
-    def _download_enclosure(self: ReaderApp, url: str, title: str, folder: Path, state: _Download) -> None:
+    def _download_enclosure(self: ReaderApp, url: str, title: str, mime_type: str | None, folder: Path,
+                            state: _Download) -> None:
         from reader.download import DownloadError, download
 
         worker = get_current_worker()
@@ -121,7 +122,8 @@ class MediaActions:
 
         def run() -> None:
             try:
-                path = download(url, folder, name_hint=title, progress=progress, stop=stop, timeout=timeout)
+                path = download(url, folder, name_hint=title, mime_type=mime_type, progress=progress, stop=stop,
+                                timeout=timeout)
                 state.name = clean_line(path.name, 200)
                 state.done = path.stat().st_size  # also when it was on disk already
                 state.path = path
