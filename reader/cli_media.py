@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -125,6 +127,33 @@ def _again(args: argparse.Namespace) -> str:
     return " ".join(shlex.quote(word) for word in words)
 
 
+def _terminal_columns() -> int:
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+MIN_BAR = 5  # narrower than this a bar says nothing the percentage doesn't
+
+
+def bar_line(done: int, total: int | None, rate: float, width: int) -> str:
+    """The progress line at most `width` characters wide: the richest form that fits, the bar
+    itself shrunk to the room left (at most BAR_WIDTH); the percentage is the last to go."""
+    width = max(width, 1)
+    speed = f"{format_size(rate)}/s"
+    if not total:
+        forms = [f"downloading {format_size(done)} {speed}", f"{format_size(done)} {speed}", format_size(done)]
+        return next((form for form in forms if len(form) <= width), forms[-1][:width])
+    percent = f"{100 * done // total:3d}%"
+    sizes = f"{format_size(done)}/{format_size(total)}"
+    # (words before the bar, words after it): the first whose bar gets MIN_BAR cells wins.
+    for before, after in (("downloading ", f" {percent} {sizes} {speed}"), ("", f" {percent} {sizes} {speed}"),
+                          ("", f" {percent} {sizes}"), ("", f" {percent}")):
+        room = min(BAR_WIDTH, width - len(before) - len(after) - 2)  # 2: the brackets
+        if room >= MIN_BAR:
+            filled = room * done // total
+            return f"{before}[{'#' * filled}{'.' * (room - filled)}]{after}"
+    return percent.strip()[:width]
+
+
 def format_size(size: float) -> str:
     """reader.render's format_size (the one way sizes are said), imported on first use: cli.py
     loads this module at every start, and the renderer (html2text) is only needed here."""
@@ -136,10 +165,15 @@ def format_size(size: float) -> str:
 class Progress:
     """The download's progress on stderr: a bar redrawn in place on a terminal; elsewhere
     (a log, cron) a plain line at each tenth of the file, or each 10 MB when the size is
-    unknown; nothing with --quiet."""
+    unknown; nothing with --quiet.
 
-    def __init__(self, out: TextIO, *, tty: bool, quiet: bool) -> None:
+    The bar's line is fitted to the terminal's width at each redraw (it may be resized while
+    a download runs) and kept one column short of it: a line that reaches the edge wraps,
+    and "\r" then redraws only the last row, leaving a new line behind at every update."""
+
+    def __init__(self, out: TextIO, *, tty: bool, quiet: bool, columns: Callable[[], int] | None = None) -> None:
         self.out, self.tty, self.quiet = out, tty, quiet
+        self.columns = columns or _terminal_columns
         self.started = time.monotonic()
         self.first: int | None = None  # bytes already on disk when this run began (a resume)
         self.last_draw = 0.0
@@ -158,13 +192,7 @@ class Progress:
             if now - self.last_draw < BAR_INTERVAL and done != total:
                 return
             self.last_draw = now
-            if total:
-                filled = BAR_WIDTH * done // total
-                line = (f"downloading [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {100 * done // total:3d}% "
-                        f"{format_size(done)}/{format_size(total)} {format_size(rate)}/s")
-            else:
-                line = f"downloading {format_size(done)} {format_size(rate)}/s"
-            self.out.write("\r\x1b[K" + line)
+            self.out.write("\r\x1b[K" + bar_line(done, total, rate, self.columns() - 1))
             self.out.flush()
             self.drawn = True
             return

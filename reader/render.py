@@ -460,7 +460,8 @@ def format_size(length: float) -> str:
     bytes: units of 1024, as the enclosure lines always had), so a post's header, `reader
     download` and the app's progress never disagree about the same file."""
     for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if length >= scale:
+        # Compared after rounding: 1,073,741,000 bytes is "1.0 GB", not "1024.0 MB".
+        if round(length / scale, 1) >= 1:
             return f"{length / scale:.1f} {unit}"
     return f"{int(length)} bytes"
 

@@ -187,6 +187,29 @@ def test_issue10_show_and_download_say_the_same_size(store: Store, server: FeedS
     assert "5.0 MB" not in result.err + result.out
 
 
+@pytest.mark.parametrize("columns", [12, 30, 40, 50, 63, 64, 80, 200])
+def test_issue10_the_bar_never_reaches_the_terminals_edge(columns: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Below ~64 columns the bar wrapped, and every redraw left a new line behind.
+    monkeypatch.setenv("COLUMNS", str(columns))  # what shutil.get_terminal_size reads first
+    out = io.StringIO()
+    bar = Progress(out, tty=True, quiet=False)
+    bar.started -= 1  # a rate of some MB/s, as on a real link
+    total = 1_073_741_000
+    for done in (0, 5_000_000, 512_000_000, 1_000_000_000, total):
+        bar.last_draw = 0.0  # each call draws
+        bar.update(done, total)
+    bar.last_draw = 0.0
+    bar.update(123_456_789, None)  # a size the server didn't give
+    lines = out.getvalue().split("\r\x1b[K")[1:]
+    assert len(lines) == 6
+    for line in lines:
+        assert 0 < len(line) < columns, line
+        assert "%" in line or "MB" in line
+    assert "100%" in lines[4]
+    if columns >= 40:
+        assert "[" in lines[4] and "1.0 GB/1.0 GB" in lines[4]
+
+
 def write_player_config(script: Path) -> None:
     config = Path(os.environ["READER_CONFIG_DIR"])
     config.mkdir(parents=True, exist_ok=True)
