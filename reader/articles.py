@@ -29,6 +29,7 @@ import httpx
 from .entry_codec import compress, index_text
 from .fetch import FetchOptions, fetch, make_client
 from .hosts import HostLimiter
+from .models import FetchResult
 from .sanitize import clean_message, safe_url, strip_tags
 from .store import ArticleCandidate, Store
 
@@ -67,6 +68,12 @@ ONLY_HOSTS: frozenset[str] | None = None
 
 NO_ARTICLE = "no article found on the page"
 OUT_OF_TIME = "not fetched: the refresh's time for articles ran out (fetch it now with f, or reader fetch-article)"
+
+# A post whose article fetch failed for a passing reason (TRANSIENT_KINDS) is asked for again
+# by later refreshes of its feed, while it is this recent, at most this many a feed per refresh,
+# each after a wait that grows with every failure in a row (storage/articles.py: retry_delay).
+RETRY_DAYS = 14
+RETRY_PER_FEED = 10
 
 
 def looks_truncated(html: str, description: str | None = None) -> bool:
@@ -107,6 +114,32 @@ def wants_article(candidate: ArticleCandidate) -> bool:
     return candidate.mode == "on" or looks_truncated(candidate.content)
 
 
+def failure_kind(result: FetchResult) -> str:
+    """What kind of failure a fetch's error is (storage/articles.py: ERROR_KINDS), decided here,
+    where the fetch's status and flags are at hand, and stored, so nothing later reads messages.
+
+    A 5xx or 429, a timeout or no answer at all pass; another HTTP status, a refused URL or
+    redirect, or a body over the cap would fail the same way again. With no status, fetch's
+    own words (never the server's: those come after "HTTP NNN") tell a refused URL from the network.
+    """
+    status, error = result.status, result.error or ""
+    if status is not None and (status == 429 or 500 <= status <= 599):
+        return "server"
+    if error.startswith("timed out"):
+        return "timeout"
+    if status is not None and status >= 300:
+        return "http"
+    if result.unreachable:
+        return "network"
+    if status is None:
+        if error.startswith(("invalid URL", "redirect", "HTTP 3", "too many redirects")):
+            return "url"
+        return "network"  # refused, no such host, TLS, a broken connection: no answer came
+    if error.startswith(("connection broken", "network error")):
+        return "network"  # the answer began, then the connection broke
+    return "body"  # too big, a decompression bomb, a body that does not decode
+
+
 # --- one page -------------------------------------------------------------------------------
 
 
@@ -116,6 +149,7 @@ class ArticleOutcome:
     status: str  # "fetched", "unchanged" (304), "error"
     size: int = 0  # bytes of the stored article (compressed)
     error: str | None = None
+    kind: str | None = None  # the error's kind (storage/articles.py: ERROR_KINDS)
     html: str | None = None  # the article (fetched), for the images stage
     url: str | None = None  # the page's final URL
     extract_seconds: float = 0.0
@@ -194,7 +228,9 @@ async def fetch_one(
             await write(store.record_article_not_modified, entry_id, result.etag, result.last_modified)
             return ArticleOutcome(entry_id, "unchanged", size=size, url=result.final_url)
         content_type = result.headers.get("content-type")
-        error = result.error or _not_a_page(content_type)
+        error, kind = result.error, failure_kind(result) if result.error else None
+        if error is None and (error := _not_a_page(content_type)):
+            kind = "not_page"
         extracted = None
         if error is None:
             assert result.body is not None
@@ -203,11 +239,11 @@ async def fetch_one(
                 extractor, extract_and_encode, result.body, result.final_url, content_type
             )
             if extracted is None:
-                error = NO_ARTICLE
+                error, kind = NO_ARTICLE, "no_article"
         if error is not None or extracted is None:
-            error = clean_message(error or NO_ARTICLE, 500)
-            await write(store.record_article_error, entry_id, result.final_url or link, error)
-            return ArticleOutcome(entry_id, "error", error=error)
+            error, kind = clean_message(error or NO_ARTICLE, 500), kind or "no_article"
+            await write(store.record_article_error, entry_id, result.final_url or link, error, kind)
+            return ArticleOutcome(entry_id, "error", error=error, kind=kind)
         await write(
             store.save_article, entry_id, url=result.final_url, blob=extracted.blob, text=extracted.text,
             etag=result.etag, last_modified=result.last_modified,
@@ -219,24 +255,36 @@ async def fetch_one(
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # one page's surprise (an extractor bug, a full disk) is that post's error
+        # Not retried by itself: an extractor bug would fail the same way (f retries it by hand).
         error = clean_message(f"could not process the page: {type(exc).__name__}: {exc}", 500)
         with contextlib.suppress(Exception):
-            await write(store.record_article_error, entry_id, link, error)
-        return ArticleOutcome(entry_id, "error", error=error)
+            await write(store.record_article_error, entry_id, link, error, "failed")
+        return ArticleOutcome(entry_id, "error", error=error, kind="failed")
 
 
 # --- the refresh's stage ----------------------------------------------------------------------
 
 
-def _choose(store: Store, ids: list[int], every_mode: bool) -> list[tuple[ArticleCandidate, bool]]:
-    """(The writer thread.) The new posts to look at, each with whether its article is wanted."""
-    return [(c, wants_article(c)) for c in store.article_candidates(ids, every_mode=every_mode)]
+def _choose(
+    store: Store, ids: list[int], every_mode: bool, feed_url: str | None
+) -> tuple[list[tuple[ArticleCandidate, bool]], list[ArticleCandidate]]:
+    """(The writer thread.) The new posts to look at, each with whether its article is wanted;
+    and the feed's earlier posts whose article is due another try and still wanted by the feed's mode."""
+    new = [(c, wants_article(c)) for c in store.article_candidates(ids, every_mode=every_mode)] if ids else []
+    retries: list[ArticleCandidate] = []
+    if feed_url is not None:
+        now = time.time()
+        due = store.article_retries(feed_url, now=now, since=now - RETRY_DAYS * 86400, limit=RETRY_PER_FEED)
+        retries = [c for c in due if wants_article(c)]
+    return new, retries
 
 
 class ArticleStage:
     """The articles (and images) of one refresh run's new posts, fetched beside the feeds.
 
-    `stored(ids)` is called by a feed's lane once its posts are stored and returns at once;
+    `stored(ids, feed_url)` is called by a feed's lane once its posts are stored (none when the
+    feed is unchanged) and returns at once: the new posts' articles are fetched, and those of the
+    feed's earlier posts whose last fetch failed for a passing reason and are due another try;
     `finish(seconds)` waits at most that long for what is in flight and abandons the rest;
     `close()` cancels everything (a stopped refresh) and never waits on the network.
     """
@@ -269,30 +317,37 @@ class ArticleStage:
             self._extractor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reader-extract")
         return self._extractor
 
-    def stored(self, new_ids: Iterable[int]) -> None:
+    def stored(self, new_ids: Iterable[int], feed_url: str | None = None) -> None:
         ids = list(new_ids)
-        if ids:
-            self._spawn(self._post_stage(ids))
+        if ids or feed_url is not None:
+            self._spawn(self._post_stage(ids, feed_url))
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _post_stage(self, ids: list[int]) -> None:
+    async def _post_stage(self, ids: list[int], feed_url: str | None) -> None:
         try:
             # Read and judged in the writer thread: decompressing and scanning a feed's worth
             # of post bodies is CPU the event loop should not spend.
-            chosen = await self.write(_choose, self.store, ids, self.images is not None)
+            chosen, retries = await self.write(_choose, self.store, ids, self.images is not None, feed_url)
         except Exception:
             return  # the cache failed: the feed's own write says so; articles are a bonus
         for candidate, wanted in chosen:
             if wanted:
-                assert candidate.link is not None
-                self._pending[candidate.entry_id] = candidate.link
-                self._spawn(self._article(candidate.entry_id, candidate.link))
+                self._start(candidate)
             if self.images is not None and candidate.content:
                 self._spawn(self._images(candidate.content, candidate.base_url))
+        for candidate in retries:  # their own text's images were cached when they were new
+            self._start(candidate)
+
+    def _start(self, candidate: ArticleCandidate) -> None:
+        assert candidate.link is not None
+        if candidate.entry_id in self._pending:
+            return
+        self._pending[candidate.entry_id] = candidate.link
+        self._spawn(self._article(candidate.entry_id, candidate.link))
 
     async def _article(self, entry_id: int, link: str) -> None:
         outcome = await fetch_one(
@@ -328,8 +383,9 @@ class ArticleStage:
         late = dict(self._pending)
         await self.close()
         if late:
+            self.outcomes += [ArticleOutcome(i, "error", error=OUT_OF_TIME, kind="out_of_time") for i in late]
             with contextlib.suppress(Exception):
-                await self.write(self.store.record_article_errors, list(late.items()), OUT_OF_TIME)
+                await self.write(self.store.record_article_errors, list(late.items()), OUT_OF_TIME, "out_of_time")
 
     async def close(self) -> None:
         tasks = list(self._tasks)

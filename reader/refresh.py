@@ -5,7 +5,9 @@ CPU work, so with several feeds to parse it runs in a process pool (both cores w
 while the event loop keeps fetching); a body identical to the last one is not parsed.
 
 Once a feed's posts are stored, the full articles of its new posts (reader/articles.py)
-are fetched beside the other feeds; no feed's outcome waits for them. When the feeds are
+are fetched beside the other feeds, with those of its earlier posts whose fetch failed for a
+passing reason and are due another try (even when the feed itself is unchanged); no feed's
+outcome waits for them. When the feeds are
 done, the articles still in flight get at most one more `timeout`, then are abandoned.
 """
 
@@ -201,11 +203,13 @@ class _Job:
             return FeedOutcome(url, "error", error=result.error)
         if result.not_modified:
             await self.write(store.record_not_modified, url, result.etag, result.last_modified)
+            self._articles_of(url, [])  # no new posts, but earlier ones' failed articles may be due a retry
             return FeedOutcome(url, "not_modified")
         assert result.body is not None
         body_hash = hashlib.sha256(result.body).hexdigest()
         if body_hash == old_hash:
             await self.write(store.record_not_modified, url, result.etag, result.last_modified)
+            self._articles_of(url, [])
             return FeedOutcome(url, "unchanged")
         try:
             parsed, encoded = await self.pool.parse(result.body, result.final_url, result.headers)
@@ -222,6 +226,12 @@ class _Job:
             etag=result.etag, last_modified=result.last_modified, body_hash=body_hash, encoded=encoded,
             new_ids=new_ids,
         )
-        if self.articles is not None:
-            self.articles.stored(new_ids)  # fetched beside the other feeds; this feed's outcome doesn't wait
+        self._articles_of(url, new_ids)
         return FeedOutcome(url, "new" if new else "unchanged", new_entries=new, updated_entries=updated)
+
+    def _articles_of(self, url: str, new_ids: list[int]) -> None:
+        """The feed answered: its new posts' articles, and those of earlier posts whose fetch failed
+        for a passing reason and are due another try. Fetched beside the other feeds; this feed's
+        outcome doesn't wait. (A feed that failed gets no retries: the network is likely the trouble.)"""
+        if self.articles is not None:
+            self.articles.stored(new_ids, feed_url=url)

@@ -194,6 +194,47 @@ def _v7(db: sqlite3.Connection) -> None:
     )
 
 
+def _v8(db: sqlite3.Connection) -> None:
+    """Retrying articles whose fetch failed for a passing reason (a timeout, the network, a 5xx).
+
+    `error_kind` says what kind of failure the last one was (reader/storage/articles.py:
+    ERROR_KINDS), `failures` how many fetches in a row failed, `retry_at` when a refresh may
+    ask again (NULL: never by itself; a permanent failure, or an article stored). Rows written
+    before this step only have the message: their kind is read from it once, here, by the words
+    reader's own fetch put first; an unknown message is no reason to ask again.
+    """
+    _script(
+        db,
+        """
+        ALTER TABLE articles ADD COLUMN error_kind TEXT;
+        ALTER TABLE articles ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE articles ADD COLUMN retry_at REAL;
+        CREATE INDEX articles_retry ON articles (retry_at) WHERE content IS NULL AND retry_at IS NOT NULL
+        """,
+    )
+    legacy = [
+        ("out_of_time", "not fetched: the refresh's time%"),
+        ("timeout", "timed out%"),
+        ("network", "connection refused%"),
+        ("network", "could not resolve%"),
+        ("network", "could not connect%"),
+        ("network", "connection broken%"),
+        ("network", "network error%"),
+        ("server", "HTTP 5%"),
+        ("server", "HTTP 429%"),
+    ]
+    for kind, pattern in legacy:
+        db.execute(
+            "UPDATE articles SET error_kind = ?, failures = 1, retry_at = fetched "
+            "WHERE error IS NOT NULL AND error_kind IS NULL AND error LIKE ?",
+            (kind, pattern),
+        )
+    # What is left failed for a reason not worth asking again about (a 404, no article on the page).
+    db.execute("UPDATE articles SET error_kind = 'failed', failures = 1 WHERE error IS NOT NULL AND error_kind IS NULL")
+    # An article already stored is never refetched by a refresh: nothing to retry.
+    db.execute("UPDATE articles SET retry_at = NULL WHERE content IS NOT NULL")
+
+
 # Index i holds the step from user_version i to i + 1. Append; never edit a shipped step.
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,12 +11,21 @@ Real loopback servers (tests/article_server.py), real SQLite, the CLI run in-pro
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from article_server import ArticleSite, Item, self_contained_pages
+from article_server import ArticleSite, Item, article_page, self_contained_pages
 
+from reader.articles import NO_ARTICLE, OUT_OF_TIME, RETRY_PER_FEED
+from reader.schema import MIGRATIONS
+from reader.storage.articles import TRANSIENT_KINDS
 from reader.store import Store
 
 
@@ -109,3 +118,166 @@ def test_item2_entries_json_text_is_what_show_shows_and_article_says_so(
     assert missing["article"]["error"] == "HTTP 404 Not Found" and missing["article"]["fetched"].endswith("Z")
     never = next(r for r in listed if r["title"] == "Never")
     assert never["article"] is None and never["source"] == "feed" and "They stop here" in never["text"]
+
+
+# --- 1: failed article fetches are retried by later refreshes -------------------------------------------
+
+
+class Flaky:
+    """Routes on the site whose pages answer as `mode` says now: "down" (HTTP 503), "slow"
+    (longer than the test's timeout), "up" (the article)."""
+
+    def __init__(self, site: ArticleSite, count: int, mode: str = "down") -> None:
+        self.mode = mode
+        self.stop = threading.Event()
+        self.pages = [article_page(f"flaky-{n}", f"flakyword{n}").encode() for n in range(count)]
+        assert site.server is not None
+        for n in range(count):
+            site.server.route(f"/flaky/{n}.html", self._handler(n))
+
+    def _handler(self, n: int) -> Callable[[BaseHTTPRequestHandler], None]:
+        def handle(request: BaseHTTPRequestHandler) -> None:
+            if self.mode == "slow":
+                self.stop.wait(5)
+            body, code = (self.pages[n], 200) if self.mode != "down" else (b"busy", 503)
+            request.send_response(code)
+            request.send_header("Content-Type", "text/html; charset=utf-8")
+            request.send_header("Content-Length", str(len(body)))
+            request.end_headers()
+            with contextlib.suppress(OSError):
+                request.wfile.write(body)
+
+        return handle
+
+
+def _config(tmp_path: Path, text: str) -> None:
+    (tmp_path / "config").mkdir(exist_ok=True)
+    (tmp_path / "config" / "config.toml").write_text(text)
+
+
+def _due_now(store: Store) -> None:
+    """As if the wait before the next try were over for every post."""
+    store.db.execute("UPDATE articles SET retry_at = 0 WHERE retry_at IS NOT NULL")
+
+
+def test_item1_transient_failures_are_retried_even_when_the_feed_is_unchanged_permanent_ones_never(
+    cli: Callable, site: ArticleSite, data_store: Store
+) -> None:
+    flaky = Flaky(site, 2)
+    (site.root / "pages" / "junk.html").write_text("<html><body><div>hi</div></body></html>")
+    site.write_feed([
+        Item("Flaky 0", "/flaky/0.html"), Item("Flaky 1", "/flaky/1.html"),
+        Item("Missing", "/status/404/gone.html"), Item("Junk", "/pages/junk.html"),
+    ])
+    assert cli("add", site.feed_url, "--no-fetch", "--full-text").code == 0
+    assert cli("refresh").code == 0
+    ids = _ids(data_store)
+    first = data_store.get_article(ids["Flaky 0"])
+    assert first is not None and first.error == "HTTP 503 Service Unavailable" and first.error_kind == "server"
+    assert first.failures == 1 and first.retry_at == pytest.approx(first.fetched + 120, abs=1)
+    kinds = {t: data_store.get_article(ids[t]).error_kind for t in ("Missing", "Junk")}  # type: ignore[union-attr]
+    assert kinds == {"Missing": "http", "Junk": "no_article"}
+    assert all(data_store.get_article(ids[t]).retry_at is None for t in kinds)  # type: ignore[union-attr]
+    asked = {path: site.count(path) for path in ("/flaky/0.html", "gone.html", "junk.html")}
+    # At once again: the feed is unchanged, and the wait after a failure is not over: nobody is asked.
+    assert cli("refresh").code == 0
+    assert {path: site.count(path) for path in asked} == asked
+    # Later (the wait is over) the server is back: the feed is unchanged, yet both articles come.
+    _due_now(data_store)
+    flaky.mode = "up"
+    assert cli("refresh").code == 0
+    for n in range(2):
+        entry = data_store.get_entry(ids[f"Flaky {n}"])
+        assert entry is not None and f"flakyword{n}" in (entry.article or "") and entry.article_error is None
+        row = data_store.get_article(ids[f"Flaky {n}"])
+        assert row is not None and row.error_kind is None and row.failures == 0 and row.retry_at is None
+    # The permanent failures were never asked again.
+    assert site.count("gone.html") == asked["gone.html"] and site.count("junk.html") == asked["junk.html"]
+    assert [r["id"] for r in cli("entries", "flakyword1", "--json").json()] == [ids["Flaky 1"]]
+
+
+def test_item1_timeouts_and_the_refresh_running_out_of_time_are_retried_with_a_growing_wait(
+    cli: Callable, site: ArticleSite, data_store: Store, tmp_path: Path
+) -> None:
+    _config(tmp_path, "timeout = 1\n")
+    flaky = Flaky(site, 6, mode="slow")
+    try:
+        site.write_feed([Item(f"Slow {n}", f"/flaky/{n}.html") for n in range(6)])
+        assert cli("add", site.feed_url, "--no-fetch", "--full-text").code == 0
+        assert cli("refresh").code == 0
+        rows = [data_store.get_article(i) for i in _ids(data_store).values()]
+        kinds = sorted({r.error_kind for r in rows if r is not None})
+        assert "timeout" in kinds and set(kinds) <= {"timeout", "out_of_time"}, kinds
+        assert all(r is not None and r.retry_at is not None and r.failures == 1 for r in rows)
+        # Still slow: the second failure in a row waits 4 times longer (8 minutes).
+        _due_now(data_store)
+        assert cli("refresh").code == 0
+        rows = [data_store.get_article(i) for i in _ids(data_store).values()]
+        twice = [r for r in rows if r is not None and r.failures == 2]
+        assert twice and all(r.retry_at == pytest.approx(r.fetched + 480, abs=1) for r in twice)
+        flaky.mode = "up"
+        flaky.stop.set()
+        _due_now(data_store)
+        assert cli("refresh").code == 0
+        fetched = data_store.db.execute("SELECT count(*) FROM articles WHERE content IS NOT NULL").fetchone()[0]
+        assert fetched == 6
+    finally:
+        flaky.stop.set()
+
+
+def test_item1_connection_refused_is_retried_and_retries_are_bounded(
+    cli: Callable, site: ArticleSite, data_store: Store
+) -> None:
+    with socket.socket() as closed:  # a port nobody listens on: connection refused
+        closed.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    items = [Item(f"Offline {n}", f"{dead}/post/{n}.html") for n in range(RETRY_PER_FEED + 3)]
+    site.write_feed(items)
+    assert cli("add", site.feed_url, "--no-fetch", "--full-text").code == 0
+    assert cli("refresh").code == 0
+    ids = _ids(data_store)
+    row = data_store.get_article(ids["Offline 0"])
+    assert row is not None and row.error_kind == "network" and "connection refused" in (row.error or "")
+    # The server comes back (the links now lead to the site): at most RETRY_PER_FEED a feed per refresh,
+    # the newest first; posts first seen more than RETRY_DAYS ago are left alone.
+    for n, entry_id in ((n, ids[f"Offline {n}"]) for n in range(len(items))):
+        data_store.db.execute("UPDATE entries SET link = ? WHERE id = ?", (site.page_url(f"story-{n % 3}"), entry_id))
+    old = ids["Offline 0"]
+    data_store.db.execute("UPDATE entries SET first_seen = ? WHERE id = ?", (time.time() - 15 * 86400, old))
+    _due_now(data_store)
+    before = site.count(".html")
+    assert cli("refresh").code == 0
+    assert site.count(".html") - before == RETRY_PER_FEED
+    left = data_store.db.execute("SELECT count(*) FROM articles WHERE content IS NULL").fetchone()[0]
+    assert left == 3
+    assert cli("refresh").code == 0  # the rest next time, but for the one seen too long ago
+    assert data_store.db.execute("SELECT entry_id FROM articles WHERE content IS NULL").fetchall() == [(old,)]
+    # A feed turned off is no longer retried; fetching by hand still works.
+    data_store.set_full_text(site.feed_url, "off")
+    assert data_store.article_retries(site.feed_url, now=time.time() + 10**6, since=0, limit=100) == []
+
+
+def test_item1_v7_cache_upgrades_with_the_kind_of_each_stored_failure(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)
+    for step in MIGRATIONS[:7]:
+        step(db)
+    db.execute("PRAGMA user_version = 7")
+    db.execute("INSERT INTO feeds (id, url, added) VALUES (1, 'https://example.com/feed', 0)")
+    errors = {
+        1: (OUT_OF_TIME, "out_of_time"), 2: ("timed out after 30 s", "timeout"),
+        3: ("connection refused (is the server down?)", "network"), 4: ("HTTP 503 Service Unavailable", "server"),
+        5: ("HTTP 404 Not Found", "failed"), 6: (NO_ARTICLE, "failed"), 7: (None, None),
+    }
+    for n, (error, _kind) in errors.items():
+        db.execute("INSERT INTO entries (id, feed_id, key, published, date_known, first_seen, hash) "
+                   "VALUES (?, 1, ?, 0, 1, 0, '')", (n, f"k{n}"))
+        db.execute("INSERT INTO articles (entry_id, url, content, fetched, error) "
+                   "VALUES (?, 'https://x.example/', ?, 50, ?)", (n, b"" if n == 7 else None, error))
+    db.close()
+    store = Store(path)
+    for n, (_error, kind) in errors.items():
+        row = store.get_article(n)
+        assert row is not None and row.error_kind == kind, (n, row)
+        assert (row.retry_at is not None) == (kind in TRANSIENT_KINDS), (n, row)
+    store.close()

@@ -20,6 +20,24 @@ from .base import StoreBase, StoreError, chunks, placeholders
 FULL_TEXT_MODES = ("on", "off", "auto")
 DEFAULT_FULL_TEXT = "auto"
 
+# What kind of failure an article fetch's last one was (articles.error_kind). The first four
+# pass (the server or the network may be back, the next refresh may have time): a refresh asks
+# again, with a growing wait between tries. The others would fail the same way again.
+TRANSIENT_KINDS = ("timeout", "network", "server", "out_of_time")
+PERMANENT_KINDS = ("http", "no_article", "not_page", "body", "url", "failed")
+ERROR_KINDS = TRANSIENT_KINDS + PERMANENT_KINDS
+
+# The wait before the next try after `failures` failed ones in a row: 2 min, 8, 32, ~2 h, ~8.5 h,
+# then every 12 h (a dead server is asked about 30 times in the RETRY_DAYS a post is retried).
+RETRY_FIRST = 120.0
+RETRY_FACTOR = 4
+RETRY_LONGEST = 12 * 3600.0
+
+
+def retry_delay(failures: int) -> float:
+    """Seconds to wait before asking again after `failures` (>= 1) failed fetches in a row."""
+    return min(RETRY_LONGEST, RETRY_FIRST * RETRY_FACTOR ** min(max(failures, 1) - 1, 20))
+
 
 @dataclass(slots=True)
 class ArticleRow:
@@ -33,6 +51,9 @@ class ArticleRow:
     error: str | None  # why the last fetch failed (an earlier article, if any, is still `html`)
     etag: str | None = None
     last_modified: str | None = None
+    error_kind: str | None = None  # one of ERROR_KINDS when `error`
+    failures: int = 0  # fetches in a row that failed
+    retry_at: float | None = None  # when a refresh may ask again (None: it won't by itself)
 
 
 @dataclass(slots=True)
@@ -84,6 +105,21 @@ class ArticleStore(StoreBase):
             found += [ArticleCandidate(r[0], r[1], decompress(r[2]), r[3], r[4]) for r in rows]
         return found
 
+    def article_retries(self, feed_url: str, *, now: float, since: float, limit: int) -> list[ArticleCandidate]:
+        """The feed's posts first seen after `since` without an article, whose last fetch failed
+        for a passing reason and whose wait is over (`retry_at <= now`), newest first, at most
+        `limit`, of a feed whose mode is not off. Whether each is still wanted (auto: it still
+        looks truncated) is the caller's to judge."""
+        rows = self.db.execute(
+            "SELECT e.id, e.link, e.content, e.base_url, f.full_text FROM articles a "
+            "JOIN entries e ON e.id = a.entry_id JOIN feeds f ON f.id = e.feed_id "
+            "WHERE a.content IS NULL AND a.retry_at IS NOT NULL AND a.retry_at <= ? "
+            "AND f.url = ? AND f.full_text != 'off' AND e.first_seen >= ? "
+            "ORDER BY e.published DESC, e.id DESC LIMIT ?",
+            (now, feed_url, since, limit),
+        )
+        return [ArticleCandidate(r[0], r[1], decompress(r[2]), r[3], r[4]) for r in rows]
+
     def article_link(self, entry_id: int) -> str | None:
         """The post's link (what its article is fetched from); StoreError when there is no such post."""
         row = self.db.execute("SELECT link FROM entries WHERE id = ?", (entry_id,)).fetchone()
@@ -95,8 +131,8 @@ class ArticleStore(StoreBase):
 
     def get_article(self, entry_id: int) -> ArticleRow | None:
         row = self.db.execute(
-            "SELECT entry_id, url, content, length(content), fetched, error, etag, last_modified "
-            "FROM articles WHERE entry_id = ?",
+            "SELECT entry_id, url, content, length(content), fetched, error, etag, last_modified, "
+            "error_kind, failures, retry_at FROM articles WHERE entry_id = ?",
             (entry_id,),
         ).fetchone()
         if row is None:
@@ -104,6 +140,7 @@ class ArticleStore(StoreBase):
         return ArticleRow(
             entry_id=row[0], url=row[1], html=decompress(row[2]) if row[2] is not None else None,
             size=row[3] or 0, fetched=row[4], error=row[5], etag=row[6], last_modified=row[7],
+            error_kind=row[8], failures=row[9], retry_at=row[10],
         )
 
     def article_status(self, entry_id: int) -> tuple[str, float, str | None] | None:
@@ -131,36 +168,48 @@ class ArticleStore(StoreBase):
             db.execute("INSERT INTO articles_fts (rowid, body) VALUES (?, ?)", (entry_id, text))
         return True
 
-    def record_article_error(self, entry_id: int, url: str, error: str) -> bool:
-        """A failed fetch: the error goes on the post's article row; an earlier article stays."""
+    def record_article_error(self, entry_id: int, url: str, error: str, kind: str = "failed") -> bool:
+        """A failed fetch: the error and its kind go on the post's article row; an earlier article stays."""
         with self.transaction() as db:
             if db.execute("SELECT 1 FROM entries WHERE id = ?", (entry_id,)).fetchone() is None:
                 return False
-            db.execute(
-                "INSERT INTO articles (entry_id, url, fetched, error) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (entry_id) DO UPDATE SET fetched = excluded.fetched, error = excluded.error",
-                (entry_id, url, time.time(), clean_message(error, 500)),
-            )
+            _record_error(db, entry_id, url, clean_message(error, 500), kind, time.time())
         return True
 
-    def record_article_errors(self, posts: Sequence[tuple[int, str]], error: str) -> None:
+    def record_article_errors(self, posts: Sequence[tuple[int, str]], error: str, kind: str = "failed") -> None:
         """The same error on several posts' article rows ((entry id, link) pairs), in one transaction."""
         now, error = time.time(), clean_message(error, 500)
         with self.transaction() as db:
-            db.executemany(
-                "INSERT INTO articles (entry_id, url, fetched, error) "
-                "SELECT id, ?, ?, ? FROM entries WHERE id = ? "
-                "ON CONFLICT (entry_id) DO UPDATE SET fetched = excluded.fetched, error = excluded.error",
-                [(link, now, error, entry_id) for entry_id, link in posts],
-            )
+            for entry_id, link in posts:
+                if db.execute("SELECT 1 FROM entries WHERE id = ?", (entry_id,)).fetchone() is not None:
+                    _record_error(db, entry_id, link, error, kind, now)
 
     def record_article_not_modified(self, entry_id: int, etag: str | None, last_modified: str | None) -> None:
         with self.transaction() as db:
             db.execute(
-                "UPDATE articles SET fetched = ?, error = NULL, etag = coalesce(?, etag), "
+                "UPDATE articles SET fetched = ?, error = NULL, error_kind = NULL, failures = 0, retry_at = NULL, "
+                "etag = coalesce(?, etag), "
                 "last_modified = coalesce(?, last_modified) WHERE entry_id = ?",
                 (time.time(), etag, last_modified, entry_id),
             )
+
+
+def _record_error(db: sqlite3.Connection, entry_id: int, url: str, error: str, kind: str, now: float) -> None:
+    """One more failed fetch on the post's article row; a passing failure of a post with no article
+    yet gets a time to ask again, later after each failure in a row (`retry_delay`)."""
+    if kind not in ERROR_KINDS:
+        raise ValueError(f"unknown article error kind {kind!r}")
+    row = db.execute("SELECT failures, content IS NOT NULL FROM articles WHERE entry_id = ?", (entry_id,)).fetchone()
+    failures = (row[0] if row is not None else 0) + 1
+    has_article = row is not None and bool(row[1])
+    retry_at = now + retry_delay(failures) if kind in TRANSIENT_KINDS and not has_article else None
+    db.execute(
+        "INSERT INTO articles (entry_id, url, fetched, error, error_kind, failures, retry_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (entry_id) DO UPDATE SET fetched = excluded.fetched, error = excluded.error, "
+        "error_kind = excluded.error_kind, failures = excluded.failures, retry_at = excluded.retry_at",
+        (entry_id, url, now, error, kind, failures, retry_at),
+    )
 
 
 def _fts_delete_articles(db: sqlite3.Connection, entry_ids: Sequence[int]) -> None:
