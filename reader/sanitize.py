@@ -19,15 +19,18 @@ from urllib.parse import urlsplit
 # another ESC) or the end loses only its introducer and parameters. With `.*?(BEL|ST|$)` an
 # unterminated "ESC ]" swallowed the rest of the text, a whole post after one stray byte. What is
 # left is printable text (every control character is removed after this), which a terminal only prints.
+# No sequence takes a character that delimits markup (< > " ' &): this runs on HTML (a feed's content,
+# an article page), where ESC before the quote closing an attribute took the quote, and the text up
+# to the next quote became the attribute's. Those characters stay as text; the ESC is gone anyway.
 # Linear: the body's class excludes every terminator, so its run can only end at the next control
-# character, and the runs of successive sequences never overlap.
+# character (or markup delimiter), and the runs of successive sequences never overlap.
 _ESCAPES = re.compile(
     r"""
-    (?: \x1b\[ | \x9b ) [\x30-\x3f]* [\x20-\x2f]* [\x40-\x7e]?          # CSI
-  | (?: \x1b[\]PX^_] | [\x90\x98\x9d\x9e\x9f] )                        # OSC, DCS, SOS, PM, APC:
-    (?: [^\x00-\x1f\x7f-\x9f]* (?: \x07 | \x1b\\ | \x9c )              #   whole, up to BEL or ST
-      | [\x30-\x3f]* )                                                  #   unterminated: introducer, parameters
-  | \x1b [\x20-\x2f]* [\x30-\x7e]?                                     # other ESC sequences
+    (?: \x1b\[ | \x9b ) [\x30-\x3b\x3d\x3f]* [\x20\x21\x23-\x25\x28-\x2f]* [\x40-\x7e]?     # CSI
+  | (?: \x1b[\]PX^_] | [\x90\x98\x9d\x9e\x9f] )                                # OSC, DCS, SOS, PM, APC:
+    (?: [^\x00-\x1f\x7f-\x9f<>"']* (?: \x07 | \x1b\\ | \x9c )                   #   whole, up to BEL or ST
+      | [\x30-\x3b\x3d\x3f]* )                                                #   unterminated: introducer, parameters
+  | \x1b [\x20\x21\x23-\x25\x28-\x2f]* [\x30-\x3b\x3d\x3f-\x7e]?                  # other ESC sequences
     """,
     re.VERBOSE,
 )

@@ -15,13 +15,19 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import lxml.html
 import pytest
+from article_server import ArticleSite, Item
 
+from reader.articles import NO_ARTICLE
+from reader.extract import Article, ExtractError, extract_article
 from reader.parse import parse_feed
 from reader.render import render_html
 from reader.sanitize import clean_line, clean_text, strip_escapes
+from reader.store import Store
 
 # What a terminal acts on: C0 (but tab and newline), DEL and C1.
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -120,3 +126,144 @@ def test_issue10_escape_stripping_is_linear(text: str) -> None:
     assert not CONTROL.search(cleaned)
     assert cleaned == text.translate({ord(c): None for c in "\x1b]P\x9d0;["})  # only the sequences went
     assert within(3, lambda: clean_line(text, 10_000_000)) == cleaned.strip()
+
+
+# --- item 1: an escape sequence, or any character lxml refuses, costs only itself -------------------------------
+
+URL = "https://example.com/news/2024/story.html"
+
+
+def article_page(first: str, *, attribute: str = "") -> bytes:
+    """A pretty-printed article page (indentation and line breaks in the text, as CMSs write them), whose
+    first paragraph holds `first`; `attribute` goes into the attributes of an image and a link."""
+    paragraphs = "\n".join(
+        f"        <p>\n          {p}\n          More of the same paragraph, on its own line.\n        </p>"
+        for p in PARAGRAPHS
+    )
+    return f"""<!doctype html>
+<html>
+  <head><meta charset="utf-8"><title>The story | Example</title></head>
+  <body>
+    <nav><a href="/">Home</a> <a href="/about">About</a></nav>
+    <div class="content">
+      <article>
+        <h1>The story</h1>
+        <p>
+          The first paragraph, {first} and then
+          the rest of its words, which must all stay.
+        </p>
+        <p><a href="/more" title="more {attribute}">A link</a> in a sentence that is long enough to count.</p>
+        <figure><img src="/pic.png" alt="a picture {attribute}"></figure>
+{paragraphs}
+      </article>
+    </div>
+    <footer>Copyright Example.</footer>
+  </body>
+</html>
+""".encode("utf-8", "surrogatepass")
+
+
+def text_of(article: Article) -> str:
+    return lxml.html.fragment_fromstring(article.html, create_parent="div").text_content()
+
+
+def assert_whole(article: Article | None) -> str:
+    assert article is not None, "the article was lost"
+    text = " ".join(text_of(article).split())
+    assert "The first paragraph," in text and "the rest of its words, which must all stay." in text
+    assert all(p in text for p in PARAGRAPHS)
+    assert not CONTROL.search(article.html) and "\ufffe" not in article.html and "\uffff" not in article.html
+    return text
+
+
+def test_issue10_escape_sequence_in_an_article_page_keeps_the_article() -> None:
+    """The acceptance repro: "\x1b[31mred" inside one paragraph of a normal page lost the whole article."""
+    text = assert_whole(extract_article(article_page("in \x1b[31mred\x1b[0m here,"), URL))
+    assert "in red here," in text and "[31m" not in text
+
+
+@pytest.mark.parametrize(
+    ("sequence", "kept"),
+    [
+        ("\x1b]0;title\x07 continues here,", "continues here,"),  # BEL-terminated: goes whole, "title" too
+        ("\x1b]0;title continues here,", "title continues here,"),  # unterminated: only "\x1b]0;" goes
+        ("\x1b]52;c;Y2xpcA==\x1b\\ continues here,", "continues here,"),
+        ("&#27;]0;title&#7; continues here,", "continues here,"),  # the same, spelled as references
+        ("&#x1B;[31mred&#x1b;[0m here,", "red here,"),
+        ("\x9b31mred\x9b0m here,", "red here,"),
+    ],
+)
+def test_issue10_escape_sequences_in_a_page_go_whole_before_the_controls(sequence: str, kept: str) -> None:
+    """Escape sequences are stripped before lone control characters: removing BEL first left the OSC
+    without its terminator, and the cleaner then took everything after it."""
+    text = assert_whole(extract_article(article_page(sequence), URL))
+    assert f"The first paragraph, {kept} and then" in text
+    assert "title" not in text or "title" in kept
+
+
+# Every character lxml refuses or a terminal acts on: C0 but tab and line ends, DEL, C1, lone surrogates,
+# U+FFFE, U+FFFF; raw, and as each spelling of a numeric reference a parser reads.
+REFUSED = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0), 0xD800, 0xDFFF, 0xFFFE, 0xFFFF]
+
+
+def _spellings(code: int) -> list[str]:
+    spelled = [f"&#{code};", f"&#x{code:X};", f"&#x000{code:x};", f"&#{code} ", f"&#00{code};"]
+    return spelled if 0xD800 <= code <= 0xDFFF else [chr(code), *spelled]
+
+
+@pytest.mark.parametrize("code", REFUSED, ids=[f"U+{c:04X}" for c in REFUSED])
+def test_issue10_no_single_character_costs_the_article(code: int) -> None:
+    """Whatever one character is, in the text (where the whitespace collapse rewrote it) or in an attribute:
+    the article is all there, and holds nothing that lxml refuses or a terminal acts on."""
+    for spelled in _spellings(code):
+        raw = article_page(f"odd {spelled}{spelled} character,", attribute=spelled)
+        article = extract_article(raw, URL)
+        assert_whole(article)
+
+
+def test_issue10_page_of_controls_and_escapes_is_fast() -> None:
+    """The page-wide passes (references, escapes, controls) are linear: 2.5 MB of them costs well under a second."""
+    noise = ("\x1b]0;" + "x" * 50 + "\x1b[31m&#27;]&#7;\x07\x00\x9d&#x9d;\n") * 30_000
+    raw = article_page("fine,").replace(b"<footer>", noise.encode() + b"<footer>")
+    assert_whole(within(5, lambda: extract_article(raw, URL)))
+
+
+def test_issue10_extractor_failure_is_its_own_error_not_no_article(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page that breaks the extractor raises ExtractError, never passes for a page without an article.
+
+    The page's gate is taken away (the text goes to lxml as it came, as before this fix), so lxml's
+    real "All strings must be XML compatible" is what breaks it."""
+    monkeypatch.setattr("reader.extract.without_controls", lambda text: text)
+    with pytest.raises(ExtractError, match="ValueError: All strings must be XML compatible"):
+        extract_article(article_page("in \x1b[31mred here,"), URL)
+    assert extract_article(b"<!-- a page of nothing but a comment -->", URL) is None  # no article: still None
+
+
+def test_issue10_refresh_keeps_an_article_with_an_escape_and_reports_an_extractor_failure_apart(
+    cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """End to end over a loopback site: the page with an escape in a paragraph gives its article, stored
+    and shown offline; a page that breaks the extractor is that post's own error, not NO_ARTICLE."""
+    pages = {"escape": article_page("in \x1b[31mred\x1b[0m here,"), "empty": b"<html><body></body></html>"}
+    with ArticleSite(tmp_path / "site", pages) as site:
+        site.write_feed([Item("Escape", "/pages/escape.html"), Item("Empty", "/pages/empty.html")])
+        assert cli("add", site.feed_url, "--no-fetch", "--full-text").code == 0
+        assert cli("refresh").code == 0
+        store = Store(tmp_path / "data" / "reader.sqlite")
+        try:
+            ids = {title: entry_id for entry_id, title in store.db.execute("SELECT id, title FROM entries")}
+            stored = store.get_article(ids["Escape"])
+            assert stored is not None and stored.error is None and stored.html
+            assert "in red here," in " ".join(stored.html.split()) and all(p in stored.html for p in PARAGRAPHS)
+            empty = store.get_article(ids["Empty"])
+            assert empty is not None and empty.error == NO_ARTICLE
+            # The page changed (so not a 304), through an extractor that fails on it: a different error, saying why.
+            (site.root / "pages" / "escape.html").write_bytes(article_page("in \x1b[34mblue\x1b[0m here,"))
+            monkeypatch.setattr("reader.extract.without_controls", lambda text: text)
+            result = cli("fetch-article", str(ids["Escape"]))
+            failed = store.get_article(ids["Escape"])
+            assert failed is not None and failed.error is not None and failed.error != NO_ARTICLE
+            assert "ExtractError" in failed.error and "XML compatible" in failed.error, failed.error
+            assert "ExtractError" in result.out + result.err
+        finally:
+            store.close()

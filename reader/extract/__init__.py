@@ -39,7 +39,9 @@ import logging
 import re
 from dataclasses import dataclass
 
+import lxml.etree
 import lxml.html
+from readability.readability import Unparseable
 
 from .clean import MAX_ATTRS, MAX_DEPTH, MAX_TAGS, cut_tags
 from .decode import _MAX_PAGE_BYTES as _MAX_PAGE_BYTES  # re-exported: tests check the byte cap
@@ -53,6 +55,7 @@ __all__ = [
     "MAX_TAGS",
     "MIN_ARTICLE_CHARS",
     "Article",
+    "ExtractError",
     "decode_page",
     "extract_article",
 ]
@@ -66,7 +69,7 @@ MIN_ARTICLE_CHARS = 25
 log = logging.getLogger(__name__)
 
 # readability logs every failure with a traceback at ERROR, which Python's last-resort handler
-# would print on stderr, over the app's screen: ours are expected (hostile pages) and turn into None.
+# would print on stderr, over the app's screen: ours turn into None (no article) or an ExtractError.
 logging.getLogger("readability.readability").setLevel(logging.CRITICAL)
 
 
@@ -76,13 +79,32 @@ class Article:
     title: str  # one clean line, "" if none
 
 
+class ExtractError(Exception):
+    """The extractor failed on a page, which is not the page having no article.
+
+    Raised rather than answered with None so that a bug (lxml refusing a string, say) can't pass
+    for "no article found on the page": the refresh records it as that post's own error
+    ("could not process the page: ExtractError: ...") and the post keeps the feed's text.
+    """
+
+
 def extract_article(page: bytes, url: str, content_type: str | None = None) -> Article | None:
-    """The article of `page` (fetched from `url`), or None when it has none. Never raises."""
+    """The article of `page` (fetched from `url`), or None when it has none.
+
+    Raises ExtractError, and nothing else, when the extraction itself fails.
+    """
     try:
         return _extract(page, url, content_type)
-    except Exception as e:  # hostile HTML must never take a refresh down: no article, one log line
-        log.debug("no article from %s: %s: %s", url, type(e).__name__, e)
-        return None
+    except Unparseable as e:
+        # readability wraps whatever went wrong in Unparseable; only libxml2 finding no document
+        # ("Document is empty": a page of comments, or of nothing) means the page has no article.
+        if isinstance(e.__context__, lxml.etree.ParserError):
+            log.debug("no article from %s: %s", url, e)
+            return None
+        cause = e.__context__ or e
+        raise ExtractError(f"the page broke the extractor ({type(cause).__name__}: {cause})") from e
+    except Exception as e:
+        raise ExtractError(f"the page broke the extractor ({type(e).__name__}: {e})") from e
 
 
 _WORD_CHARS = re.compile(r"\w")

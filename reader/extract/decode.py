@@ -1,10 +1,13 @@
 """A page's bytes as text: a BOM, then the charset of Content-Type, then <meta charset>, then UTF-8;
-cut to MAX_PAGE_CHARS, and the control characters no HTML page means removed."""
+cut to MAX_PAGE_CHARS; then, once, where the page's text enters, the terminal escape sequences and
+every character lxml refuses removed."""
 
 from __future__ import annotations
 
 import codecs
 import re
+
+from reader.sanitize import strip_escapes
 
 # Pages longer than this are cut before parsing. Real articles are far smaller (the largest of
 # the 90 test pages is 1.6 MB of HTML, nearly all of it markup and scripts around a few KB of
@@ -18,8 +21,19 @@ _MAX_PAGE_BYTES = MAX_PAGE_CHARS * 4
 # put long <head>s first, so a little more.
 _SNIFF_BYTES = 8192
 
-# Not ESC: reader.sanitize removes whole escape sequences ("\x1b[31m") where the text is shown.
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
+# What no page means and lxml refuses (every C0 control but tab and line ends, lone surrogates, U+FFFE,
+# U+FFFF: setting a node's text to a string holding one raises "All strings must be XML compatible",
+# which cost the whole article), and DEL and the C1 controls, which a terminal acts on. Form feed is
+# HTML whitespace: it becomes a space.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# A numeric character reference, whole (leading zeros, no ";" allowed, as parsers read them).
+_CHAR_REF = re.compile(r"&#(?:[xX]0*([0-9a-fA-F]{1,6})(?![0-9a-fA-F])|0*([0-9]{1,7})(?![0-9]));?")
+# The characters libxml2 makes of a reference as they are, and lxml then refuses or a terminal acts on
+# ("&#27;[31m" is an escape sequence once parsed). The other C1 references (&#150;) are windows-1252
+# characters to a parser ("–"), and NUL and surrogates become U+FFFD: those stay references.
+_RESOLVED_REFS = frozenset(
+    [*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0x81, 0x8D, 0x8F, 0x90, 0x9D, 0xFFFE, 0xFFFF]
+)
 _CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
 _META_CHARSET = re.compile(rb"""<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -91,5 +105,26 @@ def decode_page(page: bytes, content_type: str | None = None) -> str:
 
 
 def without_controls(text: str) -> str:
-    """C0 controls (but tab, line ends and ESC) and DEL removed: no HTML page means them, and lxml keeps them."""
-    return _CONTROL_CHARS.sub("", text) if _CONTROL_CHARS.search(text) else text
+    """The page's text with terminal escape sequences, and then every character lxml refuses, removed.
+
+    The order matters: an escape sequence goes whole while the BEL or ESC that ends it is still there
+    (removing controls first left an OSC with no terminator). References to such characters are
+    turned into them first, so that one pass removes both spellings. What is left can hold no
+    character that lxml refuses, so no node of the page can fail to be set.
+    """
+    if "&#" in text:
+        text = _CHAR_REF.sub(_resolve_control_ref, text)
+    text = strip_escapes(text)  # the project's one escape stripper (reader.sanitize), 7- and 8-bit forms
+    if not _CONTROL_CHARS.search(text):
+        return text
+    return _CONTROL_CHARS.sub(_drop_control, text)
+
+
+def _resolve_control_ref(match: re.Match[str]) -> str:
+    hex_digits, digits = match.groups()
+    value = int(hex_digits, 16) if hex_digits else int(digits)
+    return chr(value) if value in _RESOLVED_REFS else match.group()
+
+
+def _drop_control(match: re.Match[str]) -> str:
+    return " " if match.group() == "\x0c" else ""
