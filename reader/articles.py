@@ -380,12 +380,18 @@ class ArticleStage:
             if left <= 0:
                 break
             await asyncio.wait(set(self._tasks), timeout=left)
-        late = dict(self._pending)
         await self.close()
+        # After close: a fetch that ended meanwhile has taken itself off (and has its outcome). One
+        # cancelled while its article was being written lands anyway (the writer thread finishes the
+        # job): the store leaves a post that has an article alone.
+        late = dict(self._pending)
         if late:
             self.outcomes += [ArticleOutcome(i, "error", error=OUT_OF_TIME, kind="out_of_time") for i in late]
             with contextlib.suppress(Exception):
-                await self.write(self.store.record_article_errors, list(late.items()), OUT_OF_TIME, "out_of_time")
+                await self.write(
+                    self.store.record_article_errors, list(late.items()), OUT_OF_TIME, "out_of_time",
+                    without_article=True,
+                )
 
     async def close(self) -> None:
         tasks = list(self._tasks)

@@ -165,6 +165,10 @@ class RefreshSummary:
     outcomes: list[FeedOutcome] = field(default_factory=list)
     seconds: float = 0.0
     stopped: bool = False  # abandoned part-way (the app quit)
+    # The full articles the refresh fetched (or found unchanged), and the posts whose article
+    # fetch failed (each says why in `reader show ID`): not feed failures.
+    articles_fetched: int = 0
+    articles_failed: list[int] = field(default_factory=list)
 
     @property
     def new_entries(self) -> int:
@@ -196,6 +200,14 @@ class RefreshSummary:
         ]
         if self.skipped:
             parts.append(f"{len(self.skipped)} skipped")
+        if self.articles_fetched or self.articles_failed:
+            articles = _plural(self.articles_fetched, "full article", "full articles")
+            failed = self.articles_failed
+            if len(failed) == 1:
+                articles += f" (1 failed: reader show {failed[0]} says why)"
+            elif failed:
+                articles += f" ({len(failed)} failed: reader show ID says why, e.g. {min(failed)})"
+            parts.append(articles)
         return f"{_plural(total, 'feed', 'feeds')} checked in {self.seconds:.1f} s: " + ", ".join(parts)
 
 

@@ -145,6 +145,9 @@ async def refresh_async(
         pool.shutdown()
         writer.submit(store.close)  # the writer thread's own connection
         writer.shutdown(wait=True)
+    # Articles asked for (new posts', and retries): how many came, which failed (each post's row says why).
+    summary.articles_fetched = sum(o.status != "error" for o in articles.outcomes)
+    summary.articles_failed = [o.entry_id for o in articles.outcomes if o.status == "error"]
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -12,6 +12,7 @@ Real loopback servers (tests/article_server.py), real SQLite, the CLI run in-pro
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import sqlite3
 import threading
@@ -281,3 +282,61 @@ def test_item1_v7_cache_upgrades_with_the_kind_of_each_stored_failure(tmp_path: 
         assert row is not None and row.error_kind == kind, (n, row)
         assert (row.retry_at is not None) == (kind in TRANSIENT_KINDS), (n, row)
     store.close()
+
+
+# --- 3: the refresh's summary counts the articles ---------------------------------------------------------
+
+
+def _rewrite(site: ArticleSite, items: list[Item], step: int) -> None:
+    """A new version of the feed within the same second: its date moves on, so no 304 hides it."""
+    site.write_feed(items)
+    when = time.time() + 10 * (step + 1)
+    os.utime(site.root / "feed.xml", (when, when))
+
+
+def test_item3_refresh_summary_counts_full_articles_and_failures_quiet_stays_quiet(
+    cli: Callable, site: ArticleSite, data_store: Store
+) -> None:
+    items = [Item("One", "/pages/story-0.html"), Item("Two", "/pages/story-1.html"),
+             Item("Missing", "/status/404/gone.html")]
+    site.write_feed(items)
+    assert cli("add", site.feed_url, "--no-fetch").code == 0
+    first = cli("refresh")
+    missing = _ids(data_store)["Missing"]
+    assert first.code == 0
+    assert first.out.strip().endswith(f", 2 full articles (1 failed: reader show {missing} says why)"), first.out
+    assert "failed:" not in first.err  # an article failing is no feed failure
+    assert "HTTP 404" in cli("show", str(missing)).out  # what the line points at says why
+    # Nothing asked for: the line says nothing about articles.
+    again = cli("refresh")
+    assert again.code == 0 and "full article" not in again.out and "1 not modified" in again.out
+    items += [Item("Gone too", "/status/410/gone.html"), Item("Three", "/pages/story-2.html")]
+    _rewrite(site, items, 0)  # the feed's guids go by position: new items go last
+    third = cli("refresh")
+    gone = _ids(data_store)["Gone too"]
+    assert third.out.strip().endswith(f", 1 full article (1 failed: reader show {gone} says why)"), third.out
+    items += [Item("A", "/status/404/a.html"), Item("B", "/status/404/b.html")]
+    _rewrite(site, items, 1)
+    quiet = cli("refresh", "--quiet")
+    assert quiet.code == 0 and quiet.out == "" and quiet.err == ""
+    items += [Item("C", "/status/404/c.html"), Item("D", "/status/404/d.html")]
+    _rewrite(site, items, 2)
+    loud = cli("refresh")  # two failures: the count, and one post to look at
+    first_failed = min(_ids(data_store)[t] for t in ("C", "D"))
+    assert loud.out.strip().endswith(f", 0 full articles (2 failed: reader show ID says why, e.g. {first_failed})")
+
+
+def test_item1_out_of_time_never_lands_on_a_post_whose_article_just_landed(
+    cli: Callable, site: ArticleSite, data_store: Store
+) -> None:
+    """A fetch cancelled at the deadline while its article was being written: the writer thread
+    stores the article anyway, then the refresh marks the late posts; the article must win."""
+    assert cli("add", site.feed_url, "--full-text", "off").code == 0
+    ids = _ids(data_store)
+    landed, late = ids["Post story-0"], ids["Post story-1"]
+    assert cli("fetch-article", str(landed)).code == 0
+    data_store.record_article_errors([(landed, "u"), (late, "u")], OUT_OF_TIME, "out_of_time", without_article=True)
+    entry = data_store.get_entry(landed)
+    assert entry is not None and entry.article and entry.article_error is None
+    row = data_store.get_article(late)
+    assert row is not None and row.error_kind == "out_of_time" and row.retry_at is not None

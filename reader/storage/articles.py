@@ -176,13 +176,20 @@ class ArticleStore(StoreBase):
             _record_error(db, entry_id, url, clean_message(error, 500), kind, time.time())
         return True
 
-    def record_article_errors(self, posts: Sequence[tuple[int, str]], error: str, kind: str = "failed") -> None:
-        """The same error on several posts' article rows ((entry id, link) pairs), in one transaction."""
+    def record_article_errors(
+        self, posts: Sequence[tuple[int, str]], error: str, kind: str = "failed", *, without_article: bool = False
+    ) -> None:
+        """The same error on several posts' article rows ((entry id, link) pairs), in one transaction;
+        `without_article`: only on those that have no article stored (one may have just landed)."""
         now, error = time.time(), clean_message(error, 500)
+        skip = "SELECT 1 FROM articles WHERE entry_id = ? AND content IS NOT NULL"
         with self.transaction() as db:
             for entry_id, link in posts:
-                if db.execute("SELECT 1 FROM entries WHERE id = ?", (entry_id,)).fetchone() is not None:
-                    _record_error(db, entry_id, link, error, kind, now)
+                if db.execute("SELECT 1 FROM entries WHERE id = ?", (entry_id,)).fetchone() is None:
+                    continue
+                if without_article and db.execute(skip, (entry_id,)).fetchone() is not None:
+                    continue
+                _record_error(db, entry_id, link, error, kind, now)
 
     def record_article_not_modified(self, entry_id: int, etag: str | None, last_modified: str | None) -> None:
         with self.transaction() as db:
