@@ -109,6 +109,22 @@ def test_issue10_feed_post_with_unterminated_osc_keeps_its_body() -> None:
     assert not CONTROL.search(shown)
 
 
+@pytest.mark.parametrize("escape", ["\x1b", "\x1b[", "\x1b]0;", "\x1b]0;x", "\x9b", "\x1b(", "\x1bP1"])
+def test_issue10_no_escape_sequence_takes_a_markup_delimiter(escape: str) -> None:
+    """Feed content is HTML when it is cleaned: an ESC before an attribute's closing quote took the quote,
+    and the post's text up to the next quote became the attribute's."""
+    html = (
+        f'<p title="hover {escape}">First {escape}<b>bold</b> &amp;{escape}&lt; one.</p>'
+        f"<p title='x{escape}'>Second.</p><p>{escape}&amp; third.</p>"
+    )
+    cleaned = clean_text(html)
+    assert not CONTROL.search(cleaned)
+    shown = render_html(cleaned, "http://127.0.0.1/post").text
+    assert "First" in shown and "bold" in shown and "one." in shown and "Second." in shown and "third." in shown
+    assert "&" in shown and "<" in shown  # the entities are whole
+    assert "title=" not in shown and "b>" not in shown and "mp;" not in shown  # and no markup became text
+
+
 @pytest.mark.parametrize(
     "text",
     [
