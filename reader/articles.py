@@ -266,17 +266,19 @@ async def fetch_one(
 
 
 def _choose(
-    store: Store, ids: list[int], every_mode: bool, feed_url: str | None
+    store: Store, ids: list[int], every_mode: bool, retry_ids: list[int]
 ) -> tuple[list[tuple[ArticleCandidate, bool]], list[ArticleCandidate]]:
     """(The writer thread.) The new posts to look at, each with whether its article is wanted;
-    and the feed's earlier posts whose article is due another try and still wanted by the feed's mode."""
+    and the feed's earlier posts due another try whose article is still wanted by the feed's mode."""
     new = [(c, wants_article(c)) for c in store.article_candidates(ids, every_mode=every_mode)] if ids else []
-    retries: list[ArticleCandidate] = []
-    if feed_url is not None:
-        now = time.time()
-        due = store.article_retries(feed_url, now=now, since=now - RETRY_DAYS * 86400, limit=RETRY_PER_FEED)
-        retries = [c for c in due if wants_article(c)]
+    retries = [c for c in store.retry_candidates(retry_ids) if wants_article(c)] if retry_ids else []
     return new, retries
+
+
+def _due(store: Store) -> dict[str, list[int]]:
+    """(The writer thread.) {feed URL: its posts due another try}, once for the whole run."""
+    now = time.time()
+    return store.due_article_retries(now=now, since=now - RETRY_DAYS * 86400, per_feed=RETRY_PER_FEED)
 
 
 class ArticleStage:
@@ -303,6 +305,7 @@ class ArticleStage:
         self._extractor: ThreadPoolExecutor | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._pending: dict[int, str] = {}  # entry id → link, for posts whose fetch has not ended
+        self._due: asyncio.Future[dict[str, list[int]]] | None = None  # {feed URL: posts due a retry}
         self.outcomes: list[ArticleOutcome] = []
 
     @property
@@ -327,11 +330,21 @@ class ArticleStage:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _retry_ids(self, feed_url: str | None) -> list[int]:
+        """The feed's posts due another try (asked of the cache once per run, by the first feed)."""
+        if feed_url is None:
+            return []
+        if self._due is None:
+            self._due = asyncio.ensure_future(self.write(_due, self.store))
+        due = await asyncio.shield(self._due)  # a cancelled feed must not cancel the others' answer
+        return due.pop(feed_url, [])
+
     async def _post_stage(self, ids: list[int], feed_url: str | None) -> None:
         try:
+            retry_ids = await self._retry_ids(feed_url)
             # Read and judged in the writer thread: decompressing and scanning a feed's worth
             # of post bodies is CPU the event loop should not spend.
-            chosen, retries = await self.write(_choose, self.store, ids, self.images is not None, feed_url)
+            chosen, retries = await self.write(_choose, self.store, ids, self.images is not None, retry_ids)
         except Exception:
             return  # the cache failed: the feed's own write says so; articles are a bonus
         for candidate, wanted in chosen:
@@ -394,6 +407,8 @@ class ArticleStage:
                 )
 
     async def close(self) -> None:
+        if self._due is not None and not self._due.done():
+            self._due.cancel()  # the writer thread finishes the query; nobody wants its answer
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

@@ -105,20 +105,47 @@ class ArticleStore(StoreBase):
             found += [ArticleCandidate(r[0], r[1], decompress(r[2]), r[3], r[4]) for r in rows]
         return found
 
-    def article_retries(self, feed_url: str, *, now: float, since: float, limit: int) -> list[ArticleCandidate]:
-        """The feed's posts first seen after `since` without an article, whose last fetch failed
-        for a passing reason and whose wait is over (`retry_at <= now`), newest first, at most
-        `limit`, of a feed whose mode is not off. Whether each is still wanted (auto: it still
-        looks truncated) is the caller's to judge."""
+    def due_article_retries(self, *, now: float, since: float, per_feed: int) -> dict[str, list[int]]:
+        """{feed URL: ids of its posts whose article is due another try}: no article, the last
+        fetch failed for a passing reason and its wait is over (`retry_at <= now`), first seen after
+        `since`, of a feed fetched here whose mode is not off; newest first, at most `per_feed` a feed.
+
+        One query for the whole refresh over the pending rows (a partial index), not one per feed
+        over its posts: its cost follows the failures waiting, not the size of the cache. Rows of
+        posts first seen before `since` are taken out of the pending ones first, so those stay few.
+        """
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE articles SET retry_at = NULL WHERE content IS NULL AND retry_at IS NOT NULL "
+                "AND (SELECT first_seen FROM entries WHERE id = articles.entry_id) < ?",
+                (since,),
+            )
+        due: dict[str, list[int]] = {}
         rows = self.db.execute(
-            "SELECT e.id, e.link, e.content, e.base_url, f.full_text FROM articles a "
-            "JOIN entries e ON e.id = a.entry_id JOIN feeds f ON f.id = e.feed_id "
+            "SELECT url, id FROM (SELECT f.url AS url, e.id AS id, row_number() OVER "
+            "(PARTITION BY e.feed_id ORDER BY e.published DESC, e.id DESC) AS n "
+            "FROM articles a JOIN entries e ON e.id = a.entry_id JOIN feeds f ON f.id = e.feed_id "
             "WHERE a.content IS NULL AND a.retry_at IS NOT NULL AND a.retry_at <= ? "
-            "AND f.url = ? AND f.full_text != 'off' AND e.first_seen >= ? "
-            "ORDER BY e.published DESC, e.id DESC LIMIT ?",
-            (now, feed_url, since, limit),
+            "AND f.full_text != 'off' AND f.remote_id IS NULL) WHERE n <= ?",
+            (now, per_feed),
         )
-        return [ArticleCandidate(r[0], r[1], decompress(r[2]), r[3], r[4]) for r in rows]
+        for url, entry_id in rows:
+            due.setdefault(url, []).append(entry_id)
+        return due
+
+    def retry_candidates(self, ids: Sequence[int]) -> list[ArticleCandidate]:
+        """These posts (due a retry) with what judging whether their article is still wanted needs."""
+        found: list[ArticleCandidate] = []
+        for chunk in chunks(list(ids)):
+            rows = self.db.execute(
+                "SELECT e.id, e.link, e.content, e.base_url, f.full_text FROM entries e "
+                "JOIN feeds f ON f.id = e.feed_id "
+                f"WHERE e.id IN ({placeholders(chunk)}) AND e.id IN "
+                "(SELECT entry_id FROM articles WHERE content IS NULL)",
+                chunk,
+            )
+            found += [ArticleCandidate(r[0], r[1], decompress(r[2]), r[3], r[4]) for r in rows]
+        return found
 
     def article_link(self, entry_id: int) -> str | None:
         """The post's link (what its article is fetched from); StoreError when there is no such post."""
