@@ -58,7 +58,7 @@ async def test_m_plays_the_url_then_the_downloaded_file(store: Store, server: Fe
         await pilot.press("D")
         await wait_for(pilot, lambda: any(m.startswith("Saved ep.mp3") for m in messages(app)))
         assert (tmp_path / "dl" / "ep.mp3").read_bytes() == BODY
-        assert app.note == ""  # the progress part of the status line is gone
+        assert "downloading" not in app.status_bar.plain  # the progress part of the status line is gone
         await pilot.press("m")
         await settle(pilot)
         assert recorded(out)["argv"] == [str(tmp_path / "dl" / "ep.mp3")]
@@ -101,13 +101,13 @@ async def test_download_progress_shows_on_the_status_line_and_a_failure_says_d_r
         async with app.run_test(size=WIDE, notifications=True) as pilot:
             await open_top_post(pilot)
             await pilot.press("D")
-            await wait_for(pilot, lambda: "downloading ep.mp3 19%" in app.note)
+            await wait_for(pilot, lambda: "downloading ep.mp3 19% (195.3 KB/1.0 MB)" in app.status_bar.plain)
             await pilot.press("D")  # a second D while it runs: not a second download of the same file
             assert "Already downloading ep.mp3" in messages(app)
             await wait_for(pilot, lambda: any("failed" in m for m in messages(app)))
             failed = next(m for m in messages(app) if "failed" in m)
             assert failed.startswith("Download of ep.mp3 failed: stalled") and failed.endswith("; D resumes it")
-            assert app.note == ""
+            assert "downloading" not in app.status_bar.plain and "↓" not in app.status_bar.plain
             media.stall_after = None
             await pilot.press("D")
             await wait_for(pilot, lambda: any(m.startswith("Saved ep.mp3") for m in messages(app)))
@@ -137,3 +137,52 @@ async def test_quitting_during_a_download_never_waits(store: Store, server: Feed
     finally:
         media.stop.set()
     assert part.stat().st_size == 100_000  # kept for the next D
+
+
+async def test_issue10_download_progress_outranks_the_refresh_time_at_usual_widths(
+    store: Store, server: FeedServer, tmp_path: Path
+) -> None:
+    # At 140×40 with failed feeds and a filter, and at 80×24, the `downloading … %` part went
+    # before `refreshed …`: now it outranks it, in a short form ("↓ 19%") when narrow.
+    name = "a-rather-long-episode-file-name-of-the-weekly-show.mp3"
+    media = MediaFile(BODY, stall_after=200_000)
+    server.route(f"/{name}", media)
+    add_episode(store, [Enclosure(server.url(f"/{name}"), "audio/mpeg")])
+    for n in range(3):
+        url = f"https://down{n}.invalid/feed.xml"
+        store.add_feed(url, f"Down {n}")
+        store.record_error(url, "connection refused")
+    app = make_app(store, downloads_dir=tmp_path / "dl", timeout=30.0)
+    try:
+        async with app.run_test(size=WIDE, notifications=True) as pilot:
+            await open_top_post(pilot)
+            await pilot.press("D")
+            await wait_for(pilot, lambda: "19%" in app.status_bar.plain)
+            line = app.status_bar.plain
+            assert "3 feeds failed" in line and "refreshed" not in line
+            assert "downloading 19% (195.3 KB/1.0 MB)" in line, line  # the file name made room
+            assert len(line) <= 140
+            await pilot.resize_terminal(200, 40)
+            await wait_for(pilot, lambda: app.status_bar.size.width == 200)
+            line = app.status_bar.plain
+            assert f"downloading {name[:39]}… 19% (195.3 KB/1.0 MB)" in line, line
+            await pilot.press("slash", *"has:enclosure")
+            await asyncio.sleep(0.3)  # the filter's debounce
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: "filter: has:enclosure" in app.status_bar.plain)
+            line = app.status_bar.plain
+            assert "filter: has:enclosure" in line and "3 feeds failed" in line, line
+            assert "19%" in line and len(line) <= 200, line
+            await pilot.resize_terminal(140, 40)
+            await wait_for(pilot, lambda: app.status_bar.size.width == 140)
+            line = app.status_bar.plain
+            assert "filter: has:enclosure" in line and "3 feeds failed" in line, line
+            assert "19%" in line and len(line) <= 140, line
+            await pilot.resize_terminal(80, 24)
+            await wait_for(pilot, lambda: app.status_bar.size.width == 80)
+            line = app.status_bar.plain
+            assert "↓ 19%" in line and "filter: has:enclosure" in line, line
+            assert len(line) <= 80 and "refreshed" not in line
+            await pilot.press("q")
+    finally:
+        media.stop.set()

@@ -106,6 +106,7 @@ class MediaActions:
         state = _Download(name_for(enclosure.url, entry.title, enclosure.type))
         in_flight[enclosure.url] = state
         self.notify(f"Downloading {state.name}…", markup=False)
+        self._show_downloads()
         self._download_enclosure(enclosure.url, entry.title, enclosure.type, self._downloads_dir(), state)
 
     @work(thread=True, exit_on_error=False, group="download")
@@ -153,16 +154,15 @@ class MediaActions:
             self.call_from_thread(self._download_finished, url, state)
 
     def _download_progress(self: ReaderApp, url: str, state: _Download) -> None:
-        done, total = state.done, state.total
-        if total:
-            text = f"downloading {state.name} {100 * done // total}% ({format_size(done)}/{format_size(total)})"
-        else:
-            text = f"downloading {state.name} {format_size(done)}"
-        self._media_note(text)
+        self._show_downloads()
+
+    def _show_downloads(self: ReaderApp) -> None:
+        """The status line's download part, from every download in flight (none: no part)."""
+        self.status_bar.set_download(*_describe(list(self._downloads_in_flight().values())))
 
     def _download_finished(self: ReaderApp, url: str, state: _Download) -> None:
         self._downloads_in_flight().pop(url, None)
-        self._media_note("")
+        self._show_downloads()
         if state.path is not None:
             size = format_size(state.done) if state.done else "done"
             self.notify(f"Saved {state.name} ({size}) in {clean_line(str(state.path.parent), 300)}; m plays it",
@@ -172,10 +172,24 @@ class MediaActions:
             self.notify(f"Download of {state.name} failed: {state.error}{resume}", title="Download",
                         severity="error", markup=False, timeout=10)
 
-    def _media_note(self: ReaderApp, text: str) -> None:
-        """The download's part of the status line; cleared only while it is still ours."""
-        mine: str = getattr(self, "_media_note_text", "")
-        if text or self.note == mine:
-            self.note = text
-            self._media_note_text = text
-            self._update_status()
+
+
+NAME_CHARS = 40  # of a file name on the status line: the percentage matters more
+
+
+def _describe(states: list[_Download]) -> tuple[str | None, ...]:
+    """The status line's text for the downloads in flight, then shorter forms for a narrow line; (None,) for none."""
+    if not states:
+        return (None,)
+    done = sum(d.done for d in states)
+    totals = [d.total for d in states]
+    total = sum(t for t in totals if t) if all(totals) else None
+    if len(states) == 1:
+        name = states[0].name
+        what = name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
+    else:
+        what = f"{len(states)} files"
+    if total:
+        percent, sizes = f"{100 * done // total}%", f"({format_size(done)}/{format_size(total)})"
+        return f"downloading {what} {percent} {sizes}", f"downloading {percent} {sizes}", f"↓ {percent}"
+    return f"downloading {what} {format_size(done)}", f"downloading {format_size(done)}", f"↓ {format_size(done)}"

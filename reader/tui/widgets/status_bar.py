@@ -5,7 +5,10 @@ dropped, least important first, so nothing is ever cut mid-word (only a filter t
 too long for the screen on its own is cut, with "…"). Refresh progress is a part of
 the line too ("refreshing 12/67"), so nothing draws over it. With a sync account the
 line has a sync part ("synced 14:02", "server unreachable · 5 changes waiting"), set by
-reader/tui/sync.py; one that needs the user is kept longer than the counts.
+reader/tui/sync.py; one that needs the user is kept longer than the counts. A download in
+flight (reader/tui/media.py) has a part too, with short forms ("↓ 45%"): it outranks the
+refresh time, the sync time and the whole-cache counts, and is shortened (the file name
+goes, then the sizes) before anything but those is dropped: its progress shows at any usual width.
 """
 
 from __future__ import annotations
@@ -33,6 +36,12 @@ class _Part:
     text: Text
     keep: int  # higher is dropped later
     sep: str = SEPARATOR  # what comes before it
+    shorter: tuple[Text, ...] = ()  # shorter forms, each in turn put in place of `text` when the line is too long ...
+    squeeze: int = 0  # ... before any part whose keep is above this is dropped
+
+
+DOWNLOAD_KEEP = 75  # above the whole-cache counts (60), the refresh time (40) and the sync time (35)
+DOWNLOAD_SQUEEZE = 45  # its short form once the stars, sync and refresh times are gone
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,7 @@ class StatusBar(Static):
         self._fields: _Fields | None = None
         self._progress: tuple[int, int] | None = None
         self._sync: tuple[str, bool] | None = None
+        self._download: tuple[str, ...] | None = None
 
     def on_resize(self) -> None:
         self._draw()
@@ -98,6 +108,14 @@ class StatusBar(Static):
             self._sync = shown
             self._draw()
 
+    def set_download(self, text: str | None, *shorter: str) -> None:
+        """Show (or, with None, stop showing) a download in flight: `text` in full ("downloading
+        ep.mp3 45% (2.2 MB/4.8 MB)"), then each of `shorter` as the line narrows ("↓ 45%")."""
+        shown = None if text is None else (text, *shorter)
+        if shown != self._download:
+            self._download = shown
+            self._draw()
+
     def _parts(self) -> list[_Part]:
         f = self._fields
         if f is None:
@@ -129,6 +147,10 @@ class StatusBar(Static):
         if self._progress is None and not (self._sync is not None and f.last_refresh is None):
             refreshed = Text(describe_refresh(f.last_refresh, f.offline), style="bold" if f.offline else "")
             parts.append(_Part(refreshed, 55 if f.offline else 40))
+        if self._download is not None:
+            text, *shorter = self._download
+            parts.append(_Part(Text(clean_line(text)), DOWNLOAD_KEEP,
+                               shorter=tuple(Text(clean_line(form)) for form in shorter), squeeze=DOWNLOAD_SQUEEZE))
         if f.note:
             parts.append(_Part(Text(clean_line(f.note)), 50))
         parts.append(_Part(Text("? help"), 10))
@@ -140,9 +162,16 @@ class StatusBar(Static):
         def length() -> int:
             return sum(p.text.cell_len for p in parts) + sum(len(p.sep) for p in parts[1:])
 
-        # Drop the least important parts until the rest fits.
+        # Drop the least important parts until the rest fits; a part with a short form takes
+        # it instead, once every part ranked below its `squeeze` is gone.
         while len(parts) > 1 and length() > width:
-            parts.remove(min(parts, key=lambda p: p.keep))
+            victim = min(parts, key=lambda p: p.keep)
+            long = [p for p in parts if p.shorter and p.squeeze < victim.keep]
+            if long:
+                part = min(long, key=lambda p: p.squeeze)
+                parts[parts.index(part)] = _Part(part.shorter[0], part.keep, part.sep, part.shorter[1:], part.squeeze)
+            else:
+                parts.remove(victim)
         line = Text(no_wrap=True, overflow="ellipsis")
         for n, part in enumerate(parts):
             if n:
