@@ -371,3 +371,29 @@ def test_item1_out_of_time_never_lands_on_a_post_whose_article_just_landed(
     assert entry is not None and entry.article and entry.article_error is None
     row = data_store.get_article(late)
     assert row is not None and row.error_kind == "out_of_time" and row.retry_at is not None
+
+
+def test_item1_each_failure_gets_its_kind_from_a_real_fetch(
+    cli: Callable, site: ArticleSite, data_store: Store
+) -> None:
+    """The kind is decided from the fetch's status and flags where it happens, and stored."""
+    site.write_feed([
+        Item("Busy", "/status/429/a.html"), Item("Broken", "/status/500/b.html"),
+        Item("Reset", "/reset/10/pages/story-0.html"), Item("Cut", "/truncate/20/pages/story-1.html"),
+        Item("Forbidden", "/status/403/c.html"), Item("Gone", "/status/410/d.html"),
+        Item("Huge", "/big/50/e.html"), Item("Bomb", "/bomb/f.html"),
+        Item("To ftp", "/redirect-to/ftp/g.html"), Item("Loop", "/redirect-loop/h.html"),
+        Item("Picture", "/img/pic.png"),
+    ])
+    assert cli("add", site.feed_url, "--no-fetch", "--full-text").code == 0
+    assert cli("refresh").code == 0
+    kinds = {title: (a.error_kind, a.retry_at is not None)
+             for title, entry_id in _ids(data_store).items() if (a := data_store.get_article(entry_id))}
+    assert kinds == {
+        "Busy": ("server", True), "Broken": ("server", True),
+        "Reset": ("network", True), "Cut": ("network", True),
+        "Forbidden": ("http", False), "Gone": ("http", False),
+        "Huge": ("body", False), "Bomb": ("body", False),
+        "To ftp": ("url", False), "Loop": ("url", False),
+        "Picture": ("not_page", False),
+    }, kinds
