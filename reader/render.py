@@ -2,7 +2,10 @@
 
 Links become `text[N]` in the body and a list at the end, so a person can open link N
 from the keyboard. Only http(s) links get a number: anything else keeps its text and
-loses its target. Empty anchors (heading permalinks like `<a href="#x"></a>`) vanish.
+loses its target. So does a link to the post's own page (a bare `#fragment`, or the base
+URL or the post's or article's URL with any fragment): an article whose every image is
+wrapped in `<a href="#img-1">` would list a number per image, each one the page being read.
+Empty anchors (heading permalinks like `<a href="#x"></a>`) vanish.
 Images become `[image: alt]`, and `Rendered.images` lists them in order (the reading pane
 draws each in place of its placeholder). The result holds no control characters.
 """
@@ -10,8 +13,9 @@ draws each in place of its placeholder). The result holds no control characters.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import html2text
 
@@ -130,9 +134,24 @@ class _Mark:
     state: str  # "pending" (not written yet), "open" (written), "closed" (written and closed)
 
 
+def _page_key(url: str | None) -> tuple[str, str, str, str] | None:
+    """What makes two URLs the same page: all but the fragment (scheme and host in any case; "" path is "/")."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.netloc:
+        return None
+    return parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query
+
+
 class _Converter(html2text.HTML2Text):
-    def __init__(self, base_url: str | None, image_marks: bool = False) -> None:
+    def __init__(self, base_url: str | None, image_marks: bool = False, own_pages: Iterable[str | None] = ()) -> None:
         super().__init__(baseurl=base_url or "", bodywidth=0)
+        # The post's own page, whatever the fragment: a link there is no link to list (see the module's doc).
+        self._own_pages = {key for url in (base_url, *own_pages) if (key := _page_key(url)) is not None}
         self.images = ImageList()
         self._image_marks = image_marks
         self._marked = 0  # images written as their own paragraph (image_marks)
@@ -174,6 +193,8 @@ class _Converter(html2text.HTML2Text):
                 target = None
                 if href and not href.startswith("#"):
                     target = safe_url(urljoin(self.baseurl, href)) if self.baseurl else safe_url(href)
+                    if target and _page_key(target) in self._own_pages:
+                        target = None  # the page being read: its text stays, unnumbered
                 self._anchors.append((target, self._texts))
             elif self._anchors:
                 target, texts_then = self._anchors.pop()
@@ -422,13 +443,17 @@ def _bound_whitespace(html: str) -> str:
     return _WHITESPACE_RUN.sub(lambda m: m.group()[:MAX_WHITESPACE_RUN], html)
 
 
-def render_html(html: str, base_url: str | None = None, *, image_marks: bool = False) -> Rendered:
+def render_html(
+    html: str, base_url: str | None = None, *, image_marks: bool = False, own_pages: Iterable[str | None] = ()
+) -> Rendered:
     """HTML to Markdown text plus its numbered http(s) links and its images. Never raises on bad HTML.
 
     With `image_marks` (the reading pane), an image outside lists, quotes and tables is a
     paragraph of its own holding IMAGE_MARK, its index and IMAGE_MARK, instead of `[image: alt]`.
+    A link to `base_url` or to one of `own_pages` (the post's link, its article's URL), whatever
+    its fragment, is the page itself: it gets no number.
     """
-    converter = _Converter(base_url, image_marks)
+    converter = _Converter(base_url, image_marks, own_pages)
     html = _flatten_deep(_bound_whitespace(html[:MAX_HTML_CHARS]))
     try:
         text = converter.handle(html)
@@ -480,12 +505,17 @@ def post_source(entry: Entry, source: str = "auto") -> tuple[str, str | None, st
     return entry.content, entry.base_url, "feed"
 
 
+def own_pages(entry: Entry) -> tuple[str | None, ...]:
+    """The URLs that are the post's own page (its link, its article's), for render_html's `own_pages`."""
+    return entry.link, entry.article_url
+
+
 def render_entry_text(entry: Entry, source: str = "auto") -> str:
     """The whole post for a terminal: a header, the body, then the numbered links.
 
     `source` as in post_source: by default the full article when there is one."""
     html, base_url, shown = post_source(entry, source)
-    body = render_html(html, base_url)
+    body = render_html(html, base_url, own_pages=own_pages(entry))
     header = [entry.title or "(untitled)", "=" * min(max(len(entry.title), 10), 80)]
     header.append(f"Feed:       {entry.feed_title}")
     if entry.author:

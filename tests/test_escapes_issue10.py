@@ -20,12 +20,13 @@ from typing import Any
 
 import lxml.html
 import pytest
-from article_server import ArticleSite, Item
+from article_server import ArticleSite, Item, shared_pages
 
 from reader.articles import NO_ARTICLE
 from reader.extract import Article, ExtractError, extract_article
+from reader.models import Entry
 from reader.parse import parse_feed
-from reader.render import render_html
+from reader.render import render_entry_text, render_html
 from reader.sanitize import clean_line, clean_text, strip_escapes
 from reader.store import Store
 
@@ -283,3 +284,74 @@ def test_issue10_refresh_keeps_an_article_with_an_escape_and_reports_an_extracto
             assert "ExtractError" in result.out + result.err
         finally:
             store.close()
+
+
+# --- item 3: a link to the page being read gets no number ------------------------------------------------------
+
+NUMBER = re.compile(r"\[(\d+)\]")
+
+
+def test_issue10_guardian_article_images_wrapped_in_same_page_links_get_no_numbers() -> None:
+    """The acceptance repro, on the real page: every image of the Guardian article is wrapped in
+    <a href="#img-N">, which the extractor resolves against the page, so each was a numbered link to
+    the page itself. Only the article's real links are numbered now, and the images are all there."""
+    raw = shared_pages(("guardian-1",))["guardian-1"]
+    page_url = "https://www.theguardian.com/environment/2019/jan/03/what-is-the-sea-telling-us"
+    article = extract_article(raw, page_url, "text/html")
+    assert article is not None
+    assert article.html.count(f'href="{page_url}#img-') >= 10  # what the page is made of
+    rendered = render_html(article.html, page_url)
+    assert rendered.links, "the real links keep their numbers"
+    assert not any(link.split("#")[0] == page_url for link in rendered.links)
+    assert all(link.startswith("https://") for link in rendered.links)
+    assert any(link.startswith("https://www.radionz.co.nz/news/national/377272/") for link in rendered.links)
+    # Every number in the text is a listed link's, each after the link's text (no bare "[N]" on a line).
+    assert sorted({int(n) for n in NUMBER.findall(rendered.text)}) == list(range(1, len(rendered.links) + 1))
+    assert not re.search(r"(?m)^\s*\[\d+\]\s*$", rendered.text)
+    assert sum(1 for ref in rendered.images if ref.url) >= 10  # the images stay, as images
+
+
+def test_issue10_links_to_the_own_page_are_not_numbered_other_links_are() -> None:
+    base = "https://news.example/2024/story.html"
+    html = (
+        '<p><a href="#top">Top</a>, <a href="#img-1"><img src="/a.png" alt="a"></a>'
+        ' <a href="story.html#comments">the comments</a>, <a href="HTTPS://NEWS.EXAMPLE/2024/story.html">here</a>,'
+        ' <a href="https://news.example/2024/story.html?page=2">page two</a>,'
+        ' <a href="/2024/other.html#img-1">another story</a>, <a href="https://elsewhere.example/#x">elsewhere</a>,'
+        ' <a href="https://news.example/2024/story.html">again here</a>.</p>'
+    )
+    rendered = render_html(html, base)
+    assert rendered.links == [
+        "https://news.example/2024/story.html?page=2",  # another query is another page
+        "https://news.example/2024/other.html#img-1",
+        "https://elsewhere.example/#x",
+    ]
+    assert rendered.text == (
+        "Top, [image: a] the comments, here, page two[1], another story[2], elsewhere[3], again here."
+    )
+    assert [ref.url for ref in rendered.images] == ["https://news.example/a.png"]
+
+
+def _entry(**fields: Any) -> Entry:
+    defaults: dict[str, Any] = dict(
+        id=1, feed_id=1, feed_title="News", feed_url="https://news.example/feed.xml", title="A story",
+        link="https://feeds.example/~r/news/story", author="", published=0.0, date_known=True, read=False,
+        starred=False, categories=[], content="", base_url="https://feeds.example/~r/news/story",
+    )
+    return Entry(**{**defaults, **fields})
+
+
+def test_issue10_the_posts_link_and_its_articles_url_are_both_its_own_page() -> None:
+    """An article fetched through a redirect has another URL than the post's link: links to either are the
+    page being read (reader show, render_entry_text); a link to the feed's site is not."""
+    article = (
+        '<div><p><a href="https://news.example/story#img-1"><img src="https://news.example/i.png" alt="i"></a>'
+        ' See <a href="https://feeds.example/~r/news/story#comments">comments</a> and'
+        ' <a href="https://news.example/">the front page</a>.</p></div>'
+    )
+    entry = _entry(article=article, article_url="https://news.example/story")
+    shown = render_entry_text(entry)
+    assert "comments and the front page[1]." in shown
+    assert "[1] https://news.example/" in shown and "[2]" not in shown
+    feed_text = _entry(content='<p>A <a href="https://feeds.example/~r/news/story">link to itself</a>.</p>')
+    assert "link to itself." in render_entry_text(feed_text) and "[1]" not in render_entry_text(feed_text)
