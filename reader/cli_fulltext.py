@@ -141,5 +141,11 @@ def article_error_note(article: ArticleRow | None) -> str:
     """The line `reader show` ends with when the post's full article could not be fetched."""
     if article is None or not article.error:
         return ""
+    from .dates import format_time
+
     kept = " (the article fetched before is shown)" if article.html is not None else ""
+    if article.html is None and article.retry_at is not None:
+        # A passing failure: say so, or the reader would take the teaser for all there will be.
+        when = format_time(article.retry_at)
+        kept = f" (a refresh tries again from {when}; or now: reader fetch-article {article.entry_id})"
     return f"\nFull article: the last fetch failed: {clean_message(article.error)}{kept}\n"

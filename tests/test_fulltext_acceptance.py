@@ -180,6 +180,8 @@ def test_item1_transient_failures_are_retried_even_when_the_feed_is_unchanged_pe
     assert kinds == {"Missing": "http", "Junk": "no_article"}
     assert all(data_store.get_article(ids[t]).retry_at is None for t in kinds)  # type: ignore[union-attr]
     asked = {path: site.count(path) for path in ("/flaky/0.html", "gone.html", "junk.html")}
+    assert "(a refresh tries again from " in cli("show", str(ids["Flaky 0"])).out
+    assert "tries again" not in cli("show", str(ids["Missing"])).out
     # At once again: the feed is unchanged, and the wait after a failure is not over: nobody is asked.
     assert cli("refresh").code == 0
     assert {path: site.count(path) for path in asked} == asked
