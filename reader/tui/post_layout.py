@@ -401,10 +401,10 @@ def build_post(
     """
     from rich.markdown import Markdown
 
-    from reader.render import post_source, render_html
+    from reader.render import own_pages, post_source, render_html
 
     html, base_url, shown = post_source(entry, source)
-    rendered = render_html(html[:MAX_HTML_CHARS], base_url, image_marks=True)
+    rendered = render_html(html[:MAX_HTML_CHARS], base_url, image_marks=True, own_pages=own_pages(entry))
     parts: list[RenderableType] = []
     text, cut = truncate_body(rendered.text)
     cut = cut or len(html) > MAX_HTML_CHARS
