@@ -336,7 +336,12 @@ class ArticleStage:
             return []
         if self._due is None:
             self._due = asyncio.ensure_future(self.write(_due, self.store))
-        due = await asyncio.shield(self._due)  # a cancelled feed must not cancel the others' answer
+        try:
+            due = await asyncio.shield(self._due)  # a cancelled feed must not cancel the others' answer
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            return []  # retries are a bonus: a failed query must not cost the new posts their articles
         return due.pop(feed_url, [])
 
     async def _post_stage(self, ids: list[int], feed_url: str | None) -> None:

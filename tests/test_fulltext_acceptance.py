@@ -25,6 +25,8 @@ import pytest
 from article_server import ArticleSite, Item, article_page, self_contained_pages
 
 from reader.articles import NO_ARTICLE, OUT_OF_TIME, RETRY_DAYS, RETRY_PER_FEED
+from reader.fetch import FetchOptions
+from reader.refresh import refresh
 from reader.schema import MIGRATIONS
 from reader.storage.articles import TRANSIENT_KINDS
 from reader.store import Store
@@ -399,3 +401,15 @@ def test_item1_each_failure_gets_its_kind_from_a_real_fetch(
         "To ftp": ("url", False), "Loop": ("url", False),
         "Picture": ("not_page", False),
     }, kinds
+
+
+def test_item1_a_failing_retry_query_costs_the_new_posts_nothing(
+    site: ArticleSite, data_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> dict[str, list[int]]:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(Store, "due_article_retries", broken)
+    data_store.add_feed(site.feed_url)
+    summary = refresh(data_store, options=FetchOptions(timeout=5))
+    assert summary.articles_fetched == 3 and summary.articles_failed == [] and not summary.failed
