@@ -227,6 +227,42 @@ def downloaded_path(url: str, dest_dir: str | os.PathLike[str]) -> Path | None:
     return path if path.is_file() else None
 
 
+_index_cache: dict[Path, tuple[tuple[int, int, int], dict[str, str]]] = {}
+_index_cache_lock = threading.Lock()
+INDEX_CACHE_DIRS = 8  # folders whose parsed index is kept (the downloads dir, a few --to dirs)
+MAX_HEADER_URLS = 50  # enclosures of one post looked up: a post can't cost a stat per thousand
+
+
+def downloaded_paths(urls: list[str], dest_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """The finished downloads among `urls` in `dest_dir` (URL → file), for a post's header.
+
+    Cheap enough for a UI thread: the index is parsed once and kept until it changes (a stat
+    tells), then one stat per URL found; nothing at all when the directory has no index."""
+    folder = Path(dest_dir)
+    try:
+        info = (folder / INDEX_NAME).stat()
+    except OSError:
+        return {}
+    stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+    with _index_cache_lock:
+        cached = _index_cache.get(folder)
+    if cached is None or cached[0] != stamp:
+        files = _read_index(folder)
+        with _index_cache_lock:
+            if len(_index_cache) >= INDEX_CACHE_DIRS:
+                _index_cache.clear()
+            _index_cache[folder] = (stamp, files)
+    else:
+        files = cached[1]
+    found: dict[str, Path] = {}
+    for url in urls[:MAX_HEADER_URLS]:
+        name = files.get(url)
+        if name is not None and (folder / name).is_file():
+            found[url] = folder / name
+    return found
+
+
+
 # --- the .part and what is known about it ---------------------------------------------------
 
 

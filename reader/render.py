@@ -12,9 +12,11 @@ draws each in place of its placeholder). The result holds no control characters.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import html2text
@@ -491,6 +493,21 @@ def format_size(length: float) -> str:
     return f"{int(length)} bytes"
 
 
+def _downloaded(entry: Entry, downloads: str | os.PathLike[str] | None) -> dict[str, Path]:
+    if downloads is None or not entry.enclosures:
+        return {}
+    from .download import downloaded_paths
+
+    return downloaded_paths([e.url for e in entry.enclosures], downloads)
+
+
+def download_note(path: Path | None) -> str:
+    """" · downloaded: PATH" after an enclosure that is on disk ("" when it isn't)."""
+    if path is None:
+        return ""
+    return f" · downloaded: {mask_credentials(clean_line(str(path), 1000))}"
+
+
 SOURCES = ("auto", "feed", "article")
 
 
@@ -510,10 +527,11 @@ def own_pages(entry: Entry) -> tuple[str | None, ...]:
     return entry.link, entry.article_url
 
 
-def render_entry_text(entry: Entry, source: str = "auto") -> str:
+def render_entry_text(entry: Entry, source: str = "auto", downloads: str | os.PathLike[str] | None = None) -> str:
     """The whole post for a terminal: a header, the body, then the numbered links.
 
-    `source` as in post_source: by default the full article when there is one."""
+    `source` as in post_source: by default the full article when there is one. `downloads`:
+    the downloads directory, so an enclosure on disk says where (`reader download`)."""
     html, base_url, shown = post_source(entry, source)
     body = render_html(html, base_url, own_pages=own_pages(entry))
     header = [entry.title or "(untitled)", "=" * min(max(len(entry.title), 10), 80)]
@@ -525,8 +543,12 @@ def render_entry_text(entry: Entry, source: str = "auto") -> str:
         header.append(f"Categories: {', '.join(entry.categories)}")
     if entry.link:
         header.append(f"Link:       {entry.link}")
-    for enclosure in entry.enclosures:
-        header.append(f"Enclosure:  {describe_enclosure(enclosure)}")
+    # Numbered when there are several: `reader download ID --enclosure N` takes the number.
+    on_disk = _downloaded(entry, downloads)
+    numbered = len(entry.enclosures) > 1
+    for n, enclosure in enumerate(entry.enclosures, 1):
+        label = f"Enclosure {n}: " if numbered else "Enclosure:  "
+        header.append(label + describe_enclosure(enclosure) + download_note(on_disk.get(enclosure.url)))
     if entry.article:
         header.append("Text:       " + ("the full article" if shown == "article" else "the feed's text"))
     return "\n".join(header) + "\n\n" + body.with_link_list() + "\n"

@@ -241,3 +241,26 @@ def test_play_errors_are_one_line(store: Store, cli) -> None:  # type: ignore[no
     result = cli("play", str(post))
     assert result.code == 1
     assert result.err == 'reader: player "mpv-not-installed-here" not found: set player in config.toml\n'
+
+
+def test_issue10_show_numbers_several_enclosures_and_says_which_are_downloaded(  # type: ignore[no-untyped-def]
+    store: Store, server: FeedServer, cli, tmp_path: Path
+) -> None:
+    from reader.render import render_entry_text
+
+    server.route("/a.mp3", MediaFile(b"a" * 10))
+    server.route("/b.ogg", MediaFile(b"b" * 20))
+    post = add_episode(store, [Enclosure(server.url("/a.mp3"), "audio/mpeg"), Enclosure(server.url("/b.ogg"))])
+    shown = cli("show", str(post)).out
+    assert f"Enclosure 1: {server.url('/a.mp3')} (audio/mpeg)\n" in shown
+    assert f"Enclosure 2: {server.url('/b.ogg')}\n" in shown
+    assert cli("download", str(post), "--enclosure", "2", "--to", str(tmp_path / "dl"), "-q").code == 0
+    entry = store.get_entry(post)
+    assert entry is not None
+    text = render_entry_text(entry, downloads=tmp_path / "dl")
+    assert f"Enclosure 1: {server.url('/a.mp3')} (audio/mpeg)\n" in text  # not downloaded: nothing said
+    assert f"Enclosure 2: {server.url('/b.ogg')} · downloaded: {tmp_path / 'dl' / 'b.ogg'}\n" in text
+    (tmp_path / "dl" / "b.ogg").unlink()  # deleted since: no longer said
+    assert "downloaded:" not in render_entry_text(entry, downloads=tmp_path / "dl")
+    single = add_episode(store, [Enclosure(server.url("/a.mp3"), "audio/mpeg")], title="Single")
+    assert f"Enclosure:  {server.url('/a.mp3')} (audio/mpeg)\n" in cli("show", str(single)).out

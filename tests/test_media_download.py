@@ -20,6 +20,7 @@ from reader.download import (
     downloaded_path,
     name_for,
 )
+from reader.models import Enclosure
 
 BODY = bytes(range(256)) * 4096  # 1 MiB, every byte value, so a splice in the wrong place shows
 
@@ -449,3 +450,22 @@ def test_a_server_dripping_bytes_counts_as_stalled(server: FeedServer, tmp_path:
         stop.set()
     assert time.monotonic() - started < 3
     assert 0 < (tmp_path / "drip.mp3.part").stat().st_size < 100  # kept for a resume
+
+
+def test_issue10_build_header_says_where_an_enclosure_was_downloaded(server: FeedServer, tmp_path: Path) -> None:
+    from reader.download import download
+    from reader.models import Entry
+    from reader.tui.post_layout import build_header
+
+    server.route("/ep.mp3", MediaFile(b"e" * 100))
+    url = server.url("/ep.mp3")
+    entry = Entry(id=1, feed_id=1, feed_title="Cast", feed_url="https://cast.invalid/feed.xml", title="Ep",
+                  link="https://cast.invalid/1", author="", published=0.0, date_known=True, read=False,
+                  starred=False, categories=[], content="", base_url=None, enclosures=[Enclosure(url, "audio/mpeg")])
+    folder = tmp_path / "dl"
+    assert "downloaded" not in build_header(entry, downloads=folder).plain  # no directory yet: nothing, no error
+    path = download(url, folder)
+    assert f"Enclosure: {url} (audio/mpeg) · downloaded: {path}" in build_header(entry, downloads=folder).plain
+    assert "downloaded" not in build_header(entry).plain  # no downloads dir given: nothing looked up
+    path.unlink()
+    assert "downloaded" not in build_header(entry, downloads=folder).plain

@@ -12,7 +12,7 @@ from feedserver import FeedServer
 from media_support import MediaFile
 from test_media_cli import add_episode
 from test_media_player import recorded, recorder
-from tui_support import WIDE, make_app, settle, wait_for
+from tui_support import WIDE, make_app, screen_text, settle, wait_for
 
 from reader.models import Enclosure
 from reader.store import Store
@@ -186,3 +186,25 @@ async def test_issue10_download_progress_outranks_the_refresh_time_at_usual_widt
             await pilot.press("q")
     finally:
         media.stop.set()
+
+
+def header_text(app) -> str:  # type: ignore[no-untyped-def]
+    post = app.reading_pane.post
+    return post.header.plain if post is not None else ""
+
+
+async def test_issue10_the_header_numbers_enclosures_and_says_why_the_article_is_missing(
+    store: Store, tmp_path: Path
+) -> None:
+    post = add_episode(store, [Enclosure("https://cast.invalid/a.mp3", "audio/mpeg", 5_000_000),
+                               Enclosure("https://cast.invalid/b.ogg")])
+    store.record_article_error(post, "https://cast.invalid/1", "HTTP 404 Not Found")
+    app = make_app(store, downloads_dir=tmp_path / "dl")
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await open_top_post(pilot)
+        header = header_text(app)
+        assert "Enclosure 1: https://cast.invalid/a.mp3 (audio/mpeg, 4.8 MB)" in header
+        assert "Enclosure 2: https://cast.invalid/b.ogg" in header
+        assert "Full article: could not be fetched (HTTP 404 Not Found) · f: try again" in header
+        assert "could not be fetched" in screen_text(app)
+

@@ -29,6 +29,8 @@ from reader.sanitize import clean_line, mask_credentials, safe_url
 if TYPE_CHECKING:
     # Imported where used: rich.markdown brings markdown-it and Pygments, ~45 ms the app's
     # start need not wait for; Pillow (the images) another ~30.
+    from pathlib import Path
+
     from markdown_it.token import Token
     from rich.console import ConsoleOptions, RenderResult
     from rich.markdown import Markdown
@@ -118,10 +120,14 @@ class OpenPost:
 SHOWN_LINES = {"article": "Full article · t: feed text", "feed": "Feed text · t: full article"}
 
 
-def build_header(entry: Entry | EntryRow, categories: list[str] | None = None, shown: str | None = None) -> Text:
+def build_header(entry: Entry | EntryRow, categories: list[str] | None = None, shown: str | None = None,
+                 downloads: Path | None = None) -> Text:
     """The header as plain Text: every field is feed text, so none of it is markup.
 
-    `shown` ("article" or "feed"): which text the body is, said when the post has an article."""
+    `shown` ("article" or "feed"): which text the body is, said when the post has an article.
+    `downloads`: the downloads directory; an enclosure saved there says where. The look-up is
+    cheap enough for the UI thread (reader.download.downloaded_paths: a stat of the index,
+    parsed again only when it changed, and a stat per enclosure, at most 50)."""
     text = Text()
     text.append(clean_line(entry.title) or "(untitled)", style="bold")
     text.append("\n")
@@ -144,14 +150,27 @@ def build_header(entry: Entry | EntryRow, categories: list[str] | None = None, s
         text.append(", ".join(clean_line(c) for c in categories))
     enclosures = getattr(entry, "enclosures", ())  # a list row has none; the whole post does
     if enclosures:
-        from reader.render import describe_enclosure  # not at the top: html2text is slow to import
-    for enclosure in enclosures:
+        # Not at the top: html2text (under reader.render) is slow to import.
+        from reader.download import downloaded_paths
+        from reader.render import describe_enclosure, download_note
+
+        on_disk = downloaded_paths([e.url for e in enclosures], downloads) if downloads is not None else {}
+    for n, enclosure in enumerate(enclosures, 1):
         text.append("\n")
-        text.append("Enclosure: ", style="dim")
+        # Numbered when there are several: `reader download ID --enclosure N` goes by it.
+        text.append(f"Enclosure {n}: " if len(enclosures) > 1 else "Enclosure: ", style="dim")
         text.append(describe_enclosure(enclosure))
+        note = download_note(on_disk.get(enclosure.url))
+        if note:
+            text.append(note, style="green")
     if shown in SHOWN_LINES and getattr(entry, "article", None):
         text.append("\n")
         text.append(SHOWN_LINES[shown], style="dim")
+    error = getattr(entry, "article_error", None)
+    if error and link and shown != "article":
+        # The feed's text is what's shown, and the fetch of the article failed: say so, and how to retry.
+        text.append("\n")
+        text.append(f"Full article: could not be fetched ({clean_line(error, 200)}) · f: try again", style="dim")
     return text
 
 
