@@ -164,6 +164,9 @@ class FeedOutcome:
 class RefreshSummary:
     outcomes: list[FeedOutcome] = field(default_factory=list)
     seconds: float = 0.0
+    # When the feeds were all stored: full articles and images may take up to one more timeout
+    # after that, and a summary that put all of it on the feeds would mislead.
+    feeds_seconds: float | None = None
     stopped: bool = False  # abandoned part-way (the app quit)
     # The full articles the refresh fetched (or found unchanged), and the posts whose article
     # fetch failed (each says why in `reader show ID`): not feed failures.
@@ -208,7 +211,11 @@ class RefreshSummary:
             elif failed:
                 articles += f" ({len(failed)} failed: reader show ID says why, e.g. {min(failed)})"
             parts.append(articles)
-        return f"{_plural(total, 'feed', 'feeds')} checked in {self.seconds:.1f} s: " + ", ".join(parts)
+        feeds = self.seconds if self.feeds_seconds is None else self.feeds_seconds
+        line = f"{_plural(total, 'feed', 'feeds')} checked in {feeds:.1f} s: " + ", ".join(parts)
+        if self.seconds - feeds >= 1.0:
+            line += f"; full articles and images took {self.seconds - feeds:.1f} s more"
+        return line
 
 
 def _plural(n: int, one: str, many: str) -> str:

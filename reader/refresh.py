@@ -118,8 +118,8 @@ async def refresh_async(
         with contextlib.suppress(asyncio.CancelledError):
             await lanes
         if not summary.stopped:
+            summary.seconds = summary.feeds_seconds = time.monotonic() - started
             if feeds_done is not None:
-                summary.seconds = time.monotonic() - started
                 with contextlib.suppress(Exception):  # the caller's display failing must not end the refresh
                     feeds_done(summary)
             # The articles (and images) still in flight: at most one more timeout, then abandoned.
