@@ -58,6 +58,12 @@ _BLOCKS = frozenset({
     "section", "article", "header", "footer", "aside", "nav", "main", "figure", "figcaption", "address",
     "details", "summary", "body", "html",
 })
+# HTML5's blocks, which html2text (HTML 4) passes through as if inline: `<figure><img><figcaption>`
+# gave "[image: x]Caption" and `<section>a</section><section>b</section>` "ab". A paragraph break each.
+_HTML5_BLOCKS = frozenset({
+    "section", "article", "header", "footer", "aside", "nav", "main", "figure", "figcaption", "address",
+    "details", "summary",
+})
 
 
 @dataclass(slots=True)
@@ -245,6 +251,10 @@ class _Converter(html2text.HTML2Text):
             self._close_written()
         elif self._held_space:  # html2text may write something for this tag (<code> writes a backtick)
             self._write_held_space()
+        if tag in _HTML5_BLOCKS:
+            if not self.split_next_td:  # (as html2text does for <div>: not while it joins table cells)
+                self.p()
+            return True
         return False
 
     # --- emphasis: balanced by construction ---------------------------------------------

@@ -526,3 +526,16 @@ def test_kitty_picture_geometry_matches_half_blocks() -> None:
     assert half is not None and kitty is not None and half.kitty is None and kitty.kitty
     assert kitty.size_at(100) == half.size_at(100) == (100, 38) == (100, len(picture_lines(half, 100)))
     assert kitty.size_at(50) == (50, len(picture_lines(half, 50)))
+
+
+def test_item3_a_figure_placeholder_is_its_own_line_in_plain_output() -> None:
+    """`reader show` printed "[image: article figure 1]Figure 1 caption": html2text passes HTML5's
+    blocks (figure, figcaption, section...) through as inline. Each is a paragraph break now."""
+    html = ('<figure><img src="https://e.com/f1.png" alt="article figure 1"><figcaption>Figure 1 caption'
+            '</figcaption></figure><section>One</section><section>Two</section>')
+    text = render_html(html, "https://e.com/").text
+    assert text.split("\n\n") == ["[image: article figure 1]", "Figure 1 caption", "One", "Two"]
+    entry = article_entry(None)
+    entry.content = html
+    shown = render_entry_text(entry)
+    assert "[image: article figure 1]\n\nFigure 1 caption" in shown
