@@ -537,7 +537,9 @@ def _write_body(response: httpx.Response, part: _Part, offset: int, total: int |
     window_start, window_bytes = time.monotonic(), 0
     # Each network read as it comes (no chunk_size): a drip of bytes must reach the stall check.
     chunks = response.iter_bytes() if encoded else response.iter_raw()
-    with open(part.path, "r+b" if offset else "wb") as f:
+    # Unbuffered: each network read goes to the file as it arrives, so what the progress says
+    # is on disk is (a stall, a quit, a crash lose nothing already counted, and tests can watch it).
+    with open(part.path, "r+b" if offset else "wb", buffering=0) as f:
         f.seek(offset)
         f.truncate()
         if progress:
