@@ -164,6 +164,9 @@ class MediaActions:
         self._downloads_in_flight().pop(url, None)
         self._show_downloads()
         if state.path is not None:
+            post = self.reading_pane.post
+            if post is not None and any(e.url == url for e in post.entry.enclosures):
+                self.reading_pane.update_header()  # its enclosure line can say it's on disk now
             size = format_size(state.done) if state.done else "done"
             self.notify(f"Saved {state.name} ({size}) in {clean_line(str(state.path.parent), 300)}; m plays it",
                         title="Download", markup=False)
