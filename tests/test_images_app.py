@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -177,11 +178,12 @@ async def test_a_failed_image_is_a_placeholder_and_the_rest_of_the_post_is_intac
     with FeedServer(root) as server:
         fill(store, seed=False)
         cache = cache_of(store)
-        cached, truncated = "https://img.invalid/ok.jpg", "https://img.invalid/cut.jpg"
-        cache.put(cached, jpeg(1))
         whole = Image.effect_mandelbrot((400, 300), (-2, -1.5, 1, 1.5), 50).convert("RGB")
         buffer = io.BytesIO()
         whole.save(buffer, "JPEG")
+        (root / "cut.jpg").write_bytes(buffer.getvalue()[:3000])  # the server's copy is cut short too
+        cached, truncated = "https://img.invalid/ok.jpg", server.url("/cut.jpg")
+        cache.put(cached, jpeg(1))
         cache.put(truncated, buffer.getvalue()[:3000])
         html_image = server.url("/ctype/image/jpeg/page.jpg")
         fresh = server.url("/fresh.jpg")
@@ -204,6 +206,46 @@ async def test_a_failed_image_is_a_placeholder_and_the_rest_of_the_post_is_intac
             # The failures are remembered: opening the post again doesn't fetch the page again.
             assert cache.failed(truncated) and "not an image" in (cache.failed(html_image) or "")
             assert server.count("page.jpg") == 1 and server.count("fresh.jpg") == 1
+            assert server.count("cut.jpg") == 1  # the damaged cached copy was fetched again, once
+
+
+def _cut(data: bytes) -> bytes:
+    return data[: len(data) // 3]  # a JPEG cut short: its header reads, its pixels don't
+
+
+@pytest.mark.asyncio
+async def test_item6_a_corrupt_cached_image_is_dropped_and_fetched_again(store: Store, tmp_path: Path) -> None:
+    """A cached file that fails to decode (damaged on disk) used to be remembered as the URL's
+    failure for 6 h. Now the copy is dropped and the image fetched again: shown, no failure."""
+    from reader.images.cache import RETRY_TRANSIENT
+
+    root = tmp_path / "served"
+    root.mkdir()
+    whole = Image.effect_mandelbrot((400, 300), (-2, -1.5, 1, 1.5), 50).convert("RGB")
+    buffer = io.BytesIO()
+    whole.save(buffer, "JPEG")
+    good = buffer.getvalue()
+    (root / "pic.jpg").write_bytes(good)
+    with FeedServer(root) as server:
+        fill(store, seed=False)
+        cache = cache_of(store)
+        url = server.url("/pic.jpg")
+        offline = "http://127.0.0.1:9/gone.jpg"  # nothing listens there: no network
+        assert cache.put(url, _cut(good)) and cache.put(offline, _cut(good))
+        assert cells.decode(cache.get(url) or b"") is None  # really undecodable
+        add_post(store, post_with_images([url, offline]))
+        app = make_app(store)
+        async with app.run_test(size=tui_support.WIDE) as pilot:
+            await settle(pilot)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.reading_pane.post is not None and pictures(app) == 1, timeout=15)
+            await wait_for(pilot, lambda: cache.failed(offline) is not None, timeout=15)
+            assert server.count("pic.jpg") == 1
+            assert cache.failed(url) is None and cache.get(url) == good
+            # Offline, the image is only as failed as any unreachable one: tried again in minutes, not hours.
+            record = cache._fail_path(offline).read_text()
+            assert "decoded" not in record and float(record.split()[0]) <= time.time() + RETRY_TRANSIENT + 5
+            assert not cache.has(offline)
 
 
 @pytest.mark.asyncio

@@ -98,6 +98,12 @@ class ImageCache:
             self._fail_path(url).unlink()
         return True
 
+    def drop(self, url: str) -> None:
+        """Forget the cached copy of `url` (its bytes turned out corrupt), remembering no failure:
+        the URL is wanted again, and the next fetch replaces the copy."""
+        with contextlib.suppress(OSError):
+            self.path(url).unlink()
+
     def fail(self, url: str, reason: str, retry_after: float = RETRY_FAILED) -> None:
         """Remember that `url` failed (and drop any copy of it): not tried again for `retry_after`
         seconds (at most RETRY_FAILED)."""

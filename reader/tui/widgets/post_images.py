@@ -144,10 +144,8 @@ class PostImages:
             if stop.is_set():
                 return
             data = cache.get(url)
-            if data is None:
+            if data is None or not self._picture_ready(post, cache, url, data, indices, cells, stop, fresh=False):
                 missing.append(url)
-            else:
-                self._picture_ready(post, cache, url, data, indices, cells, stop)
         if not missing or stop.is_set():
             return
         from reader.fetch import FetchOptions
@@ -169,15 +167,23 @@ class PostImages:
                 arrived(url)
 
     def _picture_ready(self: ReadingPane, post: OpenPost, cache: ImageCache, url: str, data: bytes,
-                       indices: list[int], cells: object, stop: threading.Event) -> None:
+                       indices: list[int], cells: object, stop: threading.Event, fresh: bool = True) -> bool:
+        """Decode and show one image; False if it can't be decoded. `fresh`: the bytes were just
+        downloaded (else they came from the cache)."""
         picture = cells.decode(data, MEASURE, cells.MAX_ROWS, self._kitty_mode)  # type: ignore[attr-defined]
         if picture is None:
-            cache.fail(url, "the image could not be decoded")  # (a truncated file): not fetched again soon
-            return
+            if fresh:  # what the server sends can't be decoded (a truncated file): not fetched again soon
+                cache.fail(url, "the image could not be decoded")
+            else:
+                # The cached copy is damaged (a disk error, a file cut short): the image itself may
+                # be fine. Dropped, not remembered as the URL's failure: fetched again now (online).
+                cache.drop(url)
+            return False
         for index in indices:
             post.blocks[index].picture = picture  # type: ignore[union-attr]
         if not stop.is_set():
             self._draw_images(post, indices, post.width, stop)
+        return True
 
     def _draw_images(self: ReadingPane, post: OpenPost, indices: list[int], width: int,
                      stop: threading.Event | None = None) -> None:
