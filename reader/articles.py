@@ -298,7 +298,8 @@ class ArticleStage:
         self.store = store
         self.options = options
         self.write = write
-        self.images = images
+        # A cache that keeps nothing (image_cache_mb = 0): the refresh downloads no images.
+        self.images = images if images is not None and images.keeps else None
         self.limiter = HostLimiter()
         self.ssl_context = ssl_context
         self._client: httpx.AsyncClient | None = None

@@ -325,10 +325,82 @@ def test_fetch_images_blocking_and_stoppable(image_server: FeedServer, tmp_path:
     assert cache.get(image_server.url("/slow/5000/c.gif")) is None
 
 
-def test_prefetch_evicts_down_to_the_cap(image_server: FeedServer, tmp_path: Path) -> None:
-    cache = ImageCache(tmp_path / "cache", cap_bytes=len(png()) + 100)
-    run_prefetch([image_server.url("/b.jpg"), image_server.url("/a.png")], cache)
+def noise_jpeg(width: int, height: int, quality: int = 95) -> bytes:
+    """A valid JPEG that doesn't compress: about 1.1 bytes a pixel at quality 95."""
+    return encode(Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)), "JPEG", quality=quality)
+
+
+def test_item1_an_image_bigger_than_the_cache_is_not_kept_and_evicts_nothing(tmp_path: Path) -> None:
+    """image_cache_mb = 1 and one valid 3.2 MB JPEG used to evict every cached image (and then
+    itself). Now an image over half the cap is not kept: nothing is evicted, the failure is
+    remembered (a refresh doesn't download it again), and opening its post shows it from memory."""
+    from reader.images.cache import TOO_BIG
+
+    root = tmp_path / "served"
+    root.mkdir()
+    big = noise_jpeg(1800, 1500)
+    assert 3_000_000 < len(big) < MAX_IMAGE_BYTES and check_image(big) is None
+    (root / "big.jpg").write_bytes(big)
+    (root / "over-half.jpg").write_bytes(noise_jpeg(700, 650))  # ~0.55 MB: fits the cap, not half of it
+    cache = ImageCache(tmp_path / "cache", 1024 * 1024)
+    kept = {f"https://h/{n}.png": bytes([n]) * 150_000 for n in range(3)}
+    for url, data in kept.items():
+        assert cache.put(url, data)
+    with FeedServer(root) as server:
+        urls = [server.url("/big.jpg"), server.url("/over-half.jpg")]
+        assert run_prefetch(urls, cache) == 0
+        assert all(cache.get(url) == data for url, data in kept.items())
+        for url in urls:
+            assert not cache.has(url) and cache.failed(url) == TOO_BIG
+        assert run_prefetch(urls, cache) == 0 and server.count("big.jpg") == 1  # remembered: not again
+        # The app opening the post: fetched, handed over to be shown, still not kept.
+        shown: dict[str, bytes] = {}
+        assert fetch_images(urls, cache, on_image=shown.__setitem__) == 0
+        assert shown[urls[0]] == big and server.count("big.jpg") == 2
+        assert all(cache.get(url) == data for url, data in kept.items()) and not cache.has(urls[0])
+    assert cache.usage() == 450_000
+
+
+def test_item1_eviction_removes_only_what_is_needed(tmp_path: Path) -> None:
+    root = tmp_path / "served"
+    root.mkdir()
+    new = noise_jpeg(500, 500)  # ~0.27 MB
+    (root / "new.jpg").write_bytes(new)
+    cache = ImageCache(tmp_path / "cache", 1024 * 1024)
+    old = [f"https://h/{n}.png" for n in range(3)]
+    for age, url in zip((300, 200, 100), old, strict=True):
+        assert cache.put(url, b"x" * 300_000)
+        os.utime(cache.path(url), (time.time() - age, time.time() - age))
+    with FeedServer(root) as server:
+        assert run_prefetch([server.url("/new.jpg")], cache) == 1
+        assert cache.get(server.url("/new.jpg")) == new
+    assert [cache.has(url) for url in old] == [False, True, True]  # the least recently read one, only
     assert cache.usage() <= cache.cap_bytes
+
+
+def test_item1_a_cap_of_zero_keeps_no_image(tmp_path: Path) -> None:
+    """image_cache_mb = 0: a refresh downloads no image, opening a post fetches its images and
+    shows them without keeping them (nothing written, not even failures), and what an earlier
+    cap left behind is removed."""
+    from reader.articles import ArticleStage
+
+    root = tmp_path / "served"
+    root.mkdir()
+    (root / "a.png").write_bytes(png())
+    (root / "page.png").write_bytes(b"<html>not an image</html>")
+    before = ImageCache(tmp_path / "images", 10**8)
+    assert before.put("https://h/left.png", png())
+    cache = ImageCache(tmp_path / "images", 0)
+    assert not cache.keeps and cache.get("https://h/left.png") is None
+    assert ArticleStage(None, FetchOptions(), None, images=cache).images is None  # type: ignore[arg-type]
+    with FeedServer(root) as server:
+        urls = [server.url("/a.png"), server.url("/ctype/image/png/page.png")]
+        assert run_prefetch(urls, cache) == 0 and server.count("a.png") == 0
+        shown: dict[str, bytes] = {}
+        assert fetch_images(urls, cache, on_image=shown.__setitem__) == 0
+        assert shown == {urls[0]: png()}
+        assert fetch_images(urls, cache, on_image=shown.__setitem__) == 0 and server.count("a.png") == 2
+    assert list((tmp_path / "images").iterdir()) == []  # the leftover evicted; no failure files
 
 
 # --- which text: the article or the feed's -------------------------------------------------------

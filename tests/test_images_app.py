@@ -461,3 +461,21 @@ async def test_kitty_needs_true_colour_else_half_blocks(store: Store, monkeypatc
         await wait_for(pilot, lambda: app.reading_pane.post is not None and placeholders(app) == 0)
         text = "\n".join(line.text for line in app.reading_pane.post.lines)
         assert "▀" in text and "\U0010EEEE" not in text
+
+
+@pytest.mark.asyncio
+async def test_item1_cap_zero_the_app_shows_images_without_keeping_them(store: Store, tmp_path: Path) -> None:
+    root = tmp_path / "served"
+    root.mkdir()
+    (root / "a.jpg").write_bytes(jpeg(1))
+    with FeedServer(root) as server:
+        fill(store, seed=False)
+        add_post(store, post_with_images([server.url("/a.jpg")]))
+        app = make_app(store, image_cache_mb=0)
+        async with app.run_test(size=tui_support.WIDE) as pilot:
+            await settle(pilot)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.reading_pane.post is not None and placeholders(app) == 0, timeout=15)
+            assert pictures(app) == 1 and server.count("a.jpg") == 1
+        images = store.path.parent / "images"
+        assert not images.exists() or not list(images.iterdir())

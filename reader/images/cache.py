@@ -34,6 +34,14 @@ RETRY_FAILED = 6 * 3600
 RETRY_TRANSIENT = 600
 # Temporary files older than this were left by a process that died mid-write.
 STALE_TMP = 3600
+# The most of the cap one image may take. Storing an image evicts the least recently read ones
+# until the cache is within its cap: an image as big as the cap would sweep out every other one
+# (and then itself). At half, keeping one never costs more than half of what is cached, and a
+# small cap (1 MB) still keeps the usual web image (100-400 KB). Bigger ones aren't kept: see TOO_BIG.
+MAX_SHARE = 0.5
+# The failure recorded for an image the cap can't hold (so a refresh doesn't download it every
+# time); the app still fetches it when its post is opened and shows it without keeping it.
+TOO_BIG = "larger than the image cache (image_cache_mb)"
 
 
 def _key(url: str) -> str:
@@ -41,6 +49,10 @@ def _key(url: str) -> str:
 
 
 class ImageCache:
+    """`cap_bytes` 0 (image_cache_mb = 0): images are never kept. Nothing is written (not even
+    failures), `get` finds nothing, a refresh downloads none (prefetch), and the app fetches a
+    post's images when it is opened and shows them from memory (fetch_images)."""
+
     def __init__(self, root: Path, cap_bytes: int) -> None:
         self.root = Path(root)
         self.cap_bytes = max(int(cap_bytes), 0)
@@ -56,11 +68,22 @@ class ImageCache:
     def _fail_path(self, url: str) -> Path:
         return self.root / f"{_key(url)}.fail"
 
+    @property
+    def keeps(self) -> bool:
+        """Whether images are kept at all (a cap above 0)."""
+        return self.cap_bytes > 0
+
+    def fits(self, size: int) -> bool:
+        """Whether an image of `size` bytes may be kept (at most MAX_SHARE of the cap)."""
+        return self.keeps and size <= self.cap_bytes * MAX_SHARE
+
     def has(self, url: str) -> bool:
-        return self.path(url).is_file()
+        return self.keeps and self.path(url).is_file()
 
     def get(self, url: str) -> bytes | None:
         """The image's bytes, or None; marks it as just read (its mtime) for eviction."""
+        if not self.keeps:
+            return None  # (files left from before the cap was 0 are evicted by the next fetch)
         path = self.path(url)
         try:
             with path.open("rb") as file:
@@ -86,7 +109,10 @@ class ImageCache:
             raise
 
     def put(self, url: str, data: bytes) -> bool:
-        """Store a checked image. False if the disk refused (full, read-only): not an error for callers."""
+        """Store a checked image. False if it doesn't fit (see fits) or the disk refused (full,
+        read-only): not an error for callers."""
+        if not self.fits(len(data)):
+            return False
         try:
             self._write(self.path(url), data)
         except OSError:
@@ -106,9 +132,11 @@ class ImageCache:
 
     def fail(self, url: str, reason: str, retry_after: float = RETRY_FAILED) -> None:
         """Remember that `url` failed (and drop any copy of it): not tried again for `retry_after`
-        seconds (at most RETRY_FAILED)."""
+        seconds (at most RETRY_FAILED). Nothing is written when images aren't kept."""
         with contextlib.suppress(OSError):
             self.path(url).unlink()
+        if not self.keeps:
+            return
         expires = time.time() + min(max(retry_after, 0), RETRY_FAILED)
         record = f"{int(expires)} {clean_line(reason, 300)}"
         with contextlib.suppress(OSError):
@@ -132,9 +160,13 @@ class ImageCache:
             return None  # not ours
         return reason or "failed"
 
-    def wanted(self, url: str) -> bool:
-        """Worth downloading: not cached, and not failed recently."""
-        return not self.has(url) and self.failed(url) is None
+    def wanted(self, url: str, to_show: bool = False) -> bool:
+        """Worth downloading: not cached, and not failed recently. `to_show` (the app opening a
+        post): an image too big to keep is worth downloading to show."""
+        if self.has(url):
+            return False
+        reason = self.failed(url)
+        return reason is None or (to_show and reason == TOO_BIG)
 
     def usage(self) -> int:
         return sum(size for _, size, _ in self._images())

@@ -153,18 +153,21 @@ class PostImages:
 
         shown: set[str] = set()
 
-        def arrived(url: str) -> None:  # each image as it is stored, not after the slowest one
-            data = cache.get(url)
-            if data is not None and not stop.is_set():
+        def arrived(url: str, data: bytes) -> None:  # each image as it comes, not after the slowest one
+            if not stop.is_set():
                 shown.add(url)
                 self._picture_ready(post, cache, url, data, places[url], cells, stop)
 
         timeout = min(getattr(getattr(self.app, "settings", None), "timeout", OPEN_TIMEOUT), OPEN_TIMEOUT)
-        wanted = [url for url in missing if cache.wanted(url)]
-        fetch_images(wanted, cache, FetchOptions(timeout=timeout), stop=stop, on_cached=arrived)
+        # (An image too big for the cache, or any with image_cache_mb = 0, is fetched to be shown
+        # from memory: fetch_images hands over the bytes, kept or not.)
+        wanted = [url for url in missing if cache.wanted(url, to_show=True)]
+        fetch_images(wanted, cache, FetchOptions(timeout=timeout), stop=stop, on_image=arrived)
         for url in missing:  # cached meanwhile by another process (a refresh running alongside)
             if url not in shown and not stop.is_set():
-                arrived(url)
+                data = cache.get(url)
+                if data is not None:
+                    arrived(url, data)
 
     def _picture_ready(self: ReadingPane, post: OpenPost, cache: ImageCache, url: str, data: bytes,
                        indices: list[int], cells: object, stop: threading.Event, fresh: bool = True) -> bool:
