@@ -611,3 +611,11 @@ def test_item3_a_figure_placeholder_is_its_own_line_in_plain_output() -> None:
     entry.content = html
     shown = render_entry_text(entry)
     assert "[image: article figure 1]\n\nFigure 1 caption" in shown
+
+
+def test_item2_pictures_fit_a_number_of_rows_keeping_their_proportions() -> None:
+    picture = decode(encode(Image.new("RGB", (4000, 3000), (9, 9, 9)), "JPEG"), 100)
+    assert picture is not None and picture.size_at(100) == (100, 38)
+    assert picture.size_at(100, 35) == (93, 35) and len(picture_lines(picture, 100, 35)) == 35
+    assert picture.size_at(76, 19) == (51, 19) and {line.cell_length for line in picture_lines(picture, 76, 19)} == {51}
+    assert picture.size_at(100, 50) == (100, 38)  # short enough already: unchanged

@@ -479,3 +479,44 @@ async def test_item1_cap_zero_the_app_shows_images_without_keeping_them(store: S
             assert pictures(app) == 1 and server.count("a.jpg") == 1
         images = store.path.parent / "images"
         assert not images.exists() or not list(images.iterdir())
+
+
+@pytest.mark.asyncio
+async def test_item2_a_large_image_fits_the_panes_height_and_refits_on_resize(store: Store) -> None:
+    """A 4000 × 3000 photo was 100 × 38 cells in a ~37-row pane (140 × 45) and 76 × 29 in a
+    21-row one (80 × 24): never seen whole. Its rows are capped to the pane's visible height
+    less two, its width scaled down with it; a resize to another height fits it again."""
+    fill(store, seed=False)
+    url = "https://img.invalid/photo.jpg"
+    buffer = io.BytesIO()
+    Image.new("RGB", (4000, 3000), (40, 120, 200)).save(buffer, "JPEG")
+    cache_of(store).put(url, buffer.getvalue())
+    add_post(store, "<p>Before the photo.</p>" + f"<img src='{url}' alt='photo'>" + "<p>After it.</p>")
+    app = make_app(store)
+
+    def drawn() -> tuple[int, int]:
+        post = app.reading_pane.post
+        assert post is not None
+        rows = [line for line in post.lines if "▀" in line.text]
+        return (rows[0].cell_length if rows else 0), len(rows)
+
+    async with app.run_test(size=(140, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.reading_pane.post is not None and placeholders(app) == 0)
+        await settle(pilot)
+        pane = app.reading_pane
+        visible = pane.scrollable_content_region.height
+        columns, rows = drawn()
+        assert rows == visible - 2, (rows, visible)
+        assert abs(columns / (2 * rows) - 4 / 3) < 0.05  # the proportions kept: narrower, not squashed
+        for size in ((140, 30), (80, 24), (140, 45)):  # (the first: the height alone, no relayout)
+            await pilot.resize_terminal(*size)
+            await settle(pilot)
+            await pilot.pause(0.2)
+            await settle(pilot)
+            visible = pane.scrollable_content_region.height
+            columns, rows = drawn()
+            assert rows == visible - 2, (size, rows, visible)
+            assert columns <= pane.post.width and abs(columns / (2 * rows) - 4 / 3) < 0.08
+            assert placeholders(app) == 0

@@ -48,10 +48,19 @@ class Picture:
     def width(self) -> int:
         return self.image.width
 
-    def size_at(self, width: int) -> tuple[int, int]:
-        """(cells, rows) the picture takes at most `width` cells wide."""
+    def pixels_at(self, width: int, max_rows: int | None = None) -> tuple[int, int]:
+        """(cells, half-cell pixels high) the picture takes at most `width` cells wide and
+        `max_rows` rows tall: scaled down to fit both, keeping its proportions."""
         columns = max(1, min(width, self.image.width))
         pixels_high = max(1, round(self.image.height * columns / self.image.width))
+        if max_rows is not None and pixels_high > 2 * max(max_rows, 1):
+            pixels_high = 2 * max(max_rows, 1)
+            columns = max(1, min(columns, round(self.image.width * pixels_high / self.image.height)))
+        return columns, pixels_high
+
+    def size_at(self, width: int, max_rows: int | None = None) -> tuple[int, int]:
+        """(cells, rows) the picture takes at most `width` cells wide (and `max_rows` tall)."""
+        columns, pixels_high = self.pixels_at(width, max_rows)
         return columns, (pixels_high + 1) // 2
 
     def __repr__(self) -> str:
@@ -110,13 +119,13 @@ def _style(top: tuple[int, ...], bottom: tuple[int, ...]) -> tuple[str, Style | 
     return " ", None
 
 
-def picture_lines(picture: Picture, width: int) -> list[Strip]:
-    """The picture as lines of cells, at most `width` cells wide (scaled down to fit)."""
+def picture_lines(picture: Picture, width: int, max_rows: int | None = None) -> list[Strip]:
+    """The picture as lines of cells, at most `width` cells wide and `max_rows` tall (scaled
+    down to fit)."""
     image = picture.image
-    if width < image.width:
-        columns, _ = picture.size_at(width)
-        height = max(1, round(image.height * columns / image.width))
-        image = image.resize((columns, height), Image.Resampling.BILINEAR)
+    size = picture.pixels_at(width, max_rows)
+    if size != image.size:
+        image = image.resize(size, Image.Resampling.BILINEAR)
     columns, rows = image.size
     pixels = image.tobytes()
     stride = columns * 4

@@ -267,12 +267,15 @@ def layout_blocks(console: Console, blocks: Iterable[RenderableType], width: int
 class ImageBlock:
     """An image of the post, a block of its own: `[image: alt]` until its picture is decoded
     (by the pane's image worker), then the picture in half-block cells at the width it is laid
-    out at. A relayout at another width draws the same picture at that width, no decode again."""
+    out at. A relayout at another width draws the same picture at that width, no decode again.
+    `max_rows` (set by the pane on the UI thread from its visible height, again when that changes)
+    caps the picture's rows, so it can be seen whole: a tall one is scaled down, narrower."""
 
     def __init__(self, ref: ImageRef, blank_before: bool) -> None:
         self.ref = ref
         self.blank_before = blank_before  # Rich's blank line between blocks, as the paragraph had
         self.picture: Picture | None = None  # set from the image worker: one assignment, atomic
+        self.max_rows: int | None = None  # likewise, from the pane
         # Kitty's protocol: the image id for each size laid out, and those not sent to the
         # terminal yet (laid out in a worker; sent on the UI thread before the lines show).
         self._kitty_ids: dict[tuple[int, int], int] = {}
@@ -295,17 +298,17 @@ class ImageBlock:
     def picture_lines(self, width: int) -> list[Strip] | None:
         """The picture's lines at `width` (as Rich would draw this block, without its
         per-segment line splitting: 20 ms an image less), or None while it is a placeholder."""
-        picture = self.picture
+        picture, max_rows = self.picture, self.max_rows
         if picture is None:
             return None
         blank = [Strip([])] if self.blank_before else []
         if picture.kitty is None:
             from reader.images.cells import picture_lines
 
-            return blank + picture_lines(picture, width)
+            return blank + picture_lines(picture, width, max_rows)
         from reader.images import kitty
 
-        size = picture.size_at(width)
+        size = picture.size_at(width, max_rows)
         with self._lock:
             image_id = self._kitty_ids.get(size)
             if image_id is None:
@@ -323,6 +326,14 @@ class ImageBlock:
         from reader.images import kitty
 
         return [(image_id, kitty.transmit(image_id, picture.kitty, cols, rows)) for image_id, cols, rows in unsent]
+
+    def drawn_at(self, lines: list[Strip], width: int) -> bool:
+        """Whether these laid-out lines are the picture as it is drawn now at `width` (not its
+        placeholder, not laid out for another `max_rows`)."""
+        picture = self.picture
+        if picture is None or self.is_placeholder(lines):
+            return False
+        return len(lines) == int(self.blank_before) + picture.size_at(max(width, 10), self.max_rows)[1]
 
     @staticmethod
     def is_placeholder(lines: list[Strip]) -> bool:

@@ -20,6 +20,7 @@ import threading
 from functools import partial
 from typing import TYPE_CHECKING
 
+from textual.events import Resize
 from textual.message import Message
 from textual.strip import Strip
 from textual.timer import Timer
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
 # Images spliced in below the screen wait this long (seconds) to be shown with the next ones.
 FLUSH_DELAY = 0.15
+# A picture is never capped shorter than this many rows, however low the pane.
+MIN_IMAGE_ROWS = 4
 
 
 class PostImages:
@@ -69,8 +72,40 @@ class PostImages:
 
         return image_cache(settings, store_path.parent)
 
+    def _image_rows(self: ReadingPane) -> int:
+        """The rows a picture may take: the pane's visible height less two lines, so an image
+        (and the blank line above it) can be seen whole. UI thread."""
+        height = self.scrollable_content_region.height
+        if height <= 0:  # hidden (the list has a narrow screen): a guess from the screen until it shows
+            height = self.app.size.height - 3
+        return max(height - 2, MIN_IMAGE_ROWS)
+
+    def _fit_images(self: ReadingPane, post: OpenPost) -> list[int]:
+        """Give the post's images the rows the pane has now; the images whose cap changed."""
+        rows = self._image_rows()
+        changed = []
+        for index, block in post.images:
+            if block.max_rows != rows:
+                block.max_rows = rows  # (read by layouts in workers: one assignment, atomic)
+                changed.append(index)
+        return changed
+
+    def on_resize(self: ReadingPane, event: Resize) -> None:
+        """(As well as ReadingPane.on_resize: Textual calls each class's handler.) A new height:
+        the pictures drawn are drawn again to fit it. A new width is a relayout, which reads the
+        new cap (set here first) as it draws them."""
+        post = self.post
+        if post is None or not post.images:
+            return
+        changed = self._fit_images(post)
+        drawn = [index for index in changed if post.blocks[index].picture is not None]  # type: ignore[union-attr]
+        if drawn and self.pending_id is None:
+            self.run_worker(partial(self._draw_images, post, drawn, post.width), thread=True,
+                            group="images-redraw", exit_on_error=False, description="fit images to the pane")
+
     def _start_images(self: ReadingPane, post: OpenPost) -> None:
         self._stop_images()
+        self._fit_images(post)
         if not any(block.ref.url for _, block in post.images):
             return
         cache = self._image_cache()
@@ -288,10 +323,10 @@ class PostImages:
 
     def _redraw_stale(self: ReadingPane, post: OpenPost, width: int) -> None:
         """After a relayout: a picture decoded while that layout was being made may be drawn
-        as its placeholder; draw those again."""
+        as its placeholder, or for the pane's height before a resize; draw those again."""
         stale = [
             i for i, block in post.images
-            if block.picture is not None and block.is_placeholder(self._block_lines(post, i))
+            if block.picture is not None and not block.drawn_at(self._block_lines(post, i), width)
         ]
         if stale:
             self.run_worker(partial(self._draw_images, post, stale, width), thread=True, group="images-redraw",
