@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from . import __version__, cli_fulltext, cli_media
 from .cli_account import AccountCLIError, add_parsers, push_now
-from .config import Settings, data_dir, db_path, load_settings, move_legacy_files
+from .config import Settings, data_dir, db_path, downloads_dir, load_settings, move_legacy_files
 from .dates import format_day, format_time, iso_utc
 from .models import EntryRow, FeedOutcome, ParsedFeed
 from .query import QueryError, parse_query
@@ -556,7 +556,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     if entry is None:
         raise CLIError(f"no post with id {args.id} (see: reader entries)")
     entry.feed_title = _shown_title(entry.feed_title, entry.feed_url)
-    sys.stdout.write(render_entry_text(entry, source="feed" if args.feed_text else "auto"))
+    downloads = downloads_dir(args.settings, args.data_dir)
+    sys.stdout.write(render_entry_text(entry, source="feed" if args.feed_text else "auto", downloads=downloads))
     # A fetch that failed says why, so a teaser is not taken for the whole post.
     sys.stdout.write(cli_fulltext.article_error_note(store.get_article(args.id)))
     return 0

@@ -262,5 +262,9 @@ def test_issue10_show_numbers_several_enclosures_and_says_which_are_downloaded( 
     assert f"Enclosure 2: {server.url('/b.ogg')} · downloaded: {tmp_path / 'dl' / 'b.ogg'}\n" in text
     (tmp_path / "dl" / "b.ogg").unlink()  # deleted since: no longer said
     assert "downloaded:" not in render_entry_text(entry, downloads=tmp_path / "dl")
+    # `reader show` itself looks in the downloads directory.
+    assert cli("download", str(post), "--enclosure", "1", "-q").code == 0
+    assert "· downloaded: " in cli("show", str(post)).out.split("Enclosure 1:")[1].splitlines()[0]
     single = add_episode(store, [Enclosure(server.url("/a.mp3"), "audio/mpeg")], title="Single")
-    assert f"Enclosure:  {server.url('/a.mp3')} (audio/mpeg)\n" in cli("show", str(single)).out
+    # One enclosure: no number (and the same URL, downloaded above, says so).
+    assert f"Enclosure:  {server.url('/a.mp3')} (audio/mpeg) · downloaded: " in cli("show", str(single)).out

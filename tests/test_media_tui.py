@@ -59,6 +59,9 @@ async def test_m_plays_the_url_then_the_downloaded_file(store: Store, server: Fe
         await wait_for(pilot, lambda: any(m.startswith("Saved ep.mp3") for m in messages(app)))
         assert (tmp_path / "dl" / "ep.mp3").read_bytes() == BODY
         assert "downloading" not in app.status_bar.plain  # the progress part of the status line is gone
+        assert app.reading_pane.post is not None
+        header = app.reading_pane.post.header.plain
+        assert f"downloaded: {tmp_path / 'dl' / 'ep.mp3'}" in header  # the header now says it is on disk
         await pilot.press("m")
         await settle(pilot)
         assert recorded(out)["argv"] == [str(tmp_path / "dl" / "ep.mp3")]

@@ -65,7 +65,9 @@ class ReadingActions:
                 # laying out the rest does not compete with that paint.
                 painted.wait(0.25)
 
-        post = build_post(entry, self.console, width, on_preview=preview, source=source)
+        post = build_post(
+            entry, self.console, width, on_preview=preview, source=source, downloads=self._downloads_dir()
+        )
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self._show_post, post)
 

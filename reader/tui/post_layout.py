@@ -15,6 +15,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console, Group, RenderableType
@@ -105,6 +106,7 @@ class OpenPost:
     blocks: list[RenderableType] = field(default_factory=list)
     starts: list[int] = field(default_factory=list)
     shown: str = "feed"  # which text: "article" (the full article) or "feed"
+    downloads: Path | None = None  # where its enclosures may have been downloaded (the header says so)
 
     @property
     def images(self) -> list[tuple[int, ImageBlock]]:
@@ -420,6 +422,7 @@ def build_post(
     width: int = 0,
     on_preview: Callable[[list[Strip]], None] | None = None,
     source: str = "auto",
+    downloads: Path | None = None,
 ) -> OpenPost:
     """Render a post, and lay it out if given a console and width. Call it from a worker thread.
 
@@ -460,8 +463,8 @@ def build_post(
             links.append(f"[{n:>{digits}}] ", style="bold")
             links.append(url + "\n")
         parts.append(links)
-    header = build_header(entry, entry.categories, shown)
-    post = OpenPost(entry, header, Group(*parts), rendered.links, blocks=parts, shown=shown)
+    header = build_header(entry, entry.categories, shown, downloads)
+    post = OpenPost(entry, header, Group(*parts), rendered.links, blocks=parts, shown=shown, downloads=downloads)
     if console is not None and width > 0:
         (post.lines, post.starts), post.width = layout_blocks(console, parts, width), width
     return post

@@ -242,8 +242,9 @@ class ReadingPane(PostImages, VerticalScroll, can_focus=False):
 
     def update_header(self) -> None:
         if self.post is not None:
-            self.post.header = build_header(self.post.entry, self.post.entry.categories, self.post.shown)
-            self.query_one("#post-header", Static).update(self.post.header)
+            post = self.post
+            post.header = build_header(post.entry, post.entry.categories, post.shown, post.downloads)
+            self.query_one("#post-header", Static).update(post.header)
 
     def clear(self) -> None:
         self._leave_post()
