@@ -79,9 +79,39 @@ class ImageRef:
         return f"[image: {self.alt}]" if self.alt else "[image]"
 
 
+# An <img> this small by its own width and height attributes is an icon in a line of text (a
+# badge, a file-type icon): shown as its `[image: alt]` in the sentence, never a block of its own
+# that would split the paragraph in three, and never downloaded. Likewise an emoji drawn as an
+# image (WordPress's wp-smiley, Twemoji's class="emoji", or an alt of one or two symbols).
+ICON_MAX_SIDE = 48
+ICON_MAX_HEIGHT = 32
+_EMOJI_CLASS = re.compile(r"emoji|wp-smiley", re.I)
+_PIXELS = re.compile(r"\s*(\d{1,6})(?:\.\d*)?\s*(?:px)?\s*", re.I)
+
+
+def _pixels(value: str | None) -> int | None:
+    """A width/height attribute in pixels ("16", "16px"), or None (absent, a percentage, junk)."""
+    match = _PIXELS.fullmatch(value or "")
+    return int(match.group(1)) if match else None
+
+
+def is_icon(attrs: dict[str, str | None]) -> bool:
+    """Whether an <img> is an inline icon or emoji (see ICON_MAX_SIDE)."""
+    width, height = _pixels(attrs.get("width")), _pixels(attrs.get("height"))
+    if height is not None and height <= ICON_MAX_HEIGHT:
+        return True
+    if width is not None and height is not None and max(width, height) <= ICON_MAX_SIDE:
+        return True
+    if _EMOJI_CLASS.search(attrs.get("class") or ""):
+        return True
+    alt = (attrs.get("alt") or "").strip()
+    return 0 < len(alt) <= 2 and not any(char.isalnum() for char in alt)
+
+
 def image_source(attrs: dict[str, str | None], base_url: str | None) -> str | None:
-    """The http(s) URL an <img> shows, resolved against `base_url`, or None."""
-    if not attrs:
+    """The http(s) URL an <img> shows, resolved against `base_url`, or None (none, or an icon:
+    see is_icon; it stays its placeholder, in the text)."""
+    if not attrs or is_icon(attrs):
         return None
     candidates = [attrs.get(name) for name in _IMAGE_ATTRS]
     srcset = attrs.get("srcset")

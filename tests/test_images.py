@@ -619,3 +619,21 @@ def test_item2_pictures_fit_a_number_of_rows_keeping_their_proportions() -> None
     assert picture.size_at(100, 35) == (93, 35) and len(picture_lines(picture, 100, 35)) == 35
     assert picture.size_at(76, 19) == (51, 19) and {line.cell_length for line in picture_lines(picture, 76, 19)} == {51}
     assert picture.size_at(100, 50) == (100, 38)  # short enough already: unchanged
+
+
+def test_item4_icons_and_emoji_images_stay_inline_and_are_not_fetched() -> None:
+    from reader.render import is_icon
+
+    html = ('<p>An icon <img src="/i.png" width="16" height="16" alt="pdf"> here, a badge '
+            '<img src="/b.svg" height="20px" width="90" alt="build">, a smile '
+            '<img src="/s.png" class="wp-smiley" alt=":)"> and <img src="/e.png" alt="🙂">.</p>'
+            '<img src="/photo.jpg" width="800" height="600" alt="photo">'
+            '<img src="/plain.jpg" alt="plain"><img src="/w.png" width="100%" height="40%" alt="wide">')
+    rendered = render_html(html, "https://e.com/", image_marks=True)
+    first = rendered.text.split("\n\n")[0]
+    assert first == "An icon [image: pdf] here, a badge [image: build], a smile [image: :)] and [image: 🙂]."
+    assert image_urls(html, "https://e.com/") == ["https://e.com/photo.jpg", "https://e.com/plain.jpg",
+                                                  "https://e.com/w.png"]
+    assert [ref.url is None for ref in rendered.images] == [True, True, True, True, False, False, False]
+    assert not is_icon({"width": "40", "height": "100"}) and not is_icon({"alt": "A"}) and is_icon({"alt": "→"})
+    assert not is_icon({"width": "16"}) and is_icon({"width": "48", "height": "48"})  # both needed, or a low height

@@ -520,3 +520,31 @@ async def test_item2_a_large_image_fits_the_panes_height_and_refits_on_resize(st
             assert rows == visible - 2, (size, rows, visible)
             assert columns <= pane.post.width and abs(columns / (2 * rows) - 4 / 3) < 0.08
             assert placeholders(app) == 0
+
+
+@pytest.mark.asyncio
+async def test_item4_a_small_inline_icon_stays_in_its_sentence(store: Store, tmp_path: Path) -> None:
+    """"Inline icon <img 16×16> in a sentence." was three blocks in the app (text / picture /
+    text). Small images (by their width/height attributes) and emoji images stay in the line
+    as their placeholder, and aren't downloaded; a big image is still a picture of its own."""
+    root = tmp_path / "served"
+    root.mkdir()
+    for name in ("icon.png", "smiley.png", "big.jpg"):
+        (root / name).write_bytes(jpeg(2))
+    with FeedServer(root) as server:
+        fill(store, seed=False)
+        add_post(store, f"<p>Inline icon <img src='{server.url('/icon.png')}' width='16' height='16' alt='icon'>"
+                        f" in a sentence. Glad <img class='wp-smiley' src='{server.url('/smiley.png')}' alt=':)'>"
+                        f" too.</p><p><img src='{server.url('/big.jpg')}' width='640' height='480' alt='big'></p>")
+        app = make_app(store)
+        async with app.run_test(size=tui_support.WIDE) as pilot:
+            await settle(pilot)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.reading_pane.post is not None and pictures(app) == 1)
+            await settle(pilot)
+            post = app.reading_pane.post
+            assert post is not None
+            lines = [line.text.rstrip() for line in post.lines]
+            assert "Inline icon [image: icon] in a sentence. Glad [image: :)] too." in lines
+            assert [block.ref.alt for _, block in post.images] == ["big"]
+            assert server.count("icon.png") == 0 and server.count("smiley.png") == 0 and server.count("big.jpg") == 1
