@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from feedserver import FeedServer
+from tui_support import make_app, screen_text, wait_for
 
 from reader.config import Settings
 from reader.fetch import FetchOptions
@@ -46,9 +47,7 @@ def silent_host() -> Iterator[str]:
         listener.close()
 
 
-def test_issue10_a_silent_image_host_is_not_counted_as_the_feeds_time(
-    tmp_path: Path, store: Store, silent_host: str
-) -> None:
+def _picture_feed(tmp_path: Path, silent_host: str) -> Path:
     root = tmp_path / "site"
     root.mkdir()
     (root / "feed.xml").write_text(
@@ -58,6 +57,13 @@ def test_issue10_a_silent_image_host_is_not_counted_as_the_feeds_time(
         "</description></item></channel></rss>",
         encoding="utf-8",
     )
+    return root
+
+
+def test_issue10_a_silent_image_host_is_not_counted_as_the_feeds_time(
+    tmp_path: Path, store: Store, silent_host: str
+) -> None:
+    root = _picture_feed(tmp_path, silent_host)
     with FeedServer(root) as server:
         url = server.url("/feed.xml")
         store.add_feed(url, "")
@@ -70,3 +76,23 @@ def test_issue10_a_silent_image_host_is_not_counted_as_the_feeds_time(
     line = summary.line()
     assert line.startswith(f"1 feed checked in {summary.feeds_seconds:.1f} s")
     assert "full articles and images took" in line
+
+
+@pytest.mark.asyncio
+async def test_issue10_app_lists_new_posts_then_says_it_is_fetching_images(
+    tmp_path: Path, store: Store, silent_host: str
+) -> None:
+    root = _picture_feed(tmp_path, silent_host)
+    with FeedServer(root) as server:
+        url = server.url("/feed.xml")
+        store.add_feed(url, "")
+        store.set_full_text(url, "off")
+        app = make_app(store, timeout=2.0)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await pilot.press("R")
+            # The post is listed while the image is still waited for, and the line says what is going on.
+            await wait_for(pilot, lambda: "A picture" in screen_text(app), timeout=5)
+            assert "fetching full articles and images" in app.status_bar.plain
+            assert app.refreshing
+            await wait_for(pilot, lambda: not app.refreshing, timeout=6)
+            assert "fetching full articles" not in app.status_bar.plain

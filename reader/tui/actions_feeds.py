@@ -69,6 +69,8 @@ class FeedActions:
         self._marker = self.store.change_marker()
         self.reload()
         self.refresh_counts()
+        if self.refreshing:
+            self.query_one(StatusBar).finishing()  # not "refreshing 2/2" while pages and images come
 
     def _refresh_failed(self: ReaderApp, error: Exception) -> None:
         self.refreshing = False

@@ -66,6 +66,7 @@ class StatusBar(Static):
         super().__init__("", id=id, markup=False)
         self._fields: _Fields | None = None
         self._progress: tuple[int, int] | None = None
+        self._finishing = False  # feeds stored, articles and images still coming
         self._sync: tuple[str, bool] | None = None
         self._download: tuple[str, ...] | None = None
 
@@ -99,6 +100,13 @@ class StatusBar(Static):
     def progress(self, done: int | None, total: int | None) -> None:
         """Show (or, with None, stop showing) refresh progress as a part of the line."""
         self._progress = None if total is None else (done or 0, max(total, 1))
+        self._finishing = False
+        self._draw()
+
+    def finishing(self) -> None:
+        """The feeds are stored; the refresh is still fetching full articles and images."""
+        self._progress = None
+        self._finishing = True
         self._draw()
 
     def set_sync(self, text: str | None, alert: bool = False) -> None:
@@ -131,6 +139,8 @@ class StatusBar(Static):
         if self._progress is not None:
             done, count = self._progress
             parts.append(_Part(Text(f"refreshing {done}/{count}", style="bold"), 90))
+        elif self._finishing:
+            parts.append(_Part(Text("fetching full articles and images", style="bold"), 90))
         # What the list shows, then the whole cache: "in all" keeps the two apart.
         parts.append(_Part(Text(f"{f.shown} shown ({f.shown_unread} unread)"), 80))
         parts.append(_Part(Text(f"{unread} unread of {total} in all"), 60, " · "))
@@ -144,7 +154,7 @@ class StatusBar(Static):
             parts.append(_Part(Text(clean_line(text), style="bold" if alert else ""), 85 if alert else 35))
         # With an account whose feeds all come from the server, "never refreshed" would only
         # contradict the sync part.
-        if self._progress is None and not (self._sync is not None and f.last_refresh is None):
+        if self._progress is None and not self._finishing and not (self._sync is not None and f.last_refresh is None):
             refreshed = Text(describe_refresh(f.last_refresh, f.offline), style="bold" if f.offline else "")
             parts.append(_Part(refreshed, 55 if f.offline else 40))
         if self._download is not None:
