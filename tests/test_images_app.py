@@ -548,3 +548,37 @@ async def test_item4_a_small_inline_icon_stays_in_its_sentence(store: Store, tmp
             assert "Inline icon [image: icon] in a sentence. Glad [image: :)] too." in lines
             assert [block.ref.alt for _, block in post.images] == ["big"]
             assert server.count("icon.png") == 0 and server.count("smiley.png") == 0 and server.count("big.jpg") == 1
+
+
+@pytest.mark.asyncio
+async def test_item5_every_placeholder_looks_the_same(store: Store, tmp_path: Path) -> None:
+    """A failed http(s) image (a block of its own) was dim, a javascript:/data:/file: one (text
+    in the paragraph) was not: every image not shown is now `[image: alt]` in the same style."""
+    root = tmp_path / "served"
+    root.mkdir()
+    (root / "page.png").write_bytes(b"<!doctype html><html>not an image</html>")
+    with FeedServer(root) as server:
+        fill(store, seed=False)
+        failed = server.url("/ctype/image/png/page.png")
+        add_post(store, f"<p>Intro.</p><img src='{failed}' alt='failed'><p>Then</p><img src='javascript:x' alt='js'>"
+                        "<img src='data:image/png;base64,AAAA' alt='data'><img src='file:///etc/passwd' alt='file'>"
+                        "<ul><li>item <img src='https://img.invalid/x.png' alt='in list'></li></ul>")
+        app = make_app(store)
+        async with app.run_test(size=tui_support.WIDE) as pilot:
+            await settle(pilot)
+            await pilot.press("enter")
+            cache = cache_of(store)
+            await wait_for(pilot, lambda: app.reading_pane.post is not None and cache.failed(failed) is not None,
+                           timeout=15)
+            await settle(pilot)
+            post = app.reading_pane.post
+            assert post is not None
+            styles = {}
+            for line in post.lines:
+                for segment in line:
+                    if "[image" in segment.text:
+                        styles[segment.text.strip()] = segment.style
+            shown = "".join(styles)
+            assert all(f"[image: {alt}]" in shown for alt in ("failed", "js", "data", "file", "in list")), styles
+            assert len(set(styles.values())) == 1, styles
+            assert not any(style and style.dim for style in styles.values())

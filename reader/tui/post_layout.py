@@ -291,7 +291,9 @@ class ImageBlock:
         if picture is None:
             if self.blank_before:
                 yield Segment.line()
-            yield Text(self.ref.placeholder, style="dim")
+            # In the text's own style, as every other image's placeholder is (one in a list or a
+            # quote, an icon, a javascript: or data: image): one look for an image not shown.
+            yield Text(self.ref.placeholder)
             return
         for strip in self.picture_lines(options.max_width) or []:
             yield from strip
