@@ -193,6 +193,7 @@ class _Converter(html2text.HTML2Text):
         self.images = ImageList()
         self._image_marks = image_marks
         self._marked = 0  # images written as their own paragraph (image_marks)
+        self._placeholder_end = -1  # where the output ended after the last `[image: alt]` written
         self._table_depth = 0
         self.unicode_snob = True
         self.body_width = 0
@@ -259,7 +260,10 @@ class _Converter(html2text.HTML2Text):
                 else:
                     if self._held_space:  # "<b>see <img></b>": the space goes before the image
                         self._write_held_space()
+                    if self._placeholder_end == len(self.outtextlist) and not self.space:
+                        self.o(" ")  # images one after another: "[image: a] [image: b]", not run together
                     self.o(ref.placeholder)
+                    self._placeholder_end = len(self.outtextlist)
                 self._texts += 1
             return True
         if tag == "table":

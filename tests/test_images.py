@@ -637,3 +637,10 @@ def test_item4_icons_and_emoji_images_stay_inline_and_are_not_fetched() -> None:
     assert [ref.url is None for ref in rendered.images] == [True, True, True, True, False, False, False]
     assert not is_icon({"width": "40", "height": "100"}) and not is_icon({"alt": "A"}) and is_icon({"alt": "→"})
     assert not is_icon({"width": "16"}) and is_icon({"width": "48", "height": "48"})  # both needed, or a low height
+
+
+def test_item5_placeholders_one_after_another_are_apart() -> None:
+    """Images that stay placeholders next to each other read as separate ones, in the pane and in reader show."""
+    html = "<p><img src='javascript:x' alt='js'><img src='data:image/png;base64,AA' alt='data'> <img alt='c'></p>"
+    for marks in (False, True):
+        assert render_html(html, image_marks=marks).text == "[image: js] [image: data] [image: c]"
