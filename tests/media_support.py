@@ -15,8 +15,26 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+from feedserver import FeedServer
+
+BODY = bytes(range(256)) * 4096  # 1 MiB, every byte value, so a splice in the wrong place shows
+
+
+@pytest.fixture(name="server")
+def media_server(tmp_path: Path) -> Iterator[FeedServer]:
+    """Fixture `server`: a FeedServer of its own over an empty directory, the media tests route their
+    paths on it. A test module imports `media_server` to use it (named apart so the test's `server`
+    argument does not shadow the import)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    with FeedServer(root) as s:
+        yield s
 
 
 @dataclass

@@ -14,22 +14,12 @@ from pathlib import Path
 
 import pytest
 from feedserver import FeedServer
-from media_support import MediaFile
+from media_support import BODY, MediaFile, media_server  # noqa: F401 (the `server` fixture)
 from test_media_player import recorded, recorder
 
 from reader.cli_media import Progress
 from reader.models import Enclosure, ParsedEntry, ParsedFeed
 from reader.store import Store
-
-BODY = bytes(range(256)) * 4096  # 1 MiB
-
-
-@pytest.fixture
-def server(tmp_path: Path):  # type: ignore[no-untyped-def]
-    root = tmp_path / "www"
-    root.mkdir()
-    with FeedServer(root) as s:
-        yield s
 
 
 def add_episode(store: Store, enclosures: list[Enclosure], title: str = "Episode 1") -> int:

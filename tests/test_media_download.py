@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from feedserver import FeedServer
-from media_support import MediaFile, redirect
+from media_support import BODY, MediaFile, media_server, redirect  # noqa: F401 (the `server` fixture)
 
 from reader.download import (
     MAX_NAME_BYTES,
@@ -21,16 +21,6 @@ from reader.download import (
     name_for,
 )
 from reader.models import Enclosure
-
-BODY = bytes(range(256)) * 4096  # 1 MiB, every byte value, so a splice in the wrong place shows
-
-
-@pytest.fixture
-def server(tmp_path: Path):  # type: ignore[no-untyped-def]
-    root = tmp_path / "www"
-    root.mkdir()
-    with FeedServer(root) as s:
-        yield s
 
 
 def test_download_complete_and_known_afterwards(server: FeedServer, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from feedserver import FeedServer
-from media_support import MediaFile
+from media_support import BODY, MediaFile, media_server  # noqa: F401 (the `server` fixture)
 from test_media_cli import add_episode
 from test_media_player import recorded, recorder
 from tui_support import WIDE, make_app, screen_text, settle, wait_for
@@ -19,15 +19,6 @@ from reader.store import Store
 
 pytestmark = [pytest.mark.asyncio]
 
-BODY = bytes(range(256)) * 4096  # 1 MiB
-
-
-@pytest.fixture
-def server(tmp_path: Path):  # type: ignore[no-untyped-def]
-    root = tmp_path / "www"
-    root.mkdir()
-    with FeedServer(root) as s:
-        yield s
 
 
 def messages(app) -> list[str]:  # type: ignore[no-untyped-def]
