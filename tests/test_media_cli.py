@@ -14,7 +14,11 @@ from pathlib import Path
 
 import pytest
 from feedserver import FeedServer
-from media_support import BODY, MediaFile, media_server  # noqa: F401 (the `server` fixture)
+from media_support import (
+    BODY,
+    MediaFile,
+    media_server,  # noqa: F401 (the `server` fixture)
+)
 from test_media_player import recorded, recorder
 
 from reader.cli_media import Progress

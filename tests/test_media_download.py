@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 from feedserver import FeedServer
-from media_support import BODY, MediaFile, media_server, redirect  # noqa: F401 (the `server` fixture)
+from media_support import (
+    BODY,
+    MediaFile,
+    media_server,  # noqa: F401 (the `server` fixture)
+    redirect,
+)
 
 from reader.download import (
     MAX_NAME_BYTES,
