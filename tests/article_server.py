@@ -18,6 +18,7 @@ import html
 import io
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -25,6 +26,8 @@ from typing import Self
 
 import pytest
 from feedserver import FeedServer
+
+from reader.store import Store
 
 # The corpus pages the shared tests use: a news site, a blog, a wiki, docs (small to mid-size).
 SHARED_NAMES = ("ars-1", "blogger", "wikipedia", "medium-1", "mozilla-1")
@@ -177,3 +180,35 @@ class ArticleSite:
 
     def copy_page(self, name: str, target: str) -> None:
         shutil.copy(self.root / "pages" / f"{name}.html", self.root / "pages" / f"{target}.html")
+
+
+# --- fixtures and helpers the full-article test modules share (a module imports the fixture
+# functions by their own names, `teaser_site` / `cli_data_store`, to use `site` / `data_store`) ---
+
+
+@pytest.fixture(name="site")
+def teaser_site(tmp_path: Path) -> Iterator[ArticleSite]:
+    """Fixture `site`: the self-contained pages, served, with every page as a teaser post."""
+    with ArticleSite(tmp_path / "site", self_contained_pages()) as running:
+        running.write_feed()
+        yield running
+
+
+@pytest.fixture(name="data_store")
+def cli_data_store(tmp_path: Path) -> Iterator[Store]:
+    """Fixture `data_store`: the store the CLI uses (READER_DATA_DIR from conftest)."""
+    s = Store(tmp_path / "data" / "reader.sqlite")
+    yield s
+    s.close()
+
+
+def write_config(tmp_path: Path, text: str) -> None:
+    """The CLI's config.toml (READER_CONFIG_DIR from conftest) holds `text`."""
+    config = tmp_path / "config"
+    config.mkdir(exist_ok=True)
+    (config / "config.toml").write_text(text)
+
+
+def entry_ids(store: Store) -> dict[str, int]:
+    """{title: entry id} of every post in `store`."""
+    return {title: entry_id for entry_id, title in store.db.execute("SELECT id, title FROM entries")}

@@ -10,11 +10,19 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from article_server import ArticleSite, Item, article_page, self_contained_pages
+from article_server import (
+    ArticleSite,
+    Item,
+    article_page,
+    cli_data_store,  # noqa: F401 (the `data_store` fixture)
+    entry_ids,
+    teaser_site,  # noqa: F401 (the `site` fixture)
+    write_config,
+)
 
 from reader import articles
 from reader.articles import NO_ARTICLE, OUT_OF_TIME, looks_truncated
@@ -25,31 +33,6 @@ from reader.schema import MIGRATIONS
 from reader.store import Store
 
 LONG_BODY = "<p>" + " ".join(f"word{n} of a post the feed sends whole." for n in range(120)) + "</p>"
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[ArticleSite]:
-    with ArticleSite(tmp_path / "site", self_contained_pages()) as running:
-        running.write_feed()
-        yield running
-
-
-@pytest.fixture
-def data_store(tmp_path: Path) -> Iterator[Store]:
-    """The store the CLI uses (READER_DATA_DIR from conftest)."""
-    s = Store(tmp_path / "data" / "reader.sqlite")
-    yield s
-    s.close()
-
-
-def _config(tmp_path: Path, text: str) -> None:
-    config = tmp_path / "config"
-    config.mkdir(exist_ok=True)
-    (config / "config.toml").write_text(text)
-
-
-def _ids(store: Store) -> dict[str, int]:
-    return {title: entry_id for entry_id, title in store.db.execute("SELECT id, title FROM entries")}
 
 
 # --- the heuristic ---------------------------------------------------------------------------
@@ -86,7 +69,7 @@ def test_modes_auto_on_off_pick_which_new_posts_get_articles(
         site.write_feed([Item(f"{i.title} {mode}", i.link, i.summary) for i in items], name=f"{mode}.xml")
         assert cli("add", site.url(f"/{mode}.xml"), "--no-fetch", "--full-text", mode).code == 0
     assert cli("refresh").code == 0
-    ids = _ids(data_store)
+    ids = entry_ids(data_store)
     fetched = {title for title, entry_id in ids.items() if (a := data_store.get_article(entry_id)) and a.html}
     # auto: only the teaser; on: both; off: none.
     assert fetched == {"Teaser auto", "Teaser on", "Whole on"}
@@ -128,7 +111,7 @@ def test_refresh_stores_the_article_show_shows_it_offline_and_search_finds_it(
 ) -> None:
     assert cli("add", site.feed_url, "--no-fetch").code == 0  # auto, the default
     assert cli("refresh").code == 0
-    entry_id = _ids(data_store)["Post story-1"]
+    entry_id = entry_ids(data_store)["Post story-1"]
     page_url = site.page_url("story-1")
     picture, article_picture = site.url("/img/pic.png"), site.url("/img/article.png")
     site.stop()  # offline from here on
@@ -170,7 +153,7 @@ def test_refetch_is_a_conditional_get_and_a_changed_page_replaces_the_article(
     cli: Callable, site: ArticleSite, data_store: Store
 ) -> None:
     assert cli("add", site.feed_url, "--full-text", "off").code == 0
-    entry_id = _ids(data_store)["Post story-2"]
+    entry_id = entry_ids(data_store)["Post story-2"]
     first = cli("fetch-article", str(entry_id))
     assert first.code == 0 and first.out.startswith("fetched the article (") and "KB)" in first.out
     again = cli("fetch-article", str(entry_id))
@@ -205,7 +188,7 @@ def test_hostile_pages_are_per_post_errors_and_the_posts_keep_their_text(
     result = cli("refresh")
     assert result.code == 0 and "1 failed" not in result.out  # the feed itself is fine
     assert time.monotonic() - started < 10
-    ids = _ids(data_store)
+    ids = entry_ids(data_store)
     errors = {title: (a.error if (a := data_store.get_article(ids[title])) else None) for title in ids}
     assert "10 MB" in errors["Huge"]
     assert errors["Missing"] == "HTTP 404 Not Found"
@@ -224,7 +207,7 @@ def test_hostile_pages_are_per_post_errors_and_the_posts_keep_their_text(
 def test_slow_article_server_refresh_ends_about_one_timeout_later(
     cli: Callable, site: ArticleSite, data_store: Store, tmp_path: Path
 ) -> None:
-    _config(tmp_path, "timeout = 1\n")
+    write_config(tmp_path, "timeout = 1\n")
     site.write_feed([Item(f"Slow {n}", f"/slow/20000/pages/story-{n % 3}.html?{n}") for n in range(8)])
     assert cli("add", site.feed_url, "--no-fetch", "--full-text").code == 0
     started = time.monotonic()
@@ -232,7 +215,7 @@ def test_slow_article_server_refresh_ends_about_one_timeout_later(
     elapsed = time.monotonic() - started
     assert result.code == 0 and "1 with new posts" in result.out
     assert elapsed < 3.0, elapsed  # not 8 pages / 2 per host × 1 s
-    errors = [data_store.get_article(i).error for i in _ids(data_store).values()]  # type: ignore[union-attr]
+    errors = [data_store.get_article(i).error for i in entry_ids(data_store).values()]  # type: ignore[union-attr]
     assert all(e in ("timed out after 1 s", OUT_OF_TIME) for e in errors), errors
     assert "timed out after 1 s" in errors
 
@@ -320,7 +303,7 @@ def test_fetch_article_errors_are_one_line_and_a_failed_refetch_keeps_the_articl
     assert cli("add", site.feed_url).code == 0  # auto: the three teasers get their articles
     missing = cli("fetch-article", "999999")
     assert missing.code == 1 and missing.err.strip() == "reader: no post with id 999999"
-    entry_id = _ids(data_store)["Post story-0"]
+    entry_id = entry_ids(data_store)["Post story-0"]
     (site.root / "pages" / "story-0.html").unlink()  # the page is gone now
     failed = cli("fetch-article", str(entry_id))
     assert failed.code == 1 and failed.err.strip() == "reader: could not fetch the article: HTTP 404 Not Found"

@@ -17,12 +17,20 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from article_server import ArticleSite, Item, article_page, self_contained_pages
+from article_server import (
+    ArticleSite,
+    Item,
+    article_page,
+    cli_data_store,  # noqa: F401 (the `data_store` fixture)
+    entry_ids,
+    teaser_site,  # noqa: F401 (the `site` fixture)
+    write_config,
+)
 
 from reader.articles import NO_ARTICLE, OUT_OF_TIME, RETRY_DAYS, RETRY_PER_FEED
 from reader.fetch import FetchOptions
@@ -30,26 +38,6 @@ from reader.refresh import refresh
 from reader.schema import MIGRATIONS
 from reader.storage.articles import TRANSIENT_KINDS
 from reader.store import Store
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[ArticleSite]:
-    with ArticleSite(tmp_path / "site", self_contained_pages()) as running:
-        running.write_feed()
-        yield running
-
-
-@pytest.fixture
-def data_store(tmp_path: Path) -> Iterator[Store]:
-    """The store the CLI uses (READER_DATA_DIR from conftest)."""
-    s = Store(tmp_path / "data" / "reader.sqlite")
-    yield s
-    s.close()
-
-
-def _ids(store: Store) -> dict[str, int]:
-    return {title: entry_id for entry_id, title in store.db.execute("SELECT id, title FROM entries")}
-
 
 # --- 5: the query terms in --help ---------------------------------------------------------------------
 
@@ -69,7 +57,7 @@ def test_item4_get_entry_fills_article_error_for_a_failed_fetch_and_a_failed_ref
     cli: Callable, site: ArticleSite, data_store: Store
 ) -> None:
     assert cli("add", site.feed_url, "--full-text", "off").code == 0
-    ids = _ids(data_store)
+    ids = entry_ids(data_store)
     never, fails = ids["Post story-0"], ids["Post story-1"]
     entry = data_store.get_entry(never)
     assert entry is not None and entry.article is None and entry.article_error is None  # never asked
@@ -153,11 +141,6 @@ class Flaky:
         return handle
 
 
-def _config(tmp_path: Path, text: str) -> None:
-    (tmp_path / "config").mkdir(exist_ok=True)
-    (tmp_path / "config" / "config.toml").write_text(text)
-
-
 def _due_now(store: Store) -> None:
     """As if the wait before the next try were over for every post."""
     store.db.execute("UPDATE articles SET retry_at = 0 WHERE retry_at IS NOT NULL")
@@ -174,7 +157,7 @@ def test_item1_transient_failures_are_retried_even_when_the_feed_is_unchanged_pe
     ])
     assert cli("add", site.feed_url, "--no-fetch", "--full-text").code == 0
     assert cli("refresh").code == 0
-    ids = _ids(data_store)
+    ids = entry_ids(data_store)
     first = data_store.get_article(ids["Flaky 0"])
     assert first is not None and first.error == "HTTP 503 Service Unavailable" and first.error_kind == "server"
     assert first.failures == 1 and first.retry_at == pytest.approx(first.fetched + 120, abs=1)
@@ -204,20 +187,20 @@ def test_item1_transient_failures_are_retried_even_when_the_feed_is_unchanged_pe
 def test_item1_timeouts_and_the_refresh_running_out_of_time_are_retried_with_a_growing_wait(
     cli: Callable, site: ArticleSite, data_store: Store, tmp_path: Path
 ) -> None:
-    _config(tmp_path, "timeout = 1\n")
+    write_config(tmp_path, "timeout = 1\n")
     flaky = Flaky(site, 6, mode="slow")
     try:
         site.write_feed([Item(f"Slow {n}", f"/flaky/{n}.html") for n in range(6)])
         assert cli("add", site.feed_url, "--no-fetch", "--full-text").code == 0
         assert cli("refresh").code == 0
-        rows = [data_store.get_article(i) for i in _ids(data_store).values()]
+        rows = [data_store.get_article(i) for i in entry_ids(data_store).values()]
         kinds = sorted({r.error_kind for r in rows if r is not None})
         assert "timeout" in kinds and set(kinds) <= {"timeout", "out_of_time"}, kinds
         assert all(r is not None and r.retry_at is not None and r.failures == 1 for r in rows)
         # Still slow: the second failure in a row waits 4 times longer (8 minutes).
         _due_now(data_store)
         assert cli("refresh").code == 0
-        rows = [data_store.get_article(i) for i in _ids(data_store).values()]
+        rows = [data_store.get_article(i) for i in entry_ids(data_store).values()]
         twice = [r for r in rows if r is not None and r.failures == 2]
         assert twice and all(r.retry_at == pytest.approx(r.fetched + 480, abs=1) for r in twice)
         flaky.mode = "up"
@@ -240,7 +223,7 @@ def test_item1_connection_refused_is_retried_and_retries_are_bounded(
     site.write_feed(items)
     assert cli("add", site.feed_url, "--no-fetch", "--full-text").code == 0
     assert cli("refresh").code == 0
-    ids = _ids(data_store)
+    ids = entry_ids(data_store)
     row = data_store.get_article(ids["Offline 0"])
     assert row is not None and row.error_kind == "network" and "connection refused" in (row.error or "")
     # The server comes back (the links now lead to the site): at most RETRY_PER_FEED a feed per refresh,
@@ -337,7 +320,7 @@ def test_item3_refresh_summary_counts_full_articles_and_failures_quiet_stays_qui
     site.write_feed(items)
     assert cli("add", site.feed_url, "--no-fetch").code == 0
     first = cli("refresh")
-    missing = _ids(data_store)["Missing"]
+    missing = entry_ids(data_store)["Missing"]
     assert first.code == 0
     assert first.out.strip().endswith(f", 2 full articles (1 failed: reader show {missing} says why)"), first.out
     assert "failed:" not in first.err  # an article failing is no feed failure
@@ -348,7 +331,7 @@ def test_item3_refresh_summary_counts_full_articles_and_failures_quiet_stays_qui
     items += [Item("Gone too", "/status/410/gone.html"), Item("Three", "/pages/story-2.html")]
     _rewrite(site, items, 0)  # the feed's guids go by position: new items go last
     third = cli("refresh")
-    gone = _ids(data_store)["Gone too"]
+    gone = entry_ids(data_store)["Gone too"]
     assert third.out.strip().endswith(f", 1 full article (1 failed: reader show {gone} says why)"), third.out
     items += [Item("A", "/status/404/a.html"), Item("B", "/status/404/b.html")]
     _rewrite(site, items, 1)
@@ -357,7 +340,7 @@ def test_item3_refresh_summary_counts_full_articles_and_failures_quiet_stays_qui
     items += [Item("C", "/status/404/c.html"), Item("D", "/status/404/d.html")]
     _rewrite(site, items, 2)
     loud = cli("refresh")  # two failures: the count, and one post to look at
-    first_failed = min(_ids(data_store)[t] for t in ("C", "D"))
+    first_failed = min(entry_ids(data_store)[t] for t in ("C", "D"))
     assert loud.out.strip().endswith(f", 0 full articles (2 failed: reader show ID says why, e.g. {first_failed})")
 
 
@@ -367,7 +350,7 @@ def test_item1_out_of_time_never_lands_on_a_post_whose_article_just_landed(
     """A fetch cancelled at the deadline while its article was being written: the writer thread
     stores the article anyway, then the refresh marks the late posts; the article must win."""
     assert cli("add", site.feed_url, "--full-text", "off").code == 0
-    ids = _ids(data_store)
+    ids = entry_ids(data_store)
     landed, late = ids["Post story-0"], ids["Post story-1"]
     assert cli("fetch-article", str(landed)).code == 0
     data_store.record_article_errors([(landed, "u"), (late, "u")], OUT_OF_TIME, "out_of_time", without_article=True)
@@ -392,7 +375,7 @@ def test_item1_each_failure_gets_its_kind_from_a_real_fetch(
     assert cli("add", site.feed_url, "--no-fetch", "--full-text").code == 0
     assert cli("refresh").code == 0
     kinds = {title: (a.error_kind, a.retry_at is not None)
-             for title, entry_id in _ids(data_store).items() if (a := data_store.get_article(entry_id))}
+             for title, entry_id in entry_ids(data_store).items() if (a := data_store.get_article(entry_id))}
     assert kinds == {
         "Busy": ("server", True), "Broken": ("server", True),
         "Reset": ("network", True), "Cut": ("network", True),
