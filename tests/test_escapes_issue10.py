@@ -13,7 +13,6 @@ Every slow-input case runs under a deadline this file enforces.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import lxml.html
 import pytest
 from article_server import ArticleSite, Item, shared_pages
+from deadline import within
 
 from reader.articles import NO_ARTICLE
 from reader.extract import Article, ExtractError, extract_article
@@ -33,25 +33,6 @@ from reader.store import Store
 # What a terminal acts on: C0 (but tab and newline), DEL and C1.
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 PARAGRAPHS = [f"Paragraph {i} keeps every one of its words, whatever came before it." for i in range(8)]
-
-
-def within(seconds: float, fn: Callable[[], Any]) -> Any:
-    """fn() run in a thread; the test fails if it hasn't finished within `seconds` (or raised)."""
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["result"] = fn()
-        except BaseException as e:  # handed to the test below
-            box["error"] = e
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), f"did not finish within {seconds} s"
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
 
 
 # --- item 2: an unterminated string sequence ends, and the text after it stays ----------------------------------

@@ -11,14 +11,12 @@ from __future__ import annotations
 import importlib.util
 import os
 import statistics
-import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import lxml.html
 import pytest
+from deadline import within
 
 from reader.extract import MAX_PAGE_CHARS, Article, decode_page, extract_article
 
@@ -41,25 +39,6 @@ def _unavailable(reason: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"article quality test cannot run under CI: {reason}", pytrace=False)
     pytest.skip(f"article quality test skipped: {reason}")
-
-
-def within(seconds: float, fn: Callable[[], Any]) -> Any:
-    """fn() run in a thread; the test fails if it hasn't finished within `seconds` (or raised)."""
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["result"] = fn()
-        except BaseException as e:  # handed to the test below
-            box["error"] = e
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), f"did not finish within {seconds} s"
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
 
 
 def page(body: str, head: str = "") -> bytes:
