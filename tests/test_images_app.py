@@ -46,6 +46,22 @@ def post_with_images(urls: list[str]) -> str:
     return "".join(f"<p>P{n:03d}: {words}</p><img src='{url}' alt='pic {n}'>" for n, url in enumerate(urls))
 
 
+def image_bytes(size: tuple[int, int], colour: tuple[int, int, int], kind: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, kind)
+    return buffer.getvalue()
+
+
+def cached_post(store: Store, images: list[bytes], extension: str = "jpg") -> None:
+    """The only post: a paragraph before each of `images`, every one already in the app's image cache."""
+    fill(store, seed=False)
+    urls = [f"https://img.invalid/{n}.{extension}" for n in range(len(images))]
+    cache = cache_of(store)
+    for url, data in zip(urls, images, strict=True):
+        assert cache.put(url, data)
+    add_post(store, post_with_images(urls))
+
+
 class Gate:
     """Holds every decode until opened: shows what the pane does before any image is decoded."""
 
@@ -84,12 +100,7 @@ def pictures(app: ReaderApp) -> int:
 
 @pytest.mark.asyncio
 async def test_twenty_cached_images_text_first_then_each_image(store: Store, gate: Gate) -> None:
-    fill(store, seed=False)
-    urls = [f"https://img.invalid/{n}.jpg" for n in range(COUNT)]
-    cache = cache_of(store)
-    for n, url in enumerate(urls):
-        assert cache.put(url, jpeg(n))
-    add_post(store, post_with_images(urls))
+    cached_post(store, [jpeg(n) for n in range(COUNT)])
     app = make_app(store)
     async with app.run_test(size=tui_support.WIDE) as pilot:
         await settle(pilot)
@@ -122,12 +133,7 @@ async def test_twenty_cached_images_text_first_then_each_image(store: Store, gat
 
 @pytest.mark.asyncio
 async def test_images_decoded_above_the_reader_do_not_move_the_text(store: Store, gate: Gate) -> None:
-    fill(store, seed=False)
-    urls = [f"https://img.invalid/{n}.jpg" for n in range(COUNT)]
-    cache = cache_of(store)
-    for n, url in enumerate(urls):
-        cache.put(url, jpeg(n))
-    add_post(store, post_with_images(urls))
+    cached_post(store, [jpeg(n) for n in range(COUNT)])
     app = make_app(store)
     async with app.run_test(size=tui_support.NARROW) as pilot:
         await settle(pilot)
@@ -250,14 +256,7 @@ async def test_item6_a_corrupt_cached_image_is_dropped_and_fetched_again(store: 
 
 @pytest.mark.asyncio
 async def test_images_follow_a_resize_without_a_second_decode(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    fill(store, seed=False)
-    urls = [f"https://img.invalid/{n}.png" for n in range(3)]
-    cache = cache_of(store)
-    for url in urls:
-        buffer = io.BytesIO()
-        Image.new("RGB", (1600, 400), (0, 90, 200)).save(buffer, "PNG")  # 200 cells at natural size
-        cache.put(url, buffer.getvalue())
-    add_post(store, post_with_images(urls))
+    cached_post(store, [image_bytes((1600, 400), (0, 90, 200), "PNG")] * 3, "png")  # 200 cells at natural size
     calls: list[int] = []
     real = cells.decode
     monkeypatch.setattr(cells, "decode", lambda data, *a: calls.append(1) or real(data, *a))
@@ -284,12 +283,7 @@ async def test_a_relayout_made_before_the_pictures_were_ready_gets_them_drawn(st
     width): the pane redraws such images itself."""
     from reader.tui.post_layout import layout_blocks
 
-    fill(store, seed=False)
-    urls = [f"https://img.invalid/{n}.jpg" for n in range(3)]
-    cache = cache_of(store)
-    for n, url in enumerate(urls):
-        cache.put(url, jpeg(n))
-    add_post(store, post_with_images(urls))
+    cached_post(store, [jpeg(n) for n in range(3)])
     app = make_app(store)
     async with app.run_test(size=tui_support.WIDE) as pilot:
         await settle(pilot)
@@ -388,14 +382,8 @@ async def test_kitty_images_are_sent_before_their_cells_show_and_freed_on_leavin
 
     monkeypatch.setenv("READER_IMAGES", "kitty")
     monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", "truecolor")  # as Kitty's COLORTERM gives
-    fill(store, seed=False)
-    urls = [f"https://img.invalid/{n}.jpg" for n in range(3)]
-    cache = cache_of(store)
-    for n, url in enumerate(urls):
-        buffer = io.BytesIO()
-        Image.new("RGB", (1200, 600), (n, 100, 200)).save(buffer, "JPEG")  # 150 cells at natural size
-        cache.put(url, buffer.getvalue())
-    add_post(store, post_with_images(urls))
+    # 150 cells at natural size
+    cached_post(store, [image_bytes((1200, 600), (n, 100, 200), "JPEG") for n in range(3)])
     written: list[str] = []
     sent: set[int] = set()
     shown_before_sent: list[int] = []
