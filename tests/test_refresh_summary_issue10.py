@@ -47,7 +47,9 @@ def silent_host() -> Iterator[str]:
         listener.close()
 
 
-def _picture_feed(tmp_path: Path, silent_host: str) -> Path:
+@pytest.fixture
+def picture_feed(tmp_path: Path, store: Store, silent_host: str) -> Iterator[str]:
+    """A served feed in `store` (full articles off), its one post's image on the silent host."""
     root = tmp_path / "site"
     root.mkdir()
     (root / "feed.xml").write_text(
@@ -57,20 +59,17 @@ def _picture_feed(tmp_path: Path, silent_host: str) -> Path:
         "</description></item></channel></rss>",
         encoding="utf-8",
     )
-    return root
-
-
-def test_issue10_a_silent_image_host_is_not_counted_as_the_feeds_time(
-    tmp_path: Path, store: Store, silent_host: str
-) -> None:
-    root = _picture_feed(tmp_path, silent_host)
     with FeedServer(root) as server:
         url = server.url("/feed.xml")
         store.add_feed(url, "")
         store.set_full_text(url, "off")
-        summary = refresh(
-            store, options=FetchOptions(timeout=1.5), images=image_cache(Settings(), tmp_path / "data")
-        )
+        yield url
+
+
+def test_issue10_a_silent_image_host_is_not_counted_as_the_feeds_time(
+    tmp_path: Path, store: Store, picture_feed: str
+) -> None:
+    summary = refresh(store, options=FetchOptions(timeout=1.5), images=image_cache(Settings(), tmp_path / "data"))
     assert summary.feeds_seconds is not None and summary.feeds_seconds < 1.0
     assert summary.seconds >= summary.feeds_seconds + 1.0  # the image waited out its timeout
     line = summary.line()
@@ -79,20 +78,13 @@ def test_issue10_a_silent_image_host_is_not_counted_as_the_feeds_time(
 
 
 @pytest.mark.asyncio
-async def test_issue10_app_lists_new_posts_then_says_it_is_fetching_images(
-    tmp_path: Path, store: Store, silent_host: str
-) -> None:
-    root = _picture_feed(tmp_path, silent_host)
-    with FeedServer(root) as server:
-        url = server.url("/feed.xml")
-        store.add_feed(url, "")
-        store.set_full_text(url, "off")
-        app = make_app(store, timeout=2.0)
-        async with app.run_test(size=(140, 40)) as pilot:
-            await pilot.press("R")
-            # The post is listed while the image is still waited for, and the line says what is going on.
-            await wait_for(pilot, lambda: "A picture" in screen_text(app), timeout=5)
-            assert "fetching full articles and images" in app.status_bar.plain
-            assert app.refreshing
-            await wait_for(pilot, lambda: not app.refreshing, timeout=6)
-            assert "fetching full articles" not in app.status_bar.plain
+async def test_issue10_app_lists_new_posts_then_says_it_is_fetching_images(store: Store, picture_feed: str) -> None:
+    app = make_app(store, timeout=2.0)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("R")
+        # The post is listed while the image is still waited for, and the line says what is going on.
+        await wait_for(pilot, lambda: "A picture" in screen_text(app), timeout=5)
+        assert "fetching full articles and images" in app.status_bar.plain
+        assert app.refreshing
+        await wait_for(pilot, lambda: not app.refreshing, timeout=6)
+        assert "fetching full articles" not in app.status_bar.plain
