@@ -28,6 +28,16 @@ from reader.download import (
 from reader.models import Enclosure
 
 
+def broken_off(server: FeedServer, tmp_path: Path, media: MediaFile, match: str | None = None) -> str:
+    """`media` served at /ep.mp3 and a first download of it into `tmp_path` broken off (by its
+    drop_after): the URL, for the test to download again."""
+    server.route("/ep.mp3", media)
+    url = server.url("/ep.mp3")
+    with pytest.raises(DownloadError, match=match):
+        download(url, tmp_path)
+    return url
+
+
 def test_download_complete_and_known_afterwards(server: FeedServer, tmp_path: Path) -> None:
     media = MediaFile(BODY)
     server.route("/cast/ep1.mp3", media)
@@ -48,10 +58,7 @@ def test_download_complete_and_known_afterwards(server: FeedServer, tmp_path: Pa
 
 def test_interrupted_then_resumed_with_range_gives_identical_bytes(server: FeedServer, tmp_path: Path) -> None:
     media = MediaFile(BODY, drop_after=[300_000])
-    server.route("/ep.mp3", media)
-    url = server.url("/ep.mp3")
-    with pytest.raises(DownloadError, match=r"incomplete|broken"):
-        download(url, tmp_path)
+    url = broken_off(server, tmp_path, media, match=r"incomplete|broken")
     part = tmp_path / "ep.mp3.part"
     assert part.stat().st_size == 300_000  # what arrived stays
     assert downloaded_path(url, tmp_path) is None
@@ -64,10 +71,7 @@ def test_interrupted_then_resumed_with_range_gives_identical_bytes(server: FeedS
 
 def test_a_server_ignoring_range_restarts_cleanly(server: FeedServer, tmp_path: Path) -> None:
     media = MediaFile(BODY, ranges=False, drop_after=[100_000])
-    server.route("/ep.mp3", media)
-    url = server.url("/ep.mp3")
-    with pytest.raises(DownloadError):
-        download(url, tmp_path)
+    url = broken_off(server, tmp_path, media)
     path = download(url, tmp_path)
     assert media.ranges_seen[-1] == "bytes=100000-"  # asked for the rest, got the whole file (200)
     assert path.read_bytes() == BODY  # not the first 100,000 bytes twice
@@ -75,10 +79,7 @@ def test_a_server_ignoring_range_restarts_cleanly(server: FeedServer, tmp_path: 
 
 def test_if_range_mismatch_when_the_file_changed_restarts(server: FeedServer, tmp_path: Path) -> None:
     media = MediaFile(BODY, drop_after=[200_000])
-    server.route("/ep.mp3", media)
-    url = server.url("/ep.mp3")
-    with pytest.raises(DownloadError):
-        download(url, tmp_path)
+    url = broken_off(server, tmp_path, media)
     media.body = bytes(reversed(BODY))  # republished: a new ETag
     path = download(url, tmp_path)
     assert media.if_range_seen[-1] is not None and media.if_range_seen[-1] != media.current_etag()
@@ -99,10 +100,7 @@ def test_issue10_a_206_of_a_changed_file_is_not_spliced(server: FeedServer, tmp_
     # The server ignores If-Range and answers 206 with a range of the NEW file: the .part is
     # dropped and the whole new file fetched without a Range, never old head + new tail.
     media = MediaFile(BODY, if_range=False, drop_after=[300_000], **first)
-    server.route("/ep.mp3", media)
-    url = server.url("/ep.mp3")
-    with pytest.raises(DownloadError):
-        download(url, tmp_path)
+    url = broken_off(server, tmp_path, media)
     media.body = NEW
     for key, value in then.items():
         setattr(media, key, value)
@@ -116,10 +114,7 @@ def test_issue10_a_206_of_a_changed_file_is_not_spliced(server: FeedServer, tmp_
 def test_issue10_a_206_whose_size_changed_under_the_same_etag_is_not_spliced(server: FeedServer,
                                                                              tmp_path: Path) -> None:
     media = MediaFile(BODY, etag='"same"', if_range=False, drop_after=[300_000])
-    server.route("/ep.mp3", media)
-    url = server.url("/ep.mp3")
-    with pytest.raises(DownloadError):
-        download(url, tmp_path)
+    url = broken_off(server, tmp_path, media)
     media.body = NEW + b"more"  # Content-Range's total no longer the size the first answer gave
     path = download(url, tmp_path)
     assert media.ranges_seen[-1] is None
@@ -165,10 +160,7 @@ def test_issue10_a_206_starting_elsewhere_restarts(tmp_path: Path) -> None:
 
 def test_last_modified_stands_in_for_a_weak_etag(server: FeedServer, tmp_path: Path) -> None:
     media = MediaFile(BODY, etag='W/"weak"', last_modified="Sat, 01 Nov 2026 10:00:00 GMT", drop_after=[50_000])
-    server.route("/ep.mp3", media)
-    url = server.url("/ep.mp3")
-    with pytest.raises(DownloadError):
-        download(url, tmp_path)
+    url = broken_off(server, tmp_path, media)
     path = download(url, tmp_path)
     assert media.if_range_seen[-1] == "Sat, 01 Nov 2026 10:00:00 GMT"
     assert media.ranges_seen[-1] == "bytes=50000-"
@@ -177,10 +169,7 @@ def test_last_modified_stands_in_for_a_weak_etag(server: FeedServer, tmp_path: P
 
 def test_without_any_validator_a_part_is_not_spliced(server: FeedServer, tmp_path: Path) -> None:
     media = MediaFile(BODY, etag="", drop_after=[50_000])
-    server.route("/ep.mp3", media)
-    url = server.url("/ep.mp3")
-    with pytest.raises(DownloadError):
-        download(url, tmp_path)
+    url = broken_off(server, tmp_path, media)
     path = download(url, tmp_path)
     assert media.ranges_seen[-1] is None  # nothing to prove it unchanged: the whole file again
     assert path.read_bytes() == BODY
@@ -188,10 +177,7 @@ def test_without_any_validator_a_part_is_not_spliced(server: FeedServer, tmp_pat
 
 def test_416_for_a_whole_part_finishes_it(server: FeedServer, tmp_path: Path) -> None:
     media = MediaFile(BODY, drop_after=[500_000])
-    server.route("/ep.mp3", media)
-    url = server.url("/ep.mp3")
-    with pytest.raises(DownloadError):
-        download(url, tmp_path)
+    url = broken_off(server, tmp_path, media)
     # Every byte arrived but the process was killed before the rename: the .part is whole.
     (tmp_path / "ep.mp3.part").write_bytes(BODY)
     path = download(url, tmp_path)
