@@ -92,18 +92,8 @@ class ArticleStore(StoreBase):
     def article_candidates(self, ids: Sequence[int], *, every_mode: bool = False) -> list[ArticleCandidate]:
         """The given posts (just stored) without an article yet, of feeds whose mode is not off
         (`every_mode`: of every feed, for the images of their own text)."""
-        found: list[ArticleCandidate] = []
         modes = "" if every_mode else "AND f.full_text != 'off' "
-        for chunk in chunks(list(ids)):
-            rows = self.db.execute(
-                "SELECT e.id, e.link, e.content, e.base_url, f.full_text FROM entries e "
-                "JOIN feeds f ON f.id = e.feed_id "
-                f"WHERE e.id IN ({placeholders(chunk)}) {modes}"
-                "AND e.id NOT IN (SELECT entry_id FROM articles)",
-                chunk,
-            )
-            found += [ArticleCandidate(r[0], r[1], decompress(r[2]), r[3], r[4]) for r in rows]
-        return found
+        return self._candidates(ids, modes + "AND e.id NOT IN (SELECT entry_id FROM articles)")
 
     def due_article_retries(self, *, now: float, since: float, per_feed: int) -> dict[str, list[int]]:
         """{feed URL: ids of its posts whose article is due another try}: no article, the last
@@ -135,13 +125,16 @@ class ArticleStore(StoreBase):
 
     def retry_candidates(self, ids: Sequence[int]) -> list[ArticleCandidate]:
         """These posts (due a retry) with what judging whether their article is still wanted needs."""
+        return self._candidates(ids, "AND e.id IN (SELECT entry_id FROM articles WHERE content IS NULL)")
+
+    def _candidates(self, ids: Sequence[int], condition: str) -> list[ArticleCandidate]:
+        """The posts among `ids` that also meet `condition` (SQL over `e`, the entry, and `f`, its feed;
+        never user input), as candidates: one query a chunk of ids, one reading of the rows for both callers."""
         found: list[ArticleCandidate] = []
         for chunk in chunks(list(ids)):
             rows = self.db.execute(
                 "SELECT e.id, e.link, e.content, e.base_url, f.full_text FROM entries e "
-                "JOIN feeds f ON f.id = e.feed_id "
-                f"WHERE e.id IN ({placeholders(chunk)}) AND e.id IN "
-                "(SELECT entry_id FROM articles WHERE content IS NULL)",
+                f"JOIN feeds f ON f.id = e.feed_id WHERE e.id IN ({placeholders(chunk)}) {condition}",
                 chunk,
             )
             found += [ArticleCandidate(r[0], r[1], decompress(r[2]), r[3], r[4]) for r in rows]
