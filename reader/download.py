@@ -37,11 +37,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from .fetch import MAX_REDIRECTS, USER_AGENT, describe_error
+from .fetch import MAX_REDIRECTS, USER_AGENT, describe_error, redirect_target
 from .sanitize import clean_line, clean_message, mask_credentials, safe_url
 
 MAX_TOTAL = 4 * 1024**3  # bytes: bigger than any episode; a server can't fill the disk
@@ -514,14 +514,11 @@ def _get(client: httpx.Client, url: str, headers: dict[str, str]) -> Iterator[ht
                 raise
             raise DownloadError("redirect to an invalid URL refused") from None
         if response.status_code in (301, 302, 303, 307, 308):
-            location = response.headers.get("location", "").strip()
+            target = redirect_target(url, response)
             response.close()
-            if not location:
+            if target is None:
                 raise DownloadError(f"HTTP {response.status_code} redirect without a Location")
-            try:
-                url = urljoin(url, location)
-            except ValueError:
-                url = location
+            url = target
             continue
         try:
             yield response

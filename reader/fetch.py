@@ -168,6 +168,19 @@ def _find(exc: BaseException, kind: type[BaseException]) -> BaseException | None
     return None
 
 
+def redirect_target(url: str, response: httpx.Response) -> str | None:
+    """Where a 3xx answer to `url` points: its Location resolved against `url`, or None without one.
+    A Location urljoin refuses (ValueError) is kept as given: the caller's safe_url check judges it.
+    The feed fetch and the enclosure download follow redirects by hand and both resolve them here."""
+    location = response.headers.get("location", "").strip()
+    if not location:
+        return None
+    try:
+        return urljoin(url, location)
+    except ValueError:
+        return location
+
+
 def _check_url(url: str) -> None:
     """Refuse what the network stack would choke on with an obscure error (a port of 99999,
     from a cache written before URLs were checked): the same test every URL passes."""
@@ -206,13 +219,9 @@ async def _fetch(
             raise FetchError(f"redirect to an invalid URL refused ({_short(exc)})") from exc
         try:
             if response.status_code in (301, 302, 303, 307, 308):
-                location = response.headers.get("location", "").strip()
-                if not location:
+                target = redirect_target(url, response)
+                if target is None:
                     raise FetchError(f"HTTP {response.status_code} redirect without a Location")
-                try:
-                    target = urljoin(url, location)
-                except ValueError:
-                    target = location
                 if not safe_url(target):
                     raise FetchError(f"redirect to a non-http(s) or malformed URL refused: {target[:100]}")
                 permanent = permanent and response.status_code in (301, 308)
