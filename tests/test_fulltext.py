@@ -14,15 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from article_server import (
-    ArticleSite,
-    Item,
-    article_page,
-    cli_data_store,  # noqa: F401 (the `data_store` fixture)
-    entry_ids,
-    teaser_site,  # noqa: F401 (the `site` fixture)
-    write_config,
-)
+from article_server import ArticleSite, Item, article_page, entry_ids, write_config
+from article_server import cli_data_store as cli_data_store  # fixture `data_store` (the alias: imported for pytest)
+from article_server import teaser_site as teaser_site  # fixture `site` (the alias: imported for pytest)
 
 from reader import articles
 from reader.articles import NO_ARTICLE, OUT_OF_TIME, looks_truncated

@@ -22,15 +22,9 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from article_server import (
-    ArticleSite,
-    Item,
-    article_page,
-    cli_data_store,  # noqa: F401 (the `data_store` fixture)
-    entry_ids,
-    teaser_site,  # noqa: F401 (the `site` fixture)
-    write_config,
-)
+from article_server import ArticleSite, Item, article_page, entry_ids, write_config
+from article_server import cli_data_store as cli_data_store  # fixture `data_store` (the alias: imported for pytest)
+from article_server import teaser_site as teaser_site  # fixture `site` (the alias: imported for pytest)
 
 from reader.articles import NO_ARTICLE, OUT_OF_TIME, RETRY_DAYS, RETRY_PER_FEED
 from reader.fetch import FetchOptions

@@ -14,11 +14,8 @@ from pathlib import Path
 
 import pytest
 from feedserver import FeedServer
-from media_support import (
-    BODY,
-    MediaFile,
-    media_server,  # noqa: F401 (the `server` fixture)
-)
+from media_support import BODY, MediaFile
+from media_support import media_server as media_server  # fixture `server` (the alias: imported for pytest)
 from test_media_player import recorded, recorder
 
 from reader.cli_media import Progress

@@ -9,12 +9,8 @@ from pathlib import Path
 
 import pytest
 from feedserver import FeedServer
-from media_support import (
-    BODY,
-    MediaFile,
-    media_server,  # noqa: F401 (the `server` fixture)
-    redirect,
-)
+from media_support import BODY, MediaFile, redirect
+from media_support import media_server as media_server  # fixture `server` (the alias: imported for pytest)
 
 from reader.download import (
     MAX_NAME_BYTES,

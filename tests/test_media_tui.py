@@ -9,11 +9,8 @@ from pathlib import Path
 
 import pytest
 from feedserver import FeedServer
-from media_support import (
-    BODY,
-    MediaFile,
-    media_server,  # noqa: F401 (the `server` fixture)
-)
+from media_support import BODY, MediaFile
+from media_support import media_server as media_server  # fixture `server` (the alias: imported for pytest)
 from test_media_cli import add_episode
 from test_media_player import recorded, recorder
 from tui_support import WIDE, make_app, screen_text, settle, wait_for
