@@ -18,6 +18,7 @@ import html
 import io
 import os
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import Self
 import pytest
 from feedserver import FeedServer
 
+from reader.schema import MIGRATIONS
 from reader.store import Store
 
 # The corpus pages the shared tests use: a news site, a blog, a wiki, docs (small to mid-size).
@@ -212,3 +214,13 @@ def write_config(tmp_path: Path, text: str) -> None:
 def entry_ids(store: Store) -> dict[str, int]:
     """{title: entry id} of every post in `store`."""
     return {title: entry_id for entry_id, title in store.db.execute("SELECT id, title FROM entries")}
+
+
+def cache_at_version(path: Path, version: int) -> sqlite3.Connection:
+    """A cache file at `path` as an older reader left it: the first `version` migrations and that
+    user_version, open (autocommit) for the test to add its rows before a Store upgrades it."""
+    db = sqlite3.connect(path, isolation_level=None)
+    for step in MIGRATIONS[:version]:
+        step(db)
+    db.execute(f"PRAGMA user_version = {version}")
+    return db

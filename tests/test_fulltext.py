@@ -7,14 +7,13 @@ the CLI run in-process.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from article_server import ArticleSite, Item, article_page, entry_ids, write_config
+from article_server import ArticleSite, Item, article_page, cache_at_version, entry_ids, write_config
 from article_server import cli_data_store as cli_data_store  # fixture `data_store` (the alias: imported for pytest)
 from article_server import teaser_site as teaser_site  # fixture `site` (the alias: imported for pytest)
 
@@ -23,7 +22,6 @@ from reader.articles import NO_ARTICLE, OUT_OF_TIME, looks_truncated
 from reader.fetch import FetchOptions
 from reader.images.cache import ImageCache
 from reader.refresh import refresh
-from reader.schema import MIGRATIONS
 from reader.store import Store
 
 LONG_BODY = "<p>" + " ".join(f"word{n} of a post the feed sends whole." for n in range(120)) + "</p>"
@@ -248,10 +246,7 @@ def test_only_hosts_guard_keeps_the_suite_off_the_network(site: ArticleSite, dat
 
 def test_v6_cache_upgrades_with_every_feed_on_auto(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
-    db = sqlite3.connect(path, isolation_level=None)
-    for step in MIGRATIONS[:6]:
-        step(db)
-    db.execute("PRAGMA user_version = 6")
+    db = cache_at_version(path, 6)
     db.execute("INSERT INTO feeds (url, added) VALUES ('https://example.com/feed', 0)")
     db.close()
     store = Store(path)

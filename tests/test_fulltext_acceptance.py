@@ -22,14 +22,13 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from article_server import ArticleSite, Item, article_page, entry_ids, write_config
+from article_server import ArticleSite, Item, article_page, cache_at_version, entry_ids, write_config
 from article_server import cli_data_store as cli_data_store  # fixture `data_store` (the alias: imported for pytest)
 from article_server import teaser_site as teaser_site  # fixture `site` (the alias: imported for pytest)
 
 from reader.articles import NO_ARTICLE, OUT_OF_TIME, RETRY_DAYS, RETRY_PER_FEED
 from reader.fetch import FetchOptions
 from reader.refresh import refresh
-from reader.schema import MIGRATIONS
 from reader.storage.articles import TRANSIENT_KINDS
 from reader.store import Store
 
@@ -272,10 +271,7 @@ def test_item1_finding_the_retries_costs_what_is_pending_not_the_cache_size(tmp_
 
 def test_item1_v7_cache_upgrades_with_the_kind_of_each_stored_failure(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
-    db = sqlite3.connect(path, isolation_level=None)
-    for step in MIGRATIONS[:7]:
-        step(db)
-    db.execute("PRAGMA user_version = 7")
+    db = cache_at_version(path, 7)
     db.execute("INSERT INTO feeds (id, url, added) VALUES (1, 'https://example.com/feed', 0)")
     errors = {
         1: (OUT_OF_TIME, "out_of_time"), 2: ("timed out after 30 s", "timeout"),
