@@ -85,6 +85,15 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
     gate.open.set()  # never leave a worker waiting
 
 
+async def open_post_at_the_gate(pilot, gate: Gate) -> None:  # type: ignore[no-untyped-def]
+    """Open the top post and wait until the pane is showing it and its first decode is held at `gate`."""
+    app = pilot.app
+    await settle(pilot)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: app.reading_pane.post is not None and gate.calls >= 1)
+    await pilot.pause(0.1)
+
+
 def placeholders(app: ReaderApp) -> int:
     """Placeholders in the lines the pane shows (images spliced in below the screen are shown
     a moment after they are decoded)."""
@@ -103,10 +112,7 @@ async def test_twenty_cached_images_text_first_then_each_image(store: Store, gat
     cached_post(store, [jpeg(n) for n in range(COUNT)])
     app = make_app(store)
     async with app.run_test(size=tui_support.WIDE) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: app.reading_pane.post is not None and gate.calls >= 1)
-        await pilot.pause(0.1)
+        await open_post_at_the_gate(pilot, gate)
         # The text is on the screen, every image a placeholder, before a single image is decoded.
         assert app.post_shown_at > 0
         text = screen_text(app)
@@ -136,10 +142,7 @@ async def test_images_decoded_above_the_reader_do_not_move_the_text(store: Store
     cached_post(store, [jpeg(n) for n in range(COUNT)])
     app = make_app(store)
     async with app.run_test(size=tui_support.NARROW) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: app.reading_pane.post is not None and gate.calls >= 1)
-        await pilot.pause(0.1)
+        await open_post_at_the_gate(pilot, gate)
         for _ in range(3):
             await pilot.press("space")  # page down into the post
         await pilot.pause(0.2)
