@@ -5,7 +5,10 @@ the other feeds, `ArticleStage` fetches the articles of the new posts that need 
 their feed's mode (`on`: every post with an http(s) link; `auto`: those that look
 truncated; `off`: none). Pages come through the one hardened `fetch` (size cap, whole-
 request timeout, redirects checked, http(s) only) under one per-host limiter for the run;
-extraction (CPU) runs in a worker thread, off the event loop; the results are written by
+extraction (CPU, 20 ms a page, up to a second for a hostile one) runs in a worker process of the
+run's own ParsePool, started at the first page: in a thread it held the GIL the app's UI thread needs
+(tests/benchmarks/bench_refresh_ui.py: a post's first frame 47 ms median, 279 ms at worst, while a
+refresh extracted 40 pages, against 17 / 42 ms with full text off). The results are written by
 the refresh's single writer thread. A page that fails leaves a readable error on the post's
 article row and nothing else: the post keeps its feed text, the feed its status.
 
@@ -30,6 +33,7 @@ from .entry_codec import compress, index_text
 from .fetch import FetchOptions, fetch, make_client
 from .hosts import HostLimiter
 from .models import FetchResult
+from .parse_pool import ParsePool
 from .sanitize import clean_message, safe_url, strip_tags
 from .store import ArticleCandidate, Store
 
@@ -198,6 +202,17 @@ def _not_a_page(content_type: str | None) -> str | None:
 
 
 Writer = Callable[..., Awaitable[Any]]
+# Runs extract_and_encode(page, url, content_type) somewhere off the event loop.
+Extractor = Callable[[bytes, str, str | None], Awaitable[Extracted | None]]
+
+# Worker processes a refresh extracts its articles in: one keeps the pages' CPU off the app's own
+# process (and its GIL) at the pace a thread had, leaving the other core to the app and the feeds.
+EXTRACT_WORKERS = 1
+
+
+async def extract_in_thread(page: bytes, url: str, content_type: str | None) -> Extracted | None:
+    """One page (`f`, `reader fetch-article`): in the event loop's thread pool, no process to start."""
+    return await asyncio.get_running_loop().run_in_executor(None, extract_and_encode, page, url, content_type)
 
 
 async def fetch_one(
@@ -209,7 +224,7 @@ async def fetch_one(
     options: FetchOptions,
     limiter: HostLimiter,
     write: Writer,
-    extractor: Executor | None,
+    extract: Extractor = extract_in_thread,
     conditional: bool = False,
 ) -> ArticleOutcome:
     """Fetch, extract and store one post's article. Never raises (but for cancellation)."""
@@ -234,10 +249,7 @@ async def fetch_one(
         extracted = None
         if error is None:
             assert result.body is not None
-            loop = asyncio.get_running_loop()
-            extracted = await loop.run_in_executor(
-                extractor, extract_and_encode, result.body, result.final_url, content_type
-            )
+            extracted = await extract(result.body, result.final_url or link, content_type)
             if extracted is None:
                 error, kind = NO_ARTICLE, "no_article"
         if error is not None or extracted is None:
@@ -304,9 +316,11 @@ class ArticleStage:
         self.ssl_context = ssl_context
         self._client: httpx.AsyncClient | None = None
         self._extractor: ThreadPoolExecutor | None = None
+        self._pool: ParsePool | None = None  # the pages' worker process, from the first page to extract
         self._tasks: set[asyncio.Task[None]] = set()
         self._pending: dict[int, str] = {}  # entry id → link, for posts whose fetch has not ended
         self._due: asyncio.Future[dict[str, list[int]]] | None = None  # {feed URL: posts due a retry}
+        self._closed = False
         self.outcomes: list[ArticleOutcome] = []
 
     @property
@@ -320,6 +334,14 @@ class ArticleStage:
         if self._extractor is None:
             self._extractor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reader-extract")
         return self._extractor
+
+    async def extract(self, page: bytes, url: str, content_type: str | None) -> Extracted | None:
+        """One page's extraction in the run's worker process (its thread, if no process can start)."""
+        if self._closed:
+            raise asyncio.CancelledError  # a page that arrives after close() must not start new workers
+        if self._pool is None:
+            self._pool = ParsePool(enabled=True, workers=EXTRACT_WORKERS)
+        return await self._pool.run(extract_and_encode, page, url, content_type, fallback=self.extractor)
 
     def stored(self, new_ids: Iterable[int], feed_url: str | None = None) -> None:
         ids = list(new_ids)
@@ -371,7 +393,7 @@ class ArticleStage:
     async def _article(self, entry_id: int, link: str) -> None:
         outcome = await fetch_one(
             self.client, self.store, entry_id, link, options=self.options, limiter=self.limiter,
-            write=self.write, extractor=self.extractor,
+            write=self.write, extract=self.extract,
         )
         self._pending.pop(entry_id, None)
         self.outcomes.append(outcome)
@@ -424,8 +446,11 @@ class ArticleStage:
             client, self._client = self._client, None
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.aclose(), 0.05)
+        self._closed = True
+        if self._pool is not None:
+            # A page being extracted ends on its own (bounded work), then its worker exits; nobody waits.
+            self._pool.shutdown(wait=False)
         if self._extractor is not None:
-            # A page being extracted ends on its own (bounded work); nobody waits for it.
             self._extractor.shutdown(wait=False, cancel_futures=True)
             self._extractor = None
 
@@ -452,7 +477,7 @@ async def _fetch_now(store: Store, entry_id: int, link: str, options: FetchOptio
     async with make_client(options, connections=2) as client:
         return await fetch_one(
             client, store, entry_id, link, options=options, limiter=HostLimiter(), write=write,
-            extractor=None, conditional=True,
+            conditional=True,
         )
 
 

@@ -17,12 +17,16 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
 
 from .entry_codec import EncodedEntry, encode_entries
 from .models import ParsedFeed
 from .parse import parse_feed
+
+T = TypeVar("T")
 
 
 def parse_and_encode(body: bytes, url: str, headers: dict[str, str]) -> tuple[ParsedFeed, list[EncodedEntry] | None]:
@@ -65,12 +69,18 @@ def _exit_with_parent(main_pid: int) -> None:
 
 
 class ParsePool:
-    """Parses in worker processes when worth it (several feeds, several cores), else inline."""
+    """Parses in worker processes when worth it (several feeds, several cores), else inline.
 
-    def __init__(self, enabled: bool) -> None:
-        self.workers = os.cpu_count() or 1
-        self.enabled = enabled and self.workers > 1
+    `run(fn, *args)` runs any other CPU work (the refresh's article extraction) in a worker.
+    """
+
+    def __init__(self, enabled: bool, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        # Parsing feeds in workers pays only with several cores. A caller naming its workers wants
+        # them whatever the cores: its work must be off this process's GIL (the app's UI thread).
+        self.enabled = enabled and (workers is not None or self.workers > 1)
         self._executor: ProcessPoolExecutor | None = None
+        self._starting = threading.Lock()  # run() starts the workers from a thread, maybe two at once
         # A process with no other threads yet (the CLI, at the start of a refresh) can
         # simply fork: workers are ready in milliseconds with everything imported, so
         # they start now. Otherwise (the app) a forkserver, started at the first parse.
@@ -80,6 +90,10 @@ class ParsePool:
 
     def _start(self) -> None:
         """Start the workers at the first feed that needs parsing: a refresh of 304s needs none."""
+        with self._starting:
+            self._start_locked()
+
+    def _start_locked(self) -> None:
         if self.enabled and self._executor is None:
             try:
                 if self._fork:
@@ -100,6 +114,8 @@ class ParsePool:
                         self._executor.submit(_ready)
                 finally:
                     signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+                if not self.enabled:  # shut down while starting: the workers go with it
+                    self._disable()
             except (OSError, ValueError, BrokenProcessPool):
                 self._disable()
 
@@ -118,13 +134,35 @@ class ParsePool:
         # In-process, entries are encoded lazily by the store: unchanged ones never are.
         return parse_feed(body, url, headers), None
 
+    async def run(self, fn: Callable[..., T], *args: object, fallback: Executor | None = None) -> T:
+        """`fn(*args)` in a worker process: its CPU time holds no lock of this process (the GIL the
+        app's UI thread needs). `fn` and its arguments and result must pickle (a module-level function).
+        In the `fallback` thread pool (None: the event loop's) when the pool is off or a worker died.
+
+        The workers start here at the first call, in a thread: from a forkserver that takes a moment
+        the event loop would otherwise spend waiting.
+        """
+        loop = asyncio.get_running_loop()
+        if self.enabled and self._executor is None:
+            await loop.run_in_executor(fallback, self._start)
+        executor = self._executor
+        if executor is not None:
+            try:
+                return await loop.run_in_executor(executor, fn, *args)
+            except BrokenProcessPool:
+                self._disable()  # a worker died (killed, out of memory): carry on in this process
+        return await loop.run_in_executor(fallback, fn, *args)
+
     def _disable(self) -> None:
         self.enabled = False
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
 
-    def shutdown(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+    def shutdown(self, wait: bool = True) -> None:
+        """End the workers. With `wait=False` nothing waits: a task in flight ends on its own (bounded
+        work), and its worker exits then; what was queued is dropped. No later call starts new workers."""
+        self.enabled = False  # a start in flight (run's thread) shuts its own workers down when it sees this
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=wait, cancel_futures=True)
