@@ -5,12 +5,12 @@ the other feeds, `ArticleStage` fetches the articles of the new posts that need 
 their feed's mode (`on`: every post with an http(s) link; `auto`: those that look
 truncated; `off`: none). Pages come through the one hardened `fetch` (size cap, whole-
 request timeout, redirects checked, http(s) only) under one per-host limiter for the run;
-extraction (CPU, 20 ms a page, up to a second for a hostile one) runs in a worker process of the
-run's own ParsePool, started at the first page: in a thread it held the GIL the app's UI thread needs
-(tests/benchmarks/bench_refresh_ui.py: a post's first frame 47 ms median, 279 ms at worst, while a
-refresh extracted 40 pages, against 17 / 42 ms with full text off). The results are written by
-the refresh's single writer thread. A page that fails leaves a readable error on the post's
-article row and nothing else: the post keeps its feed text, the feed its status.
+extraction (CPU, 20 ms a page, up to a second for a hostile one) is kept off the event loop: in the
+app, in a worker process of the run's own ParsePool, started at the first page, as in a thread it held
+the GIL the UI thread needs (tests/benchmarks/bench_refresh_ui.py); in the CLI, with no other thread
+to answer, in a thread (EXTRACT_IN_PROCESS). The results are written by the refresh's single writer
+thread. A page that fails leaves a readable error on the post's article row and nothing else: the post
+keeps its feed text, the feed its status.
 
 `fetch_article_now` is the same fetch for one post, now (`reader fetch-article`, `f` in the app).
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -209,6 +210,14 @@ Extractor = Callable[[bytes, str, str | None], Awaitable[Extracted | None]]
 # process (and its GIL) at the pace a thread had, leaving the other core to the app and the feeds.
 EXTRACT_WORKERS = 1
 
+# Where a refresh extracts its pages: True, a worker process; False, a thread; None, decided per run
+# by the threads the process has when the refresh starts. Other threads (the app's UI) wait on the GIL
+# while a page is extracted in a thread: 20 ms a page, with ~5 ms GIL hand-offs on every step of a
+# key's way to the screen (bench_refresh_ui.py: a post's first frame up to 189 ms in a thread,
+# 58 ms in a process). With none (the CLI), a thread costs nothing, while a process costs the
+# forkserver's start, ~0.4 s (bench_fulltext.py: 1.45 s for 40 pages against 1.04 s).
+EXTRACT_IN_PROCESS: bool | None = None
+
 
 async def extract_in_thread(page: bytes, url: str, content_type: str | None) -> Extracted | None:
     """One page (`f`, `reader fetch-article`): in the event loop's thread pool, no process to start."""
@@ -249,7 +258,7 @@ async def fetch_one(
         extracted = None
         if error is None:
             assert result.body is not None
-            extracted = await extract(result.body, result.final_url or link, content_type)
+            extracted = await extract(result.body, result.final_url, content_type)
             if extracted is None:
                 error, kind = NO_ARTICLE, "no_article"
         if error is not None or extracted is None:
@@ -317,6 +326,8 @@ class ArticleStage:
         self._client: httpx.AsyncClient | None = None
         self._extractor: ThreadPoolExecutor | None = None
         self._pool: ParsePool | None = None  # the pages' worker process, from the first page to extract
+        in_process = EXTRACT_IN_PROCESS
+        self._in_process = threading.active_count() > 1 if in_process is None else in_process
         self._tasks: set[asyncio.Task[None]] = set()
         self._pending: dict[int, str] = {}  # entry id → link, for posts whose fetch has not ended
         self._due: asyncio.Future[dict[str, list[int]]] | None = None  # {feed URL: posts due a retry}
@@ -336,11 +347,11 @@ class ArticleStage:
         return self._extractor
 
     async def extract(self, page: bytes, url: str, content_type: str | None) -> Extracted | None:
-        """One page's extraction in the run's worker process (its thread, if no process can start)."""
+        """One page's extraction: in the run's worker process (see EXTRACT_IN_PROCESS), else in its thread."""
         if self._closed:
             raise asyncio.CancelledError  # a page that arrives after close() must not start new workers
         if self._pool is None:
-            self._pool = ParsePool(enabled=True, workers=EXTRACT_WORKERS)
+            self._pool = ParsePool(enabled=self._in_process, workers=EXTRACT_WORKERS)
         return await self._pool.run(extract_and_encode, page, url, content_type, fallback=self.extractor)
 
     def stored(self, new_ids: Iterable[int], feed_url: str | None = None) -> None:

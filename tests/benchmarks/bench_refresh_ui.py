@@ -169,13 +169,6 @@ async def measure(store: Store, window: float, open_every: int) -> dict[str, obj
             "lost": lost}
 
 
-async def extract_in_thread(self: articles.ArticleStage, page: bytes, url: str, content_type: str | None
-                            ) -> articles.Extracted | None:
-    """The stage's extraction as it was before it moved to a worker process (--extract-in thread)."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(self.extractor, articles.extract_and_encode, page, url, content_type)
-
-
 def burners(count: int) -> list[subprocess.Popen[bytes]]:
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
 
@@ -189,10 +182,9 @@ def main() -> None:
     ap.add_argument("--open-every", type=int, default=8)
     ap.add_argument("--modes", default="on,off")
     ap.add_argument("--extract-in", choices=("process", "thread"), default="process",
-                    help="thread: the refresh's extraction in a thread of the app's process, as before")
+                    help="thread: the refresh's extraction in a thread of the app's process (as the CLI does)")
     args = ap.parse_args()
-    if args.extract_in == "thread":
-        articles.ArticleStage.extract = extract_in_thread  # type: ignore[method-assign]
+    articles.EXTRACT_IN_PROCESS = args.extract_in == "process"
     root = shared_dir() / "articles" / "pages"
     if not root.is_dir():
         sys.exit(f"skipped: no article pages under {root} (set READER_SHARED_DIR to the shared dir)")
