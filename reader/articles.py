@@ -212,10 +212,11 @@ EXTRACT_WORKERS = 1
 
 # Where a refresh extracts its pages: True, a worker process; False, a thread; None, decided per run
 # by the threads the process has when the refresh starts. Other threads (the app's UI) wait on the GIL
-# while a page is extracted in a thread: 20 ms a page, with ~5 ms GIL hand-offs on every step of a
-# key's way to the screen (bench_refresh_ui.py: a post's first frame up to 189 ms in a thread,
-# 58 ms in a process). With none (the CLI), a thread costs nothing, while a process costs the
-# forkserver's start, ~0.4 s (bench_fulltext.py: 1.45 s for 40 pages against 1.04 s).
+# while a page is extracted in a thread: 20 ms a page (a second for a hostile one), and a wait of up to
+# the 5 ms switch interval at every step of a key's way to the screen (bench_refresh_ui.py, 2 cores,
+# 40 real pages, 5 runs: the slowest `j` 199 ms in a thread, 52 ms in a process; 300 against 91 ms
+# with both cores busy; medians and p95 alike). With none (the CLI), a thread costs nothing, while a
+# process costs the forkserver's start, ~0.4 s (40 pages: 1.45 s against 1.04 s).
 EXTRACT_IN_PROCESS: bool | None = None
 
 
