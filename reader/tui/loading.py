@@ -71,12 +71,11 @@ class LoadingMixin:
         where = self._where()
         if where is None:
             return
-        current = self.post_list.current_entry if keep_current else None
         self._load_started = time.perf_counter()
-        self._load(where[0], where[1], current.id if current else None)
+        self._load(where[0], where[1], keep_current)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="filter")
-    def _load(self: ReaderApp, where: str, params: list[object], keep: int | None) -> None:
+    def _load(self: ReaderApp, where: str, params: list[object], keep: bool) -> None:
         try:
             source = StoreSource.query(self.store, where, params)
         except StoreError as exc:
@@ -95,10 +94,13 @@ class LoadingMixin:
             self.shown_unread = unread
             self._update_status()
 
-    def _apply_source(self: ReaderApp, source: StoreSource, keep: int | None) -> None:
+    def _apply_source(self: ReaderApp, source: StoreSource, keep: bool) -> None:
+        # The post under the cursor now, not when the query started: a key pressed while the
+        # rows were loaded (a refresh's reload lands mid-browsing) must not be undone.
+        current = self.post_list.current_entry if keep else None
         self.source = source
         self._update_empty_text()
-        self.post_list.set_source(source, keep_entry_id=keep)
+        self.post_list.set_source(source, keep_entry_id=current.id if current else None)
         self.list_loaded_at = time.perf_counter()
         self._update_status()
         if self._open_first_unread_on_load:
