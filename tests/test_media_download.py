@@ -354,7 +354,7 @@ def test_more_bytes_than_content_length_is_an_error(tmp_path: Path) -> None:
 
 def test_a_size_over_the_cap_is_refused_before_the_body(server: FeedServer, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    import reader.download as module
+    import reader.download.transfer as module
 
     monkeypatch.setattr(module, "MAX_TOTAL", 1000)
     server.route("/big.mp3", MediaFile(BODY))
