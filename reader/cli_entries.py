@@ -1,0 +1,216 @@
+"""The CLI's post commands: `reader entries`, `reader show ID`, `reader mark ID… --read|--star…`.
+
+Helpers shared by every command (the store, CLIError, how a URL is shown, the id parser) stay
+in cli.py and are imported inside the functions: cli.py imports this module while it loads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import cli_fulltext
+from .config import downloads_dir
+from .dates import format_day, iso_utc
+from .models import EntryRow
+from .query import parse_query
+from .sanitize import clean_message
+from .store import Store
+
+FEED_COLUMN = 20  # terminal cells
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """Add the post commands to the CLI."""
+    from .cli import _post_id
+
+    p = sub.add_parser("entries", help="list posts, newest first")
+    p.add_argument("query", nargs="*", help="a query, e.g. 'category:BGP is:unread'")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", "-n", type=_limit, metavar="N")
+    p.set_defaults(func=cmd_entries)
+
+    p = sub.add_parser("show", help="print a post as text (its full article when one was fetched)")
+    p.add_argument("id", type=_post_id)
+    p.add_argument("--feed-text", action="store_true", help="the feed's own text, not the full article")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("mark", help="mark posts read, unread, starred or unstarred (--star --read: both)")
+    p.add_argument("ids", nargs="+", type=_post_id, metavar="ID")
+    # Not mutually exclusive: `--star --read` is one command; only opposites are refused.
+    for flag in ("read", "unread", "star", "unstar"):
+        p.add_argument(f"--{flag}", action="store_true", help=f"mark {flag if flag != 'star' else 'starred'}")
+    p.set_defaults(func=cmd_mark)
+
+def _limit(text: str) -> int:
+    from .cli import _whole_number
+
+    return _whole_number(text, "the limit")
+
+
+_ENTRIES_OPTIONS = {"--json": 0, "--limit": 1, "-n": 1, "-h": 0, "--help": 0}
+
+
+def negated_terms_last(argv: list[str]) -> list[str]:
+    """`reader entries -category:Sports -news`: negated query terms look like options to argparse.
+
+    After `entries`, every word that isn't one of its options is moved behind `--`,
+    where argparse takes it as part of the query.
+    """
+    if "entries" not in argv or "--" in argv:
+        return argv
+    at = argv.index("entries") + 1
+    options: list[str] = []
+    terms: list[str] = []
+    rest = argv[at:]
+    while rest:
+        word = rest.pop(0)
+        name = word.split("=", 1)[0]
+        if name in _ENTRIES_OPTIONS:
+            options.append(word)
+            if _ENTRIES_OPTIONS[name] and "=" not in word and rest:
+                options.append(rest.pop(0))
+        else:
+            terms.append(word)
+    return [*argv[:at], *options, "--", *terms]
+
+
+def _entries(store: Store, query_text: str, limit: int | None) -> list[EntryRow]:
+    where, params = parse_query(query_text).to_sql()
+    return store.list_entries(where, params, limit)
+
+
+def cmd_entries(args: argparse.Namespace) -> int:
+    from .cli import _store
+
+    store = _store(args)
+    rows = _entries(store, " ".join(args.query), args.limit)
+    if args.json:
+        _entries_json(store, rows)
+        return 0
+    out = sys.stdout
+    if rows and sys.stdout.isatty():
+        out.write("     ID    DATE        FEED                  TITLE   (N unread, * starred)\n")
+    labels = _feed_labels(rows)
+    for r in rows:
+        flags = ("N" if not r.read else " ") + ("*" if r.starred else " ")
+        date = format_day(r.published)
+        out.write(f"{r.id:>7} {flags} {date}  {labels[r.feed_id]}  {r.title or '(untitled)'}\n")
+    return 0
+
+
+def _entries_json(store: Store, rows: list[EntryRow]) -> None:
+    """One JSON array, written a post at a time: a big listing never sits whole in memory twice.
+
+    `text` and `links` come from what `reader show` shows (the full article when there is one,
+    `source` says which); `content_html` stays the feed's own HTML; `article` says whether an
+    article was fetched or tried, when, and why the last fetch failed."""
+    from .cli import JSON_BODY_CHARS, _shown_title, _shown_url  # read per call: tests set reader.cli.JSON_BODY_CHARS
+    from .render import post_source, render_html
+
+    out = sys.stdout
+    out.write("[")
+    for n, r in enumerate(rows):
+        entry = store.get_entry(r.id)
+        html = entry.content if entry else ""
+        shown_html, base_url, source = post_source(entry) if entry else ("", None, "feed")
+        body = render_html(shown_html, base_url)
+        status = store.article_status(r.id)
+        article = None
+        if status is not None:
+            url, fetched, error = status
+            article = {"url": _shown_url(url), "fetched": iso_utc(fetched),
+                       "error": clean_message(error) if error else None}
+        record = {
+            "id": r.id, "title": r.title, "link": r.link, "author": r.author or None,
+            "published": iso_utc(r.published) if r.date_known else None,
+            "categories": entry.categories if entry else [],
+            "feed": _shown_title(r.feed_title, r.feed_url), "feed_url": _shown_url(r.feed_url),
+            "read": r.read, "starred": r.starred,
+            "enclosures": [
+                {"url": _shown_url(x.url), "type": x.type or None, "length": x.length, "duration": x.duration}
+                for x in (entry.enclosures if entry else [])
+            ],
+            # The body as `reader show` prints it (Markdown, numbered links), and as the feed sent it.
+            "text": body.text[:JSON_BODY_CHARS], "links": body.links, "source": source,
+            "content_html": html[:JSON_BODY_CHARS],
+            "article": article,
+            "truncated": len(html) > JSON_BODY_CHARS or len(body.text) > JSON_BODY_CHARS,
+        }
+        out.write(("," if n else "") + "\n  " + json.dumps(record, ensure_ascii=False))
+    out.write("\n]\n" if rows else "]\n")
+
+
+def _feed_labels(rows: list[EntryRow]) -> dict[int, str]:
+    """Each feed's FEED column: FEED_COLUMN terminal cells, whatever the script.
+
+    len() counts a CJK character as one, but a terminal gives it two cells, so the
+    column is padded and cut by cell width. Feeds with the same title get the shortest
+    part of their URL that tells them apart (as in the app), kept visible when the
+    title is cut, so their posts can be told apart.
+    """
+    from rich.cells import cell_len, set_cell_size
+
+    from .cli import _shown_title
+    from .feednames import qualifiers, shorten_suffix
+
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for r in rows:
+        title = _shown_title(r.feed_title, r.feed_url)
+        group = groups.setdefault(title, [])
+        if (r.feed_id, r.feed_url) not in group:
+            group.append((r.feed_id, r.feed_url))
+    labels: dict[int, str] = {}
+    for title, group in groups.items():
+        names = qualifiers(group) if len(group) > 1 else {}
+        for feed_id, _url in group:
+            label = title
+            if feed_id in names:
+                suffix = shorten_suffix(f" ({names[feed_id]})", FEED_COLUMN - 6)  # a little title stays
+                label = set_cell_size(title, FEED_COLUMN - cell_len(suffix)).rstrip() + suffix
+            labels[feed_id] = set_cell_size(label, FEED_COLUMN)
+    return labels
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from .cli import CLIError, _shown_title, _store
+    from .render import render_entry_text
+
+    store = _store(args)
+    entry = store.get_entry(args.id)
+    if entry is None:
+        raise CLIError(f"no post with id {args.id} (see: reader entries)")
+    entry.feed_title = _shown_title(entry.feed_title, entry.feed_url)
+    downloads = downloads_dir(args.settings, args.data_dir)
+    sys.stdout.write(render_entry_text(entry, source="feed" if args.feed_text else "auto", downloads=downloads))
+    # A fetch that failed says why, so a teaser is not taken for the whole post.
+    sys.stdout.write(cli_fulltext.article_error_note(store.get_article(args.id)))
+    return 0
+
+
+def cmd_mark(args: argparse.Namespace) -> int:
+    from .cli import CLIError, _store
+
+    if args.read and args.unread:
+        raise CLIError("--read and --unread contradict each other: give one")
+    if args.star and args.unstar:
+        raise CLIError("--star and --unstar contradict each other: give one")
+    changes = [
+        (flag, value)
+        for flag, value, given in (
+            ("read", True, args.read), ("read", False, args.unread),
+            ("starred", True, args.star), ("starred", False, args.unstar),
+        )
+        if given
+    ]
+    if not changes:
+        raise CLIError("say what to mark: --read, --unread, --star or --unstar (--read --star works too)")
+    store = _store(args)
+    found = store.existing_ids(args.ids)
+    for flag, value in changes:
+        store.set_flag([i for i in args.ids if i in found], flag, value)
+    missing = [str(i) for i in args.ids if i not in found]
+    if missing:
+        raise CLIError(f"no post with id {', '.join(missing)}")
+    return 0
