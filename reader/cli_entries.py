@@ -43,12 +43,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         p.add_argument(f"--{flag}", action="store_true", help=f"mark {flag if flag != 'star' else 'starred'}")
     p.set_defaults(func=cmd_mark)
 
+
 def _limit(text: str) -> int:
     from .cli import _whole_number
 
     return _whole_number(text, "the limit")
 
 
+# The options of the `entries` parser above, with how many values each takes: keep the two in step.
 _ENTRIES_OPTIONS = {"--json": 0, "--limit": 1, "-n": 1, "-h": 0, "--help": 0}
 
 
