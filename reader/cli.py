@@ -31,9 +31,6 @@ class CLIError(Exception):
 
 # SQLite integers are 64-bit: a bigger id or limit can't name anything, and would overflow.
 MAX_INT = 2**63 - 1
-# What one post may put into `entries --json`: the body of a huge post is cut, and says so.
-# Here, not in cli_entries.py, which reads it at each call: tests set reader.cli.JSON_BODY_CHARS.
-JSON_BODY_CHARS = 1_000_000
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,6 +20,9 @@ from .store import Store
 
 FEED_COLUMN = 20  # terminal cells
 
+# What one post may put into `entries --json`: the body of a huge post is cut, and says so.
+JSON_BODY_CHARS = 1_000_000
+
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Add the post commands to the CLI."""
@@ -108,7 +111,7 @@ def _entries_json(store: Store, rows: list[EntryRow]) -> None:
     `text` and `links` come from what `reader show` shows (the full article when there is one,
     `source` says which); `content_html` stays the feed's own HTML; `article` says whether an
     article was fetched or tried, when, and why the last fetch failed."""
-    from .cli import JSON_BODY_CHARS, _shown_title, _shown_url  # read per call: tests set reader.cli.JSON_BODY_CHARS
+    from .cli import _shown_title, _shown_url
     from .render import post_source, render_html
 
     out = sys.stdout

@@ -234,9 +234,9 @@ def test_issue8_entries_json_has_the_body(cli, store: Store) -> None:
 
 
 def test_issue8_entries_json_bounds_a_huge_body(cli, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    import reader.cli
+    import reader.cli_entries
 
-    monkeypatch.setattr(reader.cli, "JSON_BODY_CHARS", 1000)  # the mechanism, at a size a test can afford
+    monkeypatch.setattr(reader.cli_entries, "JSON_BODY_CHARS", 1000)  # the mechanism, at a size a test can afford
     _fill(store, "https://a.example/feed", "A", 1, "<p>" + "word " * 2000 + "</p>")
     [post] = cli("entries", "--json").json()
     assert len(post["content_html"]) == 1000 and len(post["text"]) == 1000
