@@ -8,7 +8,7 @@ request timeout, redirects checked, http(s) only) under one per-host limiter for
 extraction (CPU, 20 ms a page, up to a second for a hostile one) is kept off the event loop: in the
 app, in a worker process of the run's own ParsePool, started at the first page, as in a thread it held
 the GIL the UI thread needs (tests/benchmarks/bench_refresh_ui.py); in the CLI, with no other thread
-to answer, in a thread (EXTRACT_IN_PROCESS). The results are written by the refresh's single writer
+to answer, in a thread (the caller says which: `in_process`). The results are written by the refresh's single writer
 thread. A page that fails leaves a readable error on the post's article row and nothing else: the post
 keeps its feed text, the feed its status.
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -210,13 +209,14 @@ Extractor = Callable[[bytes, str, str | None], Awaitable[Extracted | None]]
 # process (and its GIL) at the pace a thread had, leaving the other core to the app and the feeds.
 EXTRACT_WORKERS = 1
 
-# Where a refresh extracts its pages: True, a worker process; False, a thread; None, decided per run
-# by the threads the process has when the refresh starts. Other threads (the app's UI) wait on the GIL
-# while a page is extracted in a thread: 20 ms a page (a second for a hostile one), and a wait of up to
-# the 5 ms switch interval at every step of a key's way to the screen (bench_refresh_ui.py, 2 cores,
-# 40 real pages, 5 runs: the slowest `j` 199 ms in a thread, 52 ms in a process; 300 against 91 ms
-# with both cores busy; medians and p95 alike). With none (the CLI), a thread costs nothing, while a
-# process costs the forkserver's start, ~0.4 s (40 pages: 1.45 s against 1.04 s).
+# Where a refresh extracts its pages is its caller's choice (`in_process`): the app asks for a worker
+# process, the CLI a thread. Other threads (the app's UI) wait on the GIL while a page is extracted in
+# a thread: 20 ms a page (a second for a hostile one), and a wait of up to the 5 ms switch interval at
+# every step of a key's way to the screen (bench_refresh_ui.py, 2 cores, 40 real pages, 5 runs: the
+# slowest `j` 199 ms in a thread, 52 ms in a process; 300 against 91 ms with both cores busy; medians
+# and p95 alike). With nothing else waiting (the CLI), a thread costs nothing, while a process costs
+# the forkserver's start, ~0.4 s (40 pages: 1.45 s against 1.04 s). Set, this overrides every caller
+# (the benchmark compares the two in the app).
 EXTRACT_IN_PROCESS: bool | None = None
 
 
@@ -315,7 +315,7 @@ class ArticleStage:
 
     def __init__(
         self, store: Store, options: FetchOptions, write: Writer, *,
-        ssl_context: Any = None, images: ImageCache | None = None,
+        ssl_context: Any = None, images: ImageCache | None = None, in_process: bool = False,
     ) -> None:
         self.store = store
         self.options = options
@@ -327,8 +327,7 @@ class ArticleStage:
         self._client: httpx.AsyncClient | None = None
         self._extractor: ThreadPoolExecutor | None = None
         self._pool: ParsePool | None = None  # the pages' worker process, from the first page to extract
-        in_process = EXTRACT_IN_PROCESS
-        self._in_process = threading.active_count() > 1 if in_process is None else in_process
+        self._in_process = in_process if EXTRACT_IN_PROCESS is None else EXTRACT_IN_PROCESS
         self._tasks: set[asyncio.Task[None]] = set()
         self._pending: dict[int, str] = {}  # entry id → link, for posts whose fetch has not ended
         self._due: asyncio.Future[dict[str, list[int]]] | None = None  # {feed URL: posts due a retry}

@@ -11,13 +11,14 @@ started at the first feed that needs parsing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
@@ -36,6 +37,30 @@ def parse_and_encode(body: bytes, url: str, headers: dict[str, str]) -> tuple[Pa
 
 def _ready() -> None:
     """A no-op task: submitting it makes the pool start a worker now rather than later."""
+
+
+@contextlib.contextmanager
+def _real_stderr() -> Iterator[None]:
+    """sys.stderr as the process's own stream while workers start.
+
+    multiprocessing hands the forkserver and its resource tracker `sys.stderr.fileno()`; in the
+    app that is Textual's print capture, whose fileno() is -1, and every start failed with
+    "bad value(s) in fds_to_keep": the app's refreshes parsed and extracted in its own process,
+    holding the GIL its UI thread needs. Nothing is printed meanwhile, so the swap is safe.
+    """
+    current = sys.stderr
+    try:
+        broken = current is None or current.fileno() < 0
+    except (AttributeError, OSError, ValueError):
+        broken = True
+    if not broken or sys.__stderr__ is None:
+        yield
+        return
+    sys.stderr = sys.__stderr__
+    try:
+        yield
+    finally:
+        sys.stderr = current
 
 
 def _exit_with_parent(main_pid: int) -> None:
@@ -106,12 +131,13 @@ class ParsePool:
                 # worker a KeyboardInterrupt traceback. The parent gets it when unblocked.
                 blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
                 try:
-                    self._executor = ProcessPoolExecutor(
-                        max_workers=self.workers, mp_context=context,
-                        initializer=_exit_with_parent, initargs=(os.getpid(),),
-                    )
-                    for _ in range(self.workers):
-                        self._executor.submit(_ready)
+                    with _real_stderr():  # the workers (and a forkserver) are spawned in submit
+                        self._executor = ProcessPoolExecutor(
+                            max_workers=self.workers, mp_context=context,
+                            initializer=_exit_with_parent, initargs=(os.getpid(),),
+                        )
+                        for _ in range(self.workers):
+                            self._executor.submit(_ready)
                 finally:
                     signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
                 if not self.enabled:  # shut down while starting: the workers go with it

@@ -53,6 +53,7 @@ def refresh(
     stop: threading.Event | None = None,
     images: ImageCache | None = None,
     feeds_done: Callable[[RefreshSummary], None] | None = None,
+    extract_in_process: bool = False,
 ) -> RefreshSummary:
     """Refresh the given feeds (all when None). Blocking; safe to call from a worker thread.
 
@@ -60,10 +61,12 @@ def refresh(
     tenth of a second: what was already stored stays stored. `images` (None: images
     off) caches the images of the new posts and their articles. `feeds_done(summary)`
     is called once every feed is stored, before the articles still in flight are waited
-    for: the app shows the new posts then.
+    for: the app shows the new posts then. `extract_in_process`: full articles are extracted in a
+    worker process rather than a thread (the app asks for it: its UI thread must not wait on the GIL).
     """
     return asyncio.run(refresh_async(
-        store, urls, options=options, progress=progress, stop=stop, images=images, feeds_done=feeds_done
+        store, urls, options=options, progress=progress, stop=stop, images=images, feeds_done=feeds_done,
+        extract_in_process=extract_in_process,
     ))
 
 
@@ -76,6 +79,7 @@ async def refresh_async(
     stop: threading.Event | None = None,
     images: ImageCache | None = None,
     feeds_done: Callable[[RefreshSummary], None] | None = None,
+    extract_in_process: bool = False,
 ) -> RefreshSummary:
     started = time.monotonic()
     # A feed of the sync account is fetched by the server, and its posts come with `reader sync`.
@@ -88,7 +92,9 @@ async def refresh_async(
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reader-writer")
     ssl_context = make_ssl_context()
     job = _Job(store, options, pool, writer)
-    articles = job.articles = ArticleStage(store, options, job.write, ssl_context=ssl_context, images=images)
+    articles = job.articles = ArticleStage(
+        store, options, job.write, ssl_context=ssl_context, images=images, in_process=extract_in_process
+    )
     queue = iter(feeds)
 
     async def lane() -> None:

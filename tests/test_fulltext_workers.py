@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import ClassVar
@@ -70,12 +68,11 @@ def pools(monkeypatch: pytest.MonkeyPatch) -> list[RecordingPool]:
 
 
 def test_issue10_refresh_extracts_articles_in_a_worker_process_that_ends_with_the_refresh(
-    site: ArticleSite, data_store: Store, pools: list[RecordingPool], monkeypatch: pytest.MonkeyPatch
+    site: ArticleSite, data_store: Store, pools: list[RecordingPool]
 ) -> None:
-    monkeypatch.setattr(articles, "EXTRACT_IN_PROCESS", True)  # as in the app (the suite has threads anyway)
     data_store.add_feed(site.feed_url)
     data_store.set_full_text(site.feed_url, "on")
-    summary = refresh(data_store, options=FetchOptions(timeout=10))
+    summary = refresh(data_store, options=FetchOptions(timeout=10), extract_in_process=True)  # as the app asks
     assert summary.articles_fetched == 3 and not summary.articles_failed
     for title, entry_id in entry_ids(data_store).items():
         stored = data_store.get_article(entry_id)
@@ -131,27 +128,27 @@ def test_issue10_parse_pool_shutdown_without_wait_abandons_a_task_in_flight() ->
     assert asyncio.run(pool.run(os.getpid)) == os.getpid()  # shut down: nothing starts workers again
 
 
-def test_issue10_where_pages_are_extracted_follows_the_threads_a_process_has() -> None:
-    """The app (other threads: the UI) extracts in a worker process; the CLI (none) in a thread, where
-    nothing waits on the GIL and a forkserver's start would only slow the refresh down."""
-    script = (
-        "import threading\n"
-        "from reader.articles import ArticleStage\n"
-        "from reader.fetch import FetchOptions\n"
-        "alone = ArticleStage(None, FetchOptions(), None)._in_process\n"
-        "threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
-        "print(alone, ArticleStage(None, FetchOptions(), None)._in_process)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
-    assert done.stdout.split() == ["False", "True"], done.stderr
-
-
 def test_issue10_extraction_in_a_thread_starts_no_worker(
-    site: ArticleSite, data_store: Store, pools: list[RecordingPool], monkeypatch: pytest.MonkeyPatch
+    site: ArticleSite, data_store: Store, pools: list[RecordingPool]
 ) -> None:
-    monkeypatch.setattr(articles, "EXTRACT_IN_PROCESS", False)
+    # The CLI's refresh (the default): pages in a thread, no worker process started.
     data_store.add_feed(site.feed_url)
     data_store.set_full_text(site.feed_url, "on")
     summary = refresh(data_store, options=FetchOptions(timeout=10))
     assert summary.articles_fetched == 3 and not summary.articles_failed
     assert [p.worker_pids for p in pools] == [[os.getpid()]] and pools[0]._executor is None
+
+
+@pytest.mark.asyncio
+async def test_issue10_the_apps_refresh_extracts_in_a_worker_process(
+    site: ArticleSite, data_store: Store, pools: list[RecordingPool]
+) -> None:
+    from tui_support import make_app, wait_for
+
+    data_store.add_feed(site.feed_url)
+    data_store.set_full_text(site.feed_url, "on")
+    app = make_app(data_store)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("R")
+        await wait_for(pilot, lambda: not app.refreshing and bool(pools), timeout=15)
+    assert pools and pools[0].worker_pids and os.getpid() not in pools[0].worker_pids

@@ -52,6 +52,7 @@ class FeedActions:
             summary = refresh(
                 self.store, options=options, progress=progress, stop=self._refresh_stop,
                 images=self.image_cache(), feeds_done=self._feeds_stored_from_thread,
+                extract_in_process=True,  # pages off the GIL the UI thread needs
             )
         except Exception as exc:  # a refresh must never take the app down
             if not self._refresh_stop.is_set():
