@@ -342,3 +342,21 @@ def test_issue10_thread_safe() -> None:
         parallel = list(pool.map(lambda raw: extract_article(raw, URL), raws * 4))
     assert parallel == serial * 4
     assert all(a is not None for a in serial)
+
+
+def test_issue10_inline_icons_in_an_article_stay_icons() -> None:
+    """readability drops width/height: an icon in an article must still be known as one, so it is
+    neither downloaded nor drawn as a picture that splits its sentence."""
+    from reader.images import image_urls
+
+    page = (
+        b"<html><body><article>" + b"<p>Some long paragraph of text about things. " * 30
+        + b'</p><p>A small icon <img src="/icon.png" width="16" height="16" alt="tiny icon"> inline, '
+        b'a smiley <img src="/smile.png" class="wp-smiley" alt=":)">, and a photo '
+        b'<img src="/photo.jpg" width="800" height="600" alt="photo" class="big">.</p>'
+        + b"<p>More text here in another paragraph. " * 20 + b"</p></article></body></html>"
+    )
+    article = extract_article(page, "http://x.test/a.html")
+    assert article is not None
+    assert image_urls(article.html, "http://x.test/a.html") == ["http://x.test/photo.jpg"]
+    assert 'class="big"' not in article.html  # only the icon marker is a class the fragment keeps

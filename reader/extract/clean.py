@@ -91,6 +91,7 @@ def parse(html: str) -> tuple[lxml.html.HtmlElement, list[str]]:
     doc = lxml.html.document_fromstring(html.encode("utf-8", "replace"), parser=parser)
     json_ld = json_ld_texts(doc)
     _unwrap_noscript_images(doc)
+    _mark_icons(doc)
     lxml.etree.strip_elements(doc, *DROP_TAGS, with_tail=False)
     for deep in doc.xpath("/*" * (MAX_DEPTH + 1)):  # the elements at depth MAX_DEPTH (<html> is 0)
         lxml.etree.strip_tags(deep, "*")
@@ -119,6 +120,20 @@ def _single_image(elem: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
             return None
         elem = elem[0]
     return None
+
+
+ICON_CLASS = "emoji"  # what reader.render.is_icon recognises
+
+
+def _mark_icons(doc: lxml.html.HtmlElement) -> None:
+    """Inline icons and emoji images keep saying so: readability drops width and height (and the
+    fragment keeps no class), so the renderer could no longer tell a 16 px icon from a photo and
+    split its sentence around a picture. They carry the one class the fragment keeps instead."""
+    from reader.render import is_icon
+
+    for img in doc.iter("img"):
+        if is_icon(dict(img.attrib)):
+            img.set("class", ICON_CLASS)
 
 
 def _unwrap_noscript_images(doc: lxml.html.HtmlElement) -> None:

@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.etree
 import lxml.html
 
-from .clean import DROP_TAGS
+from .clean import DROP_TAGS, ICON_CLASS
 
 # Attributes the renderer uses; everything else (event handlers, style, data-*, ids) goes.
 _KEEP_ATTRS = frozenset(
@@ -114,7 +114,7 @@ def sanitise(node: lxml.html.HtmlElement, base_url: str) -> lxml.html.HtmlElemen
         if elem.tag == "img":
             _fix_lazy_image(attrib)
         for name in list(attrib):
-            if name not in _KEEP_ATTRS:
+            if name not in _KEEP_ATTRS and not (name == "class" and elem.tag == "img" and attrib[name] == ICON_CLASS):
                 del attrib[name]
         for name in _URL_ATTRS:
             value = attrib.get(name)
