@@ -519,3 +519,18 @@ async def test_quitting_during_a_refresh_is_prompt(store: Store, feed_server, mo
         await asyncio.sleep(0.1)
     # The refresh itself ended, not just the app: not the 20 s the server takes to answer.
     assert finished and finished[0] - quit_at < 3
+
+
+@pytest.mark.parametrize(("typed", "found"), [
+    ("fetch full", "Fetch full article"), ("feed text", "Article / feed text"),
+    ("play encl", "Play enclosure"), ("download encl", "Download enclosure"),
+])
+async def test_issue10_the_palette_has_the_article_and_enclosure_actions(filled: Store, typed: str, found: str) -> None:
+    app = make_app(filled)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*typed)
+        await pilot.pause(0.3)
+        assert found in screen_text(app)
