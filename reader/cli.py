@@ -301,7 +301,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([
             {
-                "url": _shown_url(f.url), "title": f.title, "categories": f.categories, "unread": f.unread,
+                "id": f.id, "url": _shown_url(f.url), "title": f.title, "categories": f.categories, "unread": f.unread,
                 "total": f.total, "last_updated": iso_utc(f.last_updated),
                 "last_error": clean_message(f.last_error) if f.last_error else f.last_error,
                 "synced": f.remote_id is not None,  # its posts come from the sync server
@@ -321,7 +321,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         # The URL line is what tells two feeds of the same title apart.
         print(
             f"{f.unread:>6}/{f.total:<6} {_shown_title(f.display_title, f.url)}{cats}\n"
-            f"              {_shown_url(f.url)}  ({updated})"
+            f"              {_shown_url(f.url)}  ({updated}; id {f.id})"
         )
         if f.last_error:
             print(f"              error: {clean_message(f.last_error)}")

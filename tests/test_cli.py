@@ -522,3 +522,12 @@ def test_issue8_dates_a_calendar_cannot_hold_list_without_crashing(cli, store: S
     assert "----------" in listed.out
     posts = cli("entries", "--json")
     assert posts.code == 0 and None in [p["published"] for p in posts.json()]
+
+
+def test_issue10_feeds_show_the_id_other_commands_take(cli, store: Store) -> None:  # type: ignore[no-untyped-def]
+    store.add_feed("https://a.example/feed", "A")
+    [feed] = cli("feeds", "--json").json()
+    assert isinstance(feed["id"], int)
+    assert f"id {feed['id']})" in cli("feeds").out
+    assert cli("full-text", str(feed["id"]), "off").code == 0  # the id `reader feeds` shows names the feed
+    assert cli("feeds", "--json").json()[0]["full_text"] == "off"
