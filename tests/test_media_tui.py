@@ -54,6 +54,11 @@ async def test_m_plays_the_url_then_the_downloaded_file(store: Store, server: Fe
         assert app.reading_pane.post is not None
         header = app.reading_pane.post.header.plain
         assert f"downloaded: {tmp_path / 'dl' / 'ep.mp3'}" in header  # the header now says it is on disk
+        requests = len(media.ranges_seen)
+        await pilot.press("D")  # again: nothing to do, and it says so
+        await settle(pilot)
+        assert f"Already downloaded: {tmp_path / 'dl' / 'ep.mp3'}; m plays it" in messages(app)
+        assert len(media.ranges_seen) == requests  # no request made
         await pilot.press("m")
         await settle(pilot)
         assert recorded(out)["argv"] == [str(tmp_path / "dl" / "ep.mp3")]

@@ -97,8 +97,13 @@ class MediaActions:
         if found is None:
             return
         entry, enclosure = found
-        from reader.download import name_for
+        from reader.download import downloaded_path, name_for
 
+        # One stat of the downloads index: cheap enough here, and it saves a "Downloading…" for nothing.
+        saved = downloaded_path(enclosure.url, self._downloads_dir())
+        if saved is not None:
+            self.notify(f"Already downloaded: {saved}; m plays it", markup=False)
+            return
         in_flight = self._downloads_in_flight()
         if enclosure.url in in_flight:
             self.notify(f"Already downloading {in_flight[enclosure.url].name}", markup=False)
