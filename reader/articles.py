@@ -211,12 +211,11 @@ EXTRACT_WORKERS = 1
 
 # Where a refresh extracts its pages is its caller's choice (`in_process`): the app asks for a worker
 # process, the CLI a thread. Other threads (the app's UI) wait on the GIL while a page is extracted in
-# a thread: 20 ms a page (a second for a hostile one), and a wait of up to the 5 ms switch interval at
-# every step of a key's way to the screen (bench_refresh_ui.py, 2 cores, 40 real pages, 5 runs: the
-# slowest `j` 199 ms in a thread, 52 ms in a process; 300 against 91 ms with both cores busy; medians
-# and p95 alike). With nothing else waiting (the CLI), a thread costs nothing, while a process costs
-# the forkserver's start, ~0.4 s (40 pages: 1.45 s against 1.04 s). Set, this overrides every caller
-# (the benchmark compares the two in the app).
+# a thread: 20 ms a page (a second for a hostile one). bench_refresh_ui.py, 2 cores, 40 real pages,
+# 5 runs with both cores busy: the slowest key 380 ms in a thread, 86 ms in a process (medians 8 ms
+# and p95 ~40 ms alike; with idle cores, no difference). With nothing else waiting (the CLI), a thread
+# costs nothing, while a process costs the forkserver's start, ~0.4 s (40 pages: 1.45 s against
+# 1.04 s). Set, this overrides every caller (the benchmark compares the two in the app).
 EXTRACT_IN_PROCESS: bool | None = None
 
 
