@@ -52,10 +52,12 @@ class RecordingPool(ParsePool):
     def __init__(self, enabled: bool, workers: int | None = None) -> None:
         super().__init__(enabled, workers)
         self.worker_pids: list[int] = []
+        self._asked = False
         RecordingPool.made.append(self)
 
     async def run(self, fn, *args, fallback=None):  # type: ignore[no-untyped-def, override]
-        if not self.worker_pids:
+        if not self._asked:  # set before the await: pages extracted at once must not each ask
+            self._asked = True
             self.worker_pids.append(await super().run(os.getpid, fallback=fallback))
         return await super().run(fn, *args, fallback=fallback)
 
