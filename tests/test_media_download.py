@@ -446,3 +446,16 @@ def test_issue10_build_header_says_where_an_enclosure_was_downloaded(server: Fee
     assert "downloaded" not in build_header(entry).plain  # no downloads dir given: nothing looked up
     path.unlink()
     assert "downloaded" not in build_header(entry, downloads=folder).plain
+
+
+def test_issue10_a_web_page_instead_of_the_file_is_not_saved(server: FeedServer, tmp_path: Path) -> None:
+    """A login page or a "not found" page served with 200 is not saved as episode.mp3."""
+    page = MediaFile(b"<!doctype html><title>Sign in</title>", content_type="text/html; charset=utf-8")
+    server.route("/cast/ep9.mp3", page)
+    with pytest.raises(DownloadError, match=r"sent a web page \(text/html\), not the file"):
+        download(server.url("/cast/ep9.mp3"), tmp_path / "dl", mime_type="audio/mpeg")
+    assert not [p for p in (tmp_path / "dl").iterdir() if not p.name.startswith(".")]
+    # An enclosure that says it is a web page is saved as one.
+    server.route("/notes.html", MediaFile(b"<p>show notes</p>", content_type="text/html"))
+    saved = download(server.url("/notes.html"), tmp_path / "dl", mime_type="text/html")
+    assert saved.read_bytes() == b"<p>show notes</p>"

@@ -55,7 +55,7 @@ def download(
         return chosen
     part = chosen
     try:
-        return _download(folder, part, safe, progress, stop, timeout)
+        return _download(folder, part, safe, progress, stop, timeout, web_page_ok=_is_web_page(mime_type))
     except DownloadError as exc:
         if part.size() > 0:
             exc.part = part.path
@@ -63,7 +63,7 @@ def download(
 
 
 def _download(folder: Path, part: Part, safe: str, progress: Progress | None, stop: threading.Event | None,
-              timeout: float) -> Path:
+              timeout: float, *, web_page_ok: bool = False) -> Path:
     lock = lock_part(part)
     try:
         with httpx.Client(
@@ -72,7 +72,7 @@ def _download(folder: Path, part: Part, safe: str, progress: Progress | None, st
             follow_redirects=False,
             trust_env=False,
         ) as client:
-            _transfer(client, part, progress, stop, timeout)
+            _transfer(client, part, progress, stop, timeout, web_page_ok=web_page_ok)
         return finish(folder, part, safe)
     except DownloadError:
         raise
@@ -92,8 +92,15 @@ def _download(folder: Path, part: Part, safe: str, progress: Progress | None, st
             lock.close()
 
 
+_WEB_PAGES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+def _is_web_page(content_type: str | None) -> bool:
+    return (content_type or "").split(";", 1)[0].strip().lower() in _WEB_PAGES
+
+
 def _transfer(client: httpx.Client, part: Part, progress: Progress | None, stop: threading.Event | None,
-              timeout: float) -> None:
+              timeout: float, *, web_page_ok: bool = False) -> None:
     offset = part.size()
     if offset and not part.validator:
         offset = 0  # nothing to prove the file is unchanged: a resumed body could splice two versions
@@ -116,6 +123,10 @@ def _transfer(client: httpx.Client, part: Part, progress: Progress | None, stop:
                 continue
             if status >= 400 or status < 200 or status not in (200, 206):
                 raise DownloadError(f"HTTP {status} {clean_line(response.reason_phrase, 100)}".rstrip())
+            if not web_page_ok and _is_web_page(response.headers.get("content-type")):
+                # A login page, a "not found" page served with 200, a directory listing: saving it
+                # as episode.mp3 would only fail later, in the player, with a worse message.
+                raise DownloadError("the server sent a web page (text/html), not the file: nothing saved")
             encoded = response.headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
             if status == 206:
                 start, total = _content_range(response.headers.get("content-range", ""))
