@@ -343,7 +343,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             raise CLIError(f"the sync server fetches {', '.join(map(_shown_url, synced))}: "
                            "its posts come with `reader sync`")
     settings = args.settings
-    options = FetchOptions(timeout=settings.timeout, concurrency=settings.concurrency)
+    options = FetchOptions.of(settings)
     show_bar = not args.quiet and sys.stderr.isatty()
 
     def progress(done: int, total: int, outcome: FeedOutcome) -> None:

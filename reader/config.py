@@ -34,6 +34,7 @@ DB_FILES = (DB_NAME + "-wal", DB_NAME + "-shm", DB_NAME)
 TIMEOUT_MAX = 600.0  # seconds: past ten minutes a feed is not coming
 MARK_READ_AFTER_MAX = 3600.0
 CONCURRENCY_MAX = 256
+PER_HOST_MAX = 64
 IMAGE_CACHE_MB_MAX = 1_000_000.0  # a terabyte: past that it is a typo
 
 
@@ -111,6 +112,7 @@ class Settings:
     refresh_on_start: bool = False
     theme: str = "textual-dark"
     concurrency: int = 16
+    per_host: int = 4  # feeds fetched from one host at once
     timeout: float = 30.0
     keymap: dict[str, str] = field(default_factory=dict)
     # Images in posts: downloaded with the post and shown inline; false shows `[image: alt]`.
@@ -194,6 +196,12 @@ def load_settings(path: Path | None = None) -> Settings:
             settings.downloads_dir = Path(where.strip()).expanduser()
         else:
             problems.append(f"downloads_dir must be a directory's path, not {_shown(where)}")
+    if "per_host" in raw:
+        value = raw["per_host"]
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= PER_HOST_MAX:
+            settings.per_host = value
+        else:
+            problems.append(f"per_host must be a whole number from 1 to {PER_HOST_MAX}, not {_shown(value)}")
     keys = raw.get("keys", {})
     if isinstance(keys, dict):
         settings.keymap = {str(k): v for k, v in keys.items() if isinstance(v, str)}
@@ -212,7 +220,7 @@ def load_settings(path: Path | None = None) -> Settings:
 
 _KNOWN = frozenset({
     "mark_read_after", "refresh_on_start", "theme", "concurrency", "timeout", "keys",
-    "images", "image_cache_mb", "player", "downloads_dir",
+    "images", "image_cache_mb", "player", "downloads_dir", "per_host",
 })
 
 

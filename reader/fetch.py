@@ -18,6 +18,7 @@ import re
 import ssl
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -27,11 +28,15 @@ from .body import BodyError, BodyReader
 from .models import FetchResult
 from .sanitize import clean_message, safe_url
 
+if TYPE_CHECKING:
+    from .config import Settings
+
 USER_AGENT = f"reader/{__version__} (terminal feed reader; +https://github.com/reader-app/reader)"
 MAX_BODY = 10 * 1024 * 1024
 MAX_REDIRECTS = 5
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONCURRENCY = 16
+DEFAULT_PER_HOST = 4
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
@@ -51,6 +56,14 @@ class FetchOptions:
     timeout: float = DEFAULT_TIMEOUT
     max_body: int = MAX_BODY
     concurrency: int = DEFAULT_CONCURRENCY
+    # Feeds fetched from one host at once, whatever `concurrency` is: 30 feeds on one small server
+    # must not flood it (a short listen queue, as Python's http.server has, drops the rest).
+    per_host: int = DEFAULT_PER_HOST
+
+    @classmethod
+    def of(cls, settings: Settings) -> FetchOptions:
+        """The options a refresh takes from the user's settings."""
+        return cls(timeout=settings.timeout, concurrency=settings.concurrency, per_host=settings.per_host)
 
 
 def make_client(

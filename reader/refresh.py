@@ -27,6 +27,7 @@ import httpx
 
 from .articles import ArticleStage
 from .fetch import FetchOptions, fetch, make_client, make_ssl_context
+from .hosts import HostLimiter
 from .models import Feed, FeedOutcome, FetchResult, RefreshSummary
 from .parse import NotAFeedError
 from .parse_pool import ParsePool
@@ -166,6 +167,7 @@ class _Job:
         self.options = options
         self.pool = pool
         self.writer = writer
+        self.hosts = HostLimiter(options.per_host)  # feeds; article pages and images have their own
         self.articles: ArticleStage | None = None
 
     async def write(self, method: Callable[..., T], *args: object, **kwargs: object) -> T:
@@ -200,7 +202,8 @@ class _Job:
             wait = time.strftime("%H:%M", time.localtime(retry_after))
             return FeedOutcome(url, "skipped", error=f"the server asked not to be fetched again before {wait}")
         etag, last_modified, old_hash = self.store.fetch_state(url)
-        result = await fetch(client, url, etag=etag, last_modified=last_modified, options=self.options)
+        async with self.hosts.slot(url):
+            result = await fetch(client, url, etag=etag, last_modified=last_modified, options=self.options)
         return await self._store_result(url, result, old_hash)
 
     async def _store_result(self, url: str, result: FetchResult, old_hash: str | None) -> FeedOutcome:

@@ -41,7 +41,7 @@ class FeedActions:
         from reader.fetch import FetchOptions
         from reader.refresh import refresh
 
-        options = FetchOptions(timeout=self.settings.timeout, concurrency=self.settings.concurrency)
+        options = FetchOptions.of(self.settings)
         status = self.query_one(StatusBar)
 
         def progress(done: int, total: int, outcome: FeedOutcome) -> None:

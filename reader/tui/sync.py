@@ -218,7 +218,7 @@ class SyncMixin:
 
         try:
             # Feeds that come from the server are skipped here: the sync brings their posts.
-            options = FetchOptions(timeout=self.settings.timeout, concurrency=self.settings.concurrency)
+            options = FetchOptions.of(self.settings)
             summary = refresh(
                 self.store, options=options, progress=progress, stop=stop,
                 images=self.image_cache(), feeds_done=self._feeds_stored_from_thread,
