@@ -198,6 +198,10 @@ class Reader(Client):
         super().__init__(home, urls)
         self.data = home / "data"
         self.env["READER_CONFIG_DIR"] = str(home / "config")  # defaults, whatever the user set
+        # Every feed here is on one loopback server standing in for many hosts: the per-host cap
+        # (4 by default, for real small servers) would measure one host's politeness instead.
+        (home / "config").mkdir()
+        (home / "config" / "config.toml").write_text("per_host = 16\n")
         self.exe = [sys.executable, "-m", "reader", "--data-dir", str(self.data)]
         outlines = "\n".join(f"<outline type=\"rss\" text=\"f\" xmlUrl={quoteattr(u)} />" for u in urls)
         opml = home / "urls.opml"
