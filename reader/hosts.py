@@ -23,8 +23,11 @@ class HostLimiter:
 
     @contextlib.asynccontextmanager
     async def slot(self, url: str) -> AsyncIterator[None]:
+        # A host is a server: its name and port (as browsers count connections), so two
+        # servers on one address (loopback, a home box) are not one another's queue.
         try:
-            host = (urlsplit(url).hostname or "").lower()
+            parts = urlsplit(url)
+            host = f"{(parts.hostname or '').lower()}:{parts.port or parts.scheme}"
         except ValueError:
             host = ""
         semaphore = self._slots.get(host)

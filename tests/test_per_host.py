@@ -92,3 +92,25 @@ def test_per_host_setting(tmp_path: Path) -> None:
     path.write_text("per_host = 0\n")
     settings = load_settings(path)
     assert settings.per_host == 4 and settings.error and "per_host" in settings.error
+
+
+def test_two_servers_on_one_address_are_two_hosts() -> None:
+    """Loopback (or a home box) may run several servers: each port is a server of its own."""
+    import asyncio
+
+    from reader.hosts import HostLimiter
+
+    async def both() -> None:
+        limiter = HostLimiter(1)
+        async with limiter.slot("http://127.0.0.1:8001/a.xml"):
+            # The same address on another port is not held up by the slot above...
+            await asyncio.wait_for(_enter(limiter, "http://127.0.0.1:8002/b.xml"), 1)
+            # ...the same server is.
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(_enter(limiter, "http://127.0.0.1:8001/c.xml"), 0.1)
+
+    async def _enter(limiter: HostLimiter, url: str) -> None:
+        async with limiter.slot(url):
+            pass
+
+    asyncio.run(both())
