@@ -34,7 +34,7 @@ from .fetch import FetchOptions, fetch, make_client
 from .hosts import HostLimiter
 from .models import FetchResult
 from .parse_pool import ParsePool
-from .sanitize import clean_message, safe_url, strip_tags
+from .sanitize import clean_message, media_type, safe_url, strip_tags
 from .store import ArticleCandidate, Store
 
 if TYPE_CHECKING:
@@ -193,9 +193,7 @@ def extract_and_encode(page: bytes, url: str, content_type: str | None) -> Extra
 
 def _not_a_page(content_type: str | None) -> str | None:
     """The reason a response is no web page (a PDF, an image), or None."""
-    if not content_type:
-        return None
-    kind = content_type.split(";", 1)[0].strip().lower()
+    kind = media_type(content_type)
     if not kind or "html" in kind or "xml" in kind or kind.startswith("text/"):
         return None
     return f"not a web page ({clean_message(kind, 80)})"

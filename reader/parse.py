@@ -27,7 +27,7 @@ from urllib.parse import urljoin
 
 from .fastfeed import RawEntry, RawFeed, parse_fast
 from .models import Enclosure, ParsedEntry, ParsedFeed
-from .sanitize import clean_line, clean_text, is_uri_term, safe_url, strip_tags
+from .sanitize import clean_line, clean_text, is_uri_term, media_type, safe_url, strip_tags
 from .xmlguard import EntityDeclarationError, as_utf8_document, charset_fits, refuse_entities, repair_char_refs
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ def clean_enclosures(
         if safe is None or safe in seen:
             continue
         seen.add(safe)
-        mime = clean_line(kind, 200).split(";")[0].strip().lower()  # "audio/mpeg; charset=…": the type alone
+        mime = media_type(clean_line(kind, 200))  # "audio/mpeg; charset=…": the type alone
         if mime == "text/html":
             mime = ""
         found.append(Enclosure(
@@ -365,7 +365,7 @@ class _LinkFinder(HTMLParser):
             return
         a = {k.lower(): (v or "") for k, v in attrs}
         rel = a.get("rel", "").lower().split()
-        if "alternate" in rel and a.get("type", "").lower().split(";")[0].strip() in FEED_TYPES and a.get("href"):
+        if "alternate" in rel and media_type(a.get("type")) in FEED_TYPES and a.get("href"):
             self.found.append((a["type"], a["href"]))
 
 

@@ -175,3 +175,9 @@ def safe_url(url: str | None) -> str | None:
     except ValueError:
         return None
     return url
+
+
+def media_type(content_type: str | None) -> str:
+    """The media type of a Content-Type (or a feed's type attribute), lowercased, without its
+    parameters: "Audio/MPEG; charset=x" → "audio/mpeg"; "" for none."""
+    return (content_type or "").split(";", 1)[0].strip().lower()

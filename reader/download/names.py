@@ -7,7 +7,7 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ..sanitize import clean_line, mask_credentials
+from ..sanitize import clean_line, mask_credentials, media_type
 
 MAX_NAME_CHARS = 120
 # Most file systems allow 255 bytes a name; leave room for " (99)" and ".part.meta".
@@ -66,9 +66,7 @@ def extension_for(mime_type: str | None) -> str:
 
     The type comes from a feed: only a well-formed type is looked up, and only a short
     alphanumeric extension is given back."""
-    if not mime_type:
-        return ""
-    kind = mime_type.split(";", 1)[0].strip().lower()
+    kind = media_type(mime_type)
     if not _MIME.fullmatch(kind):
         return ""
     import mimetypes

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from ..fetch import MAX_REDIRECTS, USER_AGENT, describe_error, redirect_target
-from ..sanitize import clean_line, clean_message, safe_url
+from ..sanitize import clean_line, clean_message, media_type, safe_url
 from .errors import DownloadError, DownloadStopped, Progress
 from .part import Part, choose, discard, finish, lock_part, lock_path
 
@@ -96,7 +96,7 @@ _WEB_PAGES = frozenset({"text/html", "application/xhtml+xml"})
 
 
 def _is_web_page(content_type: str | None) -> bool:
-    return (content_type or "").split(";", 1)[0].strip().lower() in _WEB_PAGES
+    return media_type(content_type) in _WEB_PAGES
 
 
 def _transfer(client: httpx.Client, part: Part, progress: Progress | None, stop: threading.Event | None,
