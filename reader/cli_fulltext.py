@@ -48,9 +48,9 @@ def _post_id(text: str) -> int:
 
 
 def _store(args: argparse.Namespace) -> Store:
-    from .config import db_path
+    from .cli import _store as store  # one way every command opens the cache
 
-    return Store(db_path(args.data_dir))
+    return store(args)
 
 
 def find_feed(store: Store, text: str) -> str:
@@ -61,10 +61,12 @@ def find_feed(store: Store, text: str) -> str:
     modes = store.full_text_modes()
     if text in modes:
         return text
-    if text.strip().isdigit():
-        row = store.db.execute("SELECT url FROM feeds WHERE id = ?", (int(text.strip()[:19]),)).fetchone()
-        if row is not None:
-            return row[0]
+    digits = text.strip()
+    # An id past SQLite's 64-bit range names no feed (cutting its digits would name another one).
+    if digits.isascii() and digits.isdigit() and int(digits) < 2**63:
+        by_id = store.feed_url_of(int(digits))
+        if by_id is not None:
+            return by_id
     try:
         url = normalize_url(text)
     except SubscribeError:

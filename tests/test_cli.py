@@ -531,3 +531,6 @@ def test_issue10_feeds_show_the_id_other_commands_take(cli, store: Store) -> Non
     assert f"id {feed['id']})" in cli("feeds").out
     assert cli("full-text", str(feed["id"]), "off").code == 0  # the id `reader feeds` shows names the feed
     assert cli("feeds", "--json").json()[0]["full_text"] == "off"
+    # No other number names it: not one past 64 bits cut short, not a digit of another script.
+    for other in (str(feed["id"]) + "0" * 19, "\u0661" * len(str(feed["id"]))):
+        assert cli("full-text", other).code == 1

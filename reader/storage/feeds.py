@@ -64,6 +64,11 @@ class FeedStore(EntryStore):
             db.execute("UPDATE feeds SET url = ? WHERE url = ?", (new, old))
         return True
 
+    def feed_url_of(self, feed_id: int) -> str | None:
+        """The stored URL of the feed with this id (as `reader feeds` shows it), or None."""
+        row = self.db.execute("SELECT url FROM feeds WHERE id = ?", (feed_id,)).fetchone()
+        return row[0] if row else None
+
     def get_feed(self, url: str) -> Feed | None:
         feeds = self.list_feeds(urls=[url])
         return feeds[0] if feeds else None
