@@ -369,9 +369,7 @@ class ArticleStage:
             self._due = asyncio.ensure_future(self.write(_due, self.store))
         try:
             due = await asyncio.shield(self._due)  # a cancelled feed must not cancel the others' answer
-        except asyncio.CancelledError:
-            raise
-        except Exception:
+        except Exception:  # (a cancellation is no Exception: it goes on up)
             return []  # retries are a bonus: a failed query must not cost the new posts their articles
         return due.pop(feed_url, [])
 
