@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from . import __version__, cli_entries, cli_fulltext, cli_media
+from . import __version__, cli_entries, cli_fulltext, cli_labels, cli_media, cli_newsboat, cli_rules, cli_schedule
 from .cli_account import AccountCLIError, add_parsers, push_now
 from .cli_entries import cmd_entries, negated_terms_last
 from .config import Settings, data_dir, db_path, load_settings, move_legacy_files
@@ -169,6 +169,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("refresh", help="fetch feeds (all, or the URLs given)")
     p.add_argument("urls", nargs="*", metavar="URL")
     p.add_argument("--quiet", "-q", action="store_true", help="print only the feeds that failed (for cron)")
+    p.add_argument("--due", action="store_true", help="only the feeds due a fetch by their schedule (for cron)")
     p.set_defaults(func=cmd_refresh)
 
     cli_entries.add_parsers(sub)  # entries, show, mark
@@ -184,6 +185,10 @@ def _parser() -> argparse.ArgumentParser:
     add_parsers(sub)  # account, sync
     cli_fulltext.add_parsers(sub)  # full-text
     cli_media.add_parsers(sub)  # download
+    cli_labels.add_parsers(sub)  # search, tag
+    cli_rules.add_parsers(sub)  # rules
+    cli_schedule.add_parsers(sub)  # schedule
+    cli_newsboat.add_parsers(sub)  # import-newsboat
     return parser
 
 
@@ -358,6 +363,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         summary = refresh(
             store, args.urls or None, options=options, progress=progress, stop=stop,
             images=cli_fulltext.image_cache(args),  # None with images = false
+            rules=settings.rules, due=args.due,
         )
     if show_bar:
         sys.stderr.write("\r\x1b[K")
@@ -369,6 +375,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(f"failed: {_shown_url(outcome.url)}: {clean_message(outcome.error)}", file=sys.stderr)
     if not args.quiet:
         print(summary.line())
+    cli_rules.after_refresh(args, summary)
     if not args.urls and store.get_account() is not None:
         # With a sync account, the server's feeds come by sync: one `reader refresh` does both (cron).
         from .cli_account import cmd_sync

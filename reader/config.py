@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import tomllib
 from collections.abc import Callable
@@ -36,6 +37,9 @@ MARK_READ_AFTER_MAX = 3600.0
 CONCURRENCY_MAX = 256
 PER_HOST_MAX = 64
 IMAGE_CACHE_MB_MAX = 1_000_000.0  # a terabyte: past that it is a typo
+DURATION_MAX = 366 * 86400.0  # a year: past that a schedule means "never"
+RULES_MAX = 1000
+RULE_ACTIONS = ("read", "hide", "star", "notify")  # and "tag:NAME"
 
 
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
@@ -104,6 +108,24 @@ def _move_files(
     return moved
 
 
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One `[[rules]]` table of config.toml: a query every new post is matched against, and what to do.
+
+    `action` is "read", "hide", "star", "notify" or "tag"; `tag` is the tag's name for "tag".
+    `line` is where the rule starts in the file (1-based; None when it can't be told), for messages.
+    """
+
+    query: str
+    action: str
+    tag: str | None = None
+    line: int | None = None
+
+    @property
+    def action_text(self) -> str:
+        return f"tag:{self.tag}" if self.action == "tag" else self.action
+
+
 @dataclass
 class Settings:
     # Seconds a post must stay open before it counts as read; a negative value turns
@@ -122,6 +144,19 @@ class Settings:
     # URL or file appended); empty: the system's opener.
     player: list[str] = field(default_factory=list)
     downloads_dir: Path | None = None  # where `reader download` saves enclosures; None: data dir/downloads
+    # Background refresh in the app: seconds between looks for due feeds; 0 turns it off.
+    refresh_every: float = 30 * 60.0
+    # No feed is fetched more often than the floor nor less often than the ceiling by
+    # `refresh --due` and the app's background refresh, whatever the feed says (seconds).
+    refresh_floor: float = 10 * 60.0
+    refresh_ceiling: float = 24 * 3600.0
+    # Hooks: commands as their words, run without a shell. Empty: the built-in behaviour
+    # (the system's browser; no pipe or bookmark command; notify-send, else the terminal bell).
+    browser: list[str] = field(default_factory=list)
+    pipe: list[str] = field(default_factory=list)
+    bookmark: list[str] = field(default_factory=list)
+    notify: list[str] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
     error: str | None = None  # why config.toml could not be read, shown to the user
     path: Path | None = None
 
@@ -130,7 +165,8 @@ def load_settings(path: Path | None = None) -> Settings:
     path = path or config_dir() / CONFIG_NAME
     settings = Settings(path=path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except FileNotFoundError:
         return settings
     except tomllib.TOMLDecodeError as exc:
@@ -202,6 +238,30 @@ def load_settings(path: Path | None = None) -> Settings:
             settings.per_host = value
         else:
             problems.append(f"per_host must be a whole number from 1 to {PER_HOST_MAX}, not {_shown(value)}")
+    for name in ("browser", "pipe", "bookmark", "notify"):
+        if name in raw:
+            words = _command(raw[name])
+            if words is None:
+                problems.append(f'{name} must be a command like "{_HOOK_EXAMPLES[name]}", not {_shown(raw[name])}')
+            else:
+                setattr(settings, name, words)
+    for name in ("refresh_every", "refresh_floor", "refresh_ceiling"):
+        if name in raw:
+            seconds = parse_duration(raw[name])
+            if seconds is None or (seconds == 0 and name != "refresh_every"):
+                zero = " or 0 for off" if name == "refresh_every" else ""
+                problems.append(f'{name} must be a duration like "30m", "2h" or "1d"{zero}, not {_shown(raw[name])}')
+            else:
+                setattr(settings, name, seconds)
+    if settings.refresh_floor > settings.refresh_ceiling:
+        problems.append(
+            f"refresh_floor ({format_duration(settings.refresh_floor)}) is above refresh_ceiling "
+            f"({format_duration(settings.refresh_ceiling)}): both are at their defaults"
+        )
+        settings.refresh_floor, settings.refresh_ceiling = Settings.refresh_floor, Settings.refresh_ceiling
+    if "rules" in raw:
+        settings.rules, rule_problems = _rules(raw["rules"], text)
+        problems += rule_problems
     keys = raw.get("keys", {})
     if isinstance(keys, dict):
         settings.keymap = {str(k): v for k, v in keys.items() if isinstance(v, str)}
@@ -214,14 +274,113 @@ def load_settings(path: Path | None = None) -> Settings:
     if unknown:
         problems.append(f"unknown setting {_shown(', '.join(unknown))} (known: {', '.join(sorted(_KNOWN))})")
     if problems:
-        settings.error = f"{path}: " + "; ".join(problems) + " (so the default is used)"
+        # A bad setting keeps its default; a bad rule is left out (the others still apply).
+        settings.error = f"{path}: " + "; ".join(problems) + " (so the default is used; a bad rule is skipped)"
     return settings
 
 
 _KNOWN = frozenset({
     "mark_read_after", "refresh_on_start", "theme", "concurrency", "timeout", "keys",
     "images", "image_cache_mb", "player", "downloads_dir", "per_host",
+    "refresh_every", "refresh_floor", "refresh_ceiling", "browser", "pipe", "bookmark", "notify", "rules",
 })
+
+_HOOK_EXAMPLES = {
+    "browser": "firefox --new-tab",
+    "pipe": "less -R",
+    "bookmark": "/home/me/bin/save-link",
+    "notify": "notify-send reader",
+}
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(value: object) -> float | None:
+    """Seconds from "30m", "2h", "1d", "90s", "1w" or a number of seconds; None when it is none of those.
+
+    0 is a duration ("off" where a setting allows it); past a year is refused as a typo.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str):
+        match = _DURATION.match(value.lower())
+        if match is None:
+            return None
+        seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    else:
+        return None
+    if not math.isfinite(seconds) or not 0 <= seconds <= DURATION_MAX:
+        return None
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest exact-enough way to say a duration: "45s", "30m", "2h", "1d", "1d 6h"."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        hours, minutes = divmod(seconds // 60, 60)
+        return f"{hours}h" + (f" {minutes}m" if minutes else "")
+    days, hours = divmod(seconds // 3600, 24)
+    return f"{days}d" + (f" {hours}h" if hours else "")
+
+
+_RULES_HEADER = re.compile(r"^\s*\[\[\s*rules\s*\]\]", re.MULTILINE)
+
+
+def _rules(value: object, text: str) -> tuple[list[Rule], list[str]]:
+    """The `[[rules]]` tables: each valid rule, and a message (with its line) for each bad one.
+
+    A bad rule is left out and reported; the others still apply. Lines are found by counting
+    `[[rules]]` headers (tomllib gives none); rules written another way have no line.
+    """
+    from .query import QueryError, parse_query
+
+    if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+        return [], ['rules must be [[rules]] tables with a query and an action, e.g. query = "feed:heise", '
+                    'action = "hide"']
+    headers = [text.count("\n", 0, m.start()) + 1 for m in _RULES_HEADER.finditer(text)]
+    lines: list[int | None] = list(headers) if len(headers) == len(value) else [None] * len(value)
+    rules: list[Rule] = []
+    problems: list[str] = []
+    for n, (raw, line) in enumerate(zip(value, lines, strict=True), start=1):
+        where = f"rule {n}" + (f" (line {line})" if line else "")
+        if n > RULES_MAX:
+            problems.append(f"more than {RULES_MAX} rules: the rest are ignored")
+            break
+        query, action = raw.get("query"), raw.get("action")
+        unknown = sorted(set(raw) - {"query", "action"})
+        if unknown:
+            keys = _shown(", ".join(map(str, unknown)))
+            problems.append(f"{where}: unknown key {keys} (a rule has query and action)")
+            continue
+        if not isinstance(query, str) or not query.strip():
+            problems.append(f'{where}: query must be a query like "feed:heise category:Anzeige", not {_shown(query)}')
+            continue
+        try:
+            parse_query(query)
+        except QueryError as exc:
+            problems.append(f"{where}: bad query {_shown(query)}: {exc}")
+            continue
+        tag = None
+        if isinstance(action, str) and action.startswith("tag:"):
+            tag = action[4:].strip()
+            ok = bool(tag) and tag.isprintable() and len(tag) <= 100
+            action = "tag"
+        else:
+            ok = isinstance(action, str) and action in RULE_ACTIONS
+        if not ok:
+            shown = _shown(raw.get("action"))
+            problems.append(f'{where}: action must be "read", "hide", "star", "notify" or "tag:NAME", not {shown}')
+            continue
+        rules.append(Rule(query.strip(), action, tag, line))
+    return rules, problems
 
 
 def _command(value: object) -> list[str] | None:

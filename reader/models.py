@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .sanitize import mask_credentials
+
+if TYPE_CHECKING:
+    from .rules import RuleOutcome
 
 
 @dataclass(slots=True)
@@ -22,6 +26,8 @@ class Feed:
     gone: bool = False
     retry_after: float | None = None
     remote_id: str | None = None  # the sync server's stream id ("feed/12"); None for a feed fetched here
+    next_due: float | None = None  # when `refresh --due` fetches it next (epoch seconds); None: due now
+    every: float | None = None  # the user's interval for this feed (seconds); None: worked out (reader/schedule.py)
 
     @property
     def display_title(self) -> str:
@@ -172,6 +178,10 @@ class RefreshSummary:
     # fetch failed (each says why in `reader show ID`): not feed failures.
     articles_fetched: int = 0
     articles_failed: list[int] = field(default_factory=list)
+    # The posts this refresh stored that were new, and what the config's rules did to them
+    # (reader/rules.py; applied once every feed is stored, before `feeds_done`).
+    new_ids: list[int] = field(default_factory=list)
+    rules: RuleOutcome | None = None
 
     @property
     def new_entries(self) -> int:

@@ -2,11 +2,12 @@
 
     meetup "post mortem" category:"Hong Kong" feed:cloudflare author:tom
     is:unread is:starred since:7d before:2024-01-31 -category:Sports
-    has:enclosure type:audio type:video/mp4
+    has:enclosure type:audio type:video/mp4 tag:later is:hidden
 
 Terms are ANDed; a leading `-` negates one. `parse_query` gives a Query whose
 `to_sql()` is a WHERE clause over `entries e` with bound parameters: feed text is
-never pasted into SQL.
+never pasted into SQL. Hidden posts (a rule's `hide`) are left out unless a term
+asks about them (`is:hidden`, `-is:hidden`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .sanitize import clean_line
+from .storage.labels import VISIBLE_SQL
 
-FIELDS = ("category", "feed", "author", "is", "has", "type", "since", "before")
-IS_VALUES = ("unread", "read", "starred", "unstarred")
+FIELDS = ("category", "feed", "author", "tag", "is", "has", "type", "since", "before")
+IS_VALUES = ("unread", "read", "starred", "unstarred", "hidden")
 HAS_VALUES = ("enclosure",)
 _RELATIVE = re.compile(r"^(\d{1,6})([hdwmy])$")
 _UNIT_SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400, "m": 30 * 86400, "y": 365 * 86400}
@@ -45,9 +47,15 @@ class Query:
     def __bool__(self) -> bool:
         return bool(self.terms)
 
+    @property
+    def asks_hidden(self) -> bool:
+        """Whether a term is about hidden posts: then they are not left out by default."""
+        return any(t.field == "is" and t.value == "hidden" for t in self.terms)
+
     def to_sql(self, now: float | None = None) -> tuple[str, list[object]]:
+        """A WHERE clause over `entries e`, never empty: an empty query still leaves hidden posts out."""
         now = time.time() if now is None else now
-        clauses: list[str] = []
+        clauses: list[str] = [] if self.asks_hidden else [VISIBLE_SQL]
         params: list[object] = []
         for term in self.terms:
             clause, values = _clause(term, now)
@@ -90,12 +98,18 @@ def _clause(term: Term, now: float) -> tuple[str, list[object]]:
         )
     if term.field == "author":
         return "e.author LIKE ? ESCAPE '\\'", [_like(value)]
+    if term.field == "tag":
+        return (
+            "e.id IN (SELECT et.entry_id FROM entry_tags et JOIN tags t ON t.id = et.tag_id WHERE t.name = ?)",
+            [value],
+        )
     if term.field == "is":
         return {
             "unread": ("e.read = 0", []),
             "read": ("e.read = 1", []),
             "starred": ("e.starred = 1", []),
             "unstarred": ("e.starred = 0", []),
+            "hidden": ("e.hidden = 1", []),
         }[value]
     if term.field == "has":
         return "e.id IN (SELECT entry_id FROM enclosures)", []
@@ -213,6 +227,7 @@ _EXAMPLES = {
     "category": 'category:BGP or category:"Hong Kong"',
     "feed": "feed:lwn",
     "author": "author:tom",
+    "tag": "tag:later",
     "is": "is:unread",
     "has": "has:enclosure",
     "type": "type:audio or type:video/mp4",

@@ -26,11 +26,13 @@ from typing import TYPE_CHECKING, TypeVar
 import httpx
 
 from .articles import ArticleStage
+from .config import Rule
 from .fetch import FetchOptions, fetch, make_client, make_ssl_context
 from .hosts import HostLimiter
 from .models import Feed, FeedOutcome, FetchResult, RefreshSummary
 from .parse import NotAFeedError
 from .parse_pool import ParsePool
+from .rules import apply_rules
 from .sanitize import clean_message
 from .store import Store, StoreError
 from .welcome import WELCOME_URL, load_welcome
@@ -55,6 +57,8 @@ def refresh(
     images: ImageCache | None = None,
     feeds_done: Callable[[RefreshSummary], None] | None = None,
     extract_in_process: bool = False,
+    rules: Sequence[Rule] = (),
+    due: bool = False,
 ) -> RefreshSummary:
     """Refresh the given feeds (all when None). Blocking; safe to call from a worker thread.
 
@@ -64,10 +68,13 @@ def refresh(
     is called once every feed is stored, before the articles still in flight are waited
     for: the app shows the new posts then. `extract_in_process`: full articles are extracted in a
     worker process rather than a thread (the app asks for it: its UI thread must not wait on the GIL).
+    `rules` (the config's) act on the new posts once every feed is stored, before `feeds_done`.
+    `due`: only the feeds whose next-due time has come (reader/schedule.py), as `refresh --due` and
+    the app's background refresh ask.
     """
     return asyncio.run(refresh_async(
         store, urls, options=options, progress=progress, stop=stop, images=images, feeds_done=feeds_done,
-        extract_in_process=extract_in_process,
+        extract_in_process=extract_in_process, rules=rules, due=due,
     ))
 
 
@@ -81,10 +88,15 @@ async def refresh_async(
     images: ImageCache | None = None,
     feeds_done: Callable[[RefreshSummary], None] | None = None,
     extract_in_process: bool = False,
+    rules: Sequence[Rule] = (),
+    due: bool = False,
 ) -> RefreshSummary:
     started = time.monotonic()
     # A feed of the sync account is fetched by the server, and its posts come with `reader sync`.
     feeds = [f for f in store.list_feeds(urls=urls) if f.remote_id is None]
+    if due:
+        now = time.time()
+        feeds = [f for f in feeds if f.next_due is None or f.next_due <= now]
     summary = RefreshSummary()
     total = len(feeds)
     pool = ParsePool(enabled=sum(f.url != WELCOME_URL for f in feeds) >= POOL_THRESHOLD)
@@ -125,6 +137,10 @@ async def refresh_async(
         with contextlib.suppress(asyncio.CancelledError):
             await lanes
         if not summary.stopped:
+            summary.new_ids = job.new_ids
+            if rules and job.new_ids:
+                # Before the posts are shown: a hidden post never flashes up, a read one never counts.
+                summary.rules = await job.write(apply_rules, store, rules, job.new_ids)
             summary.seconds = summary.feeds_seconds = time.monotonic() - started
             if feeds_done is not None:
                 with contextlib.suppress(Exception):  # the caller's display failing must not end the refresh
@@ -169,6 +185,7 @@ class _Job:
         self.writer = writer
         self.hosts = HostLimiter(options.per_host)  # feeds; article pages and images have their own
         self.articles: ArticleStage | None = None
+        self.new_ids: list[int] = []  # every feed's new posts, for the rules
 
     async def write(self, method: Callable[..., T], *args: object, **kwargs: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.writer, partial(method, *args, **kwargs))
@@ -238,6 +255,7 @@ class _Job:
             etag=result.etag, last_modified=result.last_modified, body_hash=body_hash, encoded=encoded,
             new_ids=new_ids,
         )
+        self.new_ids += new_ids
         self._articles_of(url, new_ids)
         return FeedOutcome(url, "new" if new else "unchanged", new_entries=new, updated_entries=updated)
 

@@ -235,6 +235,53 @@ def _v8(db: sqlite3.Connection) -> None:
     db.execute("UPDATE articles SET retry_at = NULL WHERE content IS NOT NULL")
 
 
+def _v9(db: sqlite3.Connection) -> None:
+    """Power use: hidden posts, the user's tags, saved searches, and each feed's schedule.
+
+    - `entries.hidden`: a rule (or the user) hid the post; it stays in the cache but is listed
+      only by a query asking `is:hidden`. Few posts are hidden, so queries exclude them with
+      `e.id NOT IN (SELECT id FROM entries WHERE hidden = 1)` over the partial index below,
+      which keeps the date and unread indexes covering.
+    - `tags` / `entry_tags`: labels the user puts on posts, apart from the feed's categories.
+      A tag maps to a Google Reader user label (`user/-/label/NAME`); `remote_id` holds the
+      server's id for it once synced, and `entry_tags.added` orders a post's tags.
+    - `saved_searches`: a query with a name, shown in the sidebar with its unread count.
+    - `feeds.next_due` (NULL: due now), `feeds.every` (the user's interval for this feed, seconds;
+      NULL: worked out), `feeds.asked_interval` (the least interval the feed or its server asked
+      for on the last fetch: RSS ttl, sy:updatePeriod, Cache-Control max-age, Expires) and
+      `feeds.failures` (fetches in a row that failed, for backing off).
+    """
+    _script(
+        db,
+        """
+        ALTER TABLE entries ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX entries_hidden ON entries (id) WHERE hidden = 1;
+        CREATE TABLE tags (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            remote_id TEXT
+        );
+        CREATE TABLE entry_tags (
+            entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+            tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+            added REAL NOT NULL,
+            PRIMARY KEY (entry_id, tag_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX entry_tags_by_tag ON entry_tags (tag_id, entry_id);
+        CREATE TABLE saved_searches (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            query TEXT NOT NULL,
+            added REAL NOT NULL
+        );
+        ALTER TABLE feeds ADD COLUMN next_due REAL;
+        ALTER TABLE feeds ADD COLUMN every REAL;
+        ALTER TABLE feeds ADD COLUMN asked_interval REAL;
+        ALTER TABLE feeds ADD COLUMN failures INTEGER NOT NULL DEFAULT 0
+        """,
+    )
+
+
 # Index i holds the step from user_version i to i + 1. Append; never edit a shipped step.
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 SCHEMA_VERSION = len(MIGRATIONS)

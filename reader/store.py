@@ -7,6 +7,7 @@
 - marks: read/starred marks and the outbox that carries them to a sync server
 - sync: the account, the server's ids, subscription changes, synced posts
 - articles: each feed's full-text mode, the full articles fetched for posts (and their search index)
+- labels: the user's tags on posts, hidden posts, saved searches
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .storage.base import CorruptCacheError, StoreError, explain_db_error, move_
 from .storage.counts import UNCATEGORIZED_SQL, CountStore
 from .storage.entries import FUTURE_SLACK
 from .storage.feeds import FeedStore
+from .storage.labels import VISIBLE_SQL, LabelStore, SavedSearch
 from .storage.marks import MarkStore
 from .storage.sync import SyncStore
 
@@ -23,9 +25,11 @@ __all__ = [
     "FULL_TEXT_MODES",
     "FUTURE_SLACK",
     "UNCATEGORIZED_SQL",
+    "VISIBLE_SQL",
     "ArticleCandidate",
     "ArticleRow",
     "CorruptCacheError",
+    "SavedSearch",
     "Store",
     "StoreError",
     "explain_db_error",
@@ -33,5 +37,5 @@ __all__ = [
 ]
 
 
-class Store(FeedStore, SyncStore, MarkStore, CountStore, ArticleStore):
+class Store(FeedStore, SyncStore, MarkStore, CountStore, ArticleStore, LabelStore):
     """The cache. Safe to share between threads: each thread gets its own connection."""

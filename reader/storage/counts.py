@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .base import StoreBase
+from .labels import VISIBLE_SQL
 
 # The posts of feeds filed under no category (the sidebar's "Uncategorized").
 UNCATEGORIZED_SQL = "e.feed_id NOT IN (SELECT feed_id FROM feed_categories)"
@@ -25,7 +26,7 @@ class CountStore(StoreBase):
         rows = self.db.execute(
             f"SELECT c.name, coalesce(sum(e.read = 0), 0), count(*) FROM categories c "
             f"JOIN ({self._CATEGORY_MEMBERS}) m ON m.category_id = c.id "
-            f"JOIN entries e ON e.id = m.entry_id "
+            f"JOIN entries e ON e.id = m.entry_id WHERE {VISIBLE_SQL} "
             f"GROUP BY c.id ORDER BY count(*) DESC, c.name COLLATE NOCASE"
         )
         return [(r[0], r[1], r[2]) for r in rows]
@@ -41,12 +42,12 @@ class CountStore(StoreBase):
             for name, unread in self.db.execute(
                 "SELECT c.name, count(*) FROM categories c JOIN ("
                 "SELECT ec.category_id, ec.entry_id FROM entry_categories ec JOIN entries e ON e.id = ec.entry_id "
-                "WHERE e.read = 0 UNION SELECT fc.category_id, e.id FROM feed_categories fc "
-                "JOIN entries e ON e.feed_id = fc.feed_id WHERE e.read = 0"
+                f"WHERE e.read = 0 AND {VISIBLE_SQL} UNION SELECT fc.category_id, e.id FROM feed_categories fc "
+                f"JOIN entries e ON e.feed_id = fc.feed_id WHERE e.read = 0 AND {VISIBLE_SQL}"
                 ") m ON m.category_id = c.id GROUP BY c.id"
             )
         }
-        result[""] = self.count_entries(f"e.read = 0 AND {UNCATEGORIZED_SQL}")
+        result[""] = self.count_entries(f"e.read = 0 AND {UNCATEGORIZED_SQL} AND {VISIBLE_SQL}")
         return result
 
     def count_entries(self, where: str = "", params: Sequence[object] = ()) -> int:
@@ -72,8 +73,10 @@ class CountStore(StoreBase):
         ).fetchone())
 
     def counts(self) -> tuple[int, int, int]:
-        """(total, unread, starred) over the whole cache."""
-        total = self.db.execute("SELECT count(*) FROM entries").fetchone()[0]
-        unread = self.db.execute("SELECT count(*) FROM entries WHERE read = 0").fetchone()[0]
-        starred = self.db.execute("SELECT count(*) FROM entries WHERE starred = 1").fetchone()[0]
+        """(total, unread, starred) over the whole cache's visible posts (hidden ones are not counted)."""
+        total = self.db.execute(f"SELECT count(*) FROM entries e WHERE {VISIBLE_SQL}").fetchone()[0]
+        unread = self.db.execute(f"SELECT count(*) FROM entries e WHERE read = 0 AND {VISIBLE_SQL}").fetchone()[0]
+        starred = self.db.execute(
+            f"SELECT count(*) FROM entries e WHERE starred = 1 AND {VISIBLE_SQL}"
+        ).fetchone()[0]
         return total, unread, starred

@@ -11,6 +11,7 @@ from ..models import Feed
 from ..sanitize import clean_line, safe_url
 from .base import StoreError, placeholders
 from .entries import EntryStore
+from .labels import VISIBLE_SQL
 
 
 class FeedStore(EntryStore):
@@ -75,8 +76,8 @@ class FeedStore(EntryStore):
 
     def list_feeds(self, urls: Sequence[str] | None = None) -> list[Feed]:
         sql = (
-            "SELECT id, url, title, site_url, last_updated, last_checked, last_error, gone, retry_after, remote_id "
-            "FROM feeds"
+            "SELECT id, url, title, site_url, last_updated, last_checked, last_error, gone, retry_after, remote_id, "
+            "next_due, every FROM feeds"
         )
         params: list[str] = []
         if urls is not None:
@@ -85,7 +86,7 @@ class FeedStore(EntryStore):
         feeds = [
             Feed(
                 id=r[0], url=r[1], title=r[2], site_url=r[3], last_updated=r[4], last_checked=r[5],
-                last_error=r[6], gone=bool(r[7]), retry_after=r[8], remote_id=r[9],
+                last_error=r[6], gone=bool(r[7]), retry_after=r[8], remote_id=r[9], next_due=r[10], every=r[11],
             )
             for r in self.db.execute(sql, params)
         ]
@@ -96,11 +97,14 @@ class FeedStore(EntryStore):
         ):
             if feed_id in by_id:
                 by_id[feed_id].categories.append(name)
-        for feed_id, total in self.db.execute("SELECT feed_id, count(*) FROM entries GROUP BY feed_id"):
+        # Hidden posts are counted nowhere: they are listed only by a query asking `is:hidden`.
+        for feed_id, total in self.db.execute(
+            f"SELECT feed_id, count(*) FROM entries e WHERE {VISIBLE_SQL} GROUP BY feed_id"
+        ):
             if feed_id in by_id:
                 by_id[feed_id].total = total
         for feed_id, unread in self.db.execute(
-            "SELECT feed_id, count(*) FROM entries WHERE read = 0 GROUP BY feed_id"
+            f"SELECT feed_id, count(*) FROM entries e WHERE read = 0 AND {VISIBLE_SQL} GROUP BY feed_id"
         ):
             if feed_id in by_id:
                 by_id[feed_id].unread = unread

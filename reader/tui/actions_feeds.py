@@ -53,6 +53,7 @@ class FeedActions:
                 self.store, options=options, progress=progress, stop=self._refresh_stop,
                 images=self.image_cache(), feeds_done=self._feeds_stored_from_thread,
                 extract_in_process=True,  # pages off the GIL the UI thread needs
+                rules=self.settings.rules,
             )
         except Exception as exc:  # a refresh must never take the app down
             if not self._refresh_stop.is_set():

@@ -40,9 +40,12 @@ from reader.tui.actions_reading import ReadingActions
 from reader.tui.commands import REPLACED_SYSTEM_COMMANDS, reader_commands
 from reader.tui.footer import ReaderFooter
 from reader.tui.fulltext import FullTextActions
+from reader.tui.hooks import HookActions
+from reader.tui.labels import LabelActions
 from reader.tui.lifecycle import LifecycleMixin, install_daemon_executor
 from reader.tui.loading import LoadingMixin
 from reader.tui.media import MediaActions
+from reader.tui.schedule import ScheduleMixin
 from reader.tui.source import StoreSource
 from reader.tui.sync import SyncMixin
 from reader.tui.widgets.filter_bar import FilterBar
@@ -66,7 +69,8 @@ def _link_bindings() -> list[Binding]:
 
 
 class ReaderApp(
-    SyncMixin, LoadingMixin, ReadingActions, FullTextActions, MediaActions, FeedActions, LifecycleMixin, App[int]
+    SyncMixin, LoadingMixin, ReadingActions, FullTextActions, MediaActions, FeedActions, LabelActions, HookActions,
+    ScheduleMixin, LifecycleMixin, App[int]
 ):
     """The feed reader."""
 
@@ -91,6 +95,9 @@ class ReaderApp(
         Binding("t", "toggle_article", "Article / feed text", show=False, id="app.toggle_article"),
         Binding("m", "play_enclosure", "Play enclosure", show=False, id="app.play_enclosure"),
         Binding("D", "download_enclosure", "Download enclosure", show=False, id="app.download_enclosure"),
+        Binding("T", "tag_post", "Tag post", show=False, id="app.tag_post"),
+        Binding("vertical_line", "pipe_post", "Pipe post to command", show=False, id="app.pipe_post"),
+        Binding("b", "bookmark_post", "Bookmark post", show=False, id="app.bookmark_post"),
         Binding("A", "mark_all_read", "Mark all read", show=False, id="app.mark_all_read"),
         Binding("R", "refresh_feeds", "Refresh", id="app.refresh"),
         Binding("a", "add_feed", "Add feed", show=False, id="app.add_feed"),
@@ -198,6 +205,7 @@ class ReaderApp(
         self.post_list.focus()
         self._startup()
         self.load_sync_state()
+        self.start_background_refresh()
         self.external_poll = self.set_interval(EXTERNAL_CHANGE_POLL, self._check_external_changes)
 
     def _apply_keymap(self, keymap: dict[str, str]) -> None:

@@ -223,6 +223,7 @@ class SyncMixin:
                 self.store, options=options, progress=progress, stop=stop,
                 images=self.image_cache(), feeds_done=self._feeds_stored_from_thread,
                 extract_in_process=True,  # pages off the GIL the UI thread needs
+                rules=self.settings.rules,
             )
         except Exception as exc:  # a refresh must never take the app down
             if not stop.is_set():

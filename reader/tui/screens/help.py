@@ -16,7 +16,7 @@ from textual.widgets import Static
 def key_label(keys: str) -> str:
     names = {"question_mark": "?", "slash": "/", "space": "Space", "enter": "Enter", "escape": "Esc",
              "up": "↑", "down": "↓", "home": "Home", "end": "End", "pageup": "PgUp", "pagedown": "PgDn",
-             "ctrl+p": "Ctrl+P"}
+             "ctrl+p": "Ctrl+P", "vertical_line": "|", "ctrl+s": "Ctrl+S"}
     return " ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
 
 
@@ -33,10 +33,11 @@ SECTION_OF: dict[str, str] = {
     **dict.fromkeys(
         ("post_list.open", "app.page", "app.next_unread", "app.previous_unread", "reading.down", "reading.up",
          "reading.top", "reading.bottom", "app.open_browser", "app.link_1", "app.copy_url", "app.fetch_article",
-         "app.toggle_article", "app.play_enclosure", "app.download_enclosure"),
+         "app.toggle_article", "app.play_enclosure", "app.download_enclosure", "app.pipe_post",
+         "app.bookmark_post"),
         "Reading",
     ),
-    **dict.fromkeys(("app.toggle_read", "app.toggle_star", "app.mark_all_read"), "Marks"),
+    **dict.fromkeys(("app.toggle_read", "app.toggle_star", "app.mark_all_read", "app.tag_post"), "Marks"),
     **dict.fromkeys(("app.filter", "app.category", "app.unread_only"), "Filtering"),
     **dict.fromkeys(("app.refresh", "app.errors", "app.add_feed", "app.remove_feed"), "Feeds"),
 }
