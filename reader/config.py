@@ -331,7 +331,7 @@ def format_duration(seconds: float) -> str:
     return f"{days}d" + (f" {hours}h" if hours else "")
 
 
-_RULES_HEADER = re.compile(r"^\s*\[\[\s*rules\s*\]\]", re.MULTILINE)
+_RULES_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*rules[ \t]*\]\]", re.MULTILINE)
 
 
 def _rules(value: object, text: str) -> tuple[list[Rule], list[str]]:

@@ -98,7 +98,12 @@ class LabelStore(StoreBase):
         return [(r[0], r[1], r[2]) for r in rows]
 
     def tag_names(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT name FROM tags ORDER BY name COLLATE NOCASE")]
+        """Tags on at least one post (a removed feed's posts take theirs with them), by name."""
+        return [
+            r[0] for r in self.db.execute(
+                "SELECT name FROM tags WHERE id IN (SELECT tag_id FROM entry_tags) ORDER BY name COLLATE NOCASE"
+            )
+        ]
 
     # --- hidden posts -------------------------------------------------------------------------
 
