@@ -6,12 +6,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import test_query
 
 from reader.config import Rule, format_duration, load_settings, parse_duration
 from reader.query import QueryError, parse_query
 from reader.schema import MIGRATIONS, SCHEMA_VERSION
 from reader.store import Store, StoreError
-from test_query import filled  # noqa: F401  (the fixture: four posts in two feeds, known categories)
+
+filled = test_query.filled  # the fixture: four posts in two feeds, with known categories and dates
 
 
 def titles(store: Store, text: str) -> list[str]:
@@ -85,7 +87,7 @@ def test_issue11_hidden_posts_are_listed_only_when_asked(filled: Store) -> None:
     assert titles(filled, "is:hidden sports") == ["Sports roundup"]
     assert "Sports roundup" not in titles(filled, "-is:hidden")
     # Counted nowhere: not in the totals, the feed's counts, nor its category's.
-    total, unread, starred = filled.counts()
+    total, unread, _starred = filled.counts()
     assert (total, unread) == (before[0] - 1, before[1] - 1)
     assert sum(f.unread for f in filled.list_feeds()) == unread
     assert "sports" not in filled.category_unread()
@@ -221,7 +223,8 @@ def test_issue11_rules_load_with_their_lines_and_a_bad_one_is_reported_not_fatal
 def test_issue11_schedule_and_hook_settings_are_checked(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text(
-        'refresh_every = 0\nrefresh_floor = "2h"\nrefresh_ceiling = "1h"\npipe = 5\nnotify = ["notify-send", "reader"]\n'
+        'refresh_every = 0\nrefresh_floor = "2h"\nrefresh_ceiling = "1h"\npipe = 5\n'
+        'notify = ["notify-send", "reader"]\n'
         'rules = "hide everything"\n',
         encoding="utf-8",
     )
