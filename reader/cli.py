@@ -142,9 +142,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="reader",
         description="A terminal feed reader with an offline cache. With no command, the app opens.",
-        epilog="Queries: words, \"phrases\", category:NAME, feed:TEXT, author:TEXT, is:unread|read|starred, "
-        "since:7d, before:2024-01-31, has:enclosure, type:audio or type:video/mp4 (an enclosure's type); "
-        "a leading - negates a term.",
+        epilog="Queries: words, \"phrases\", category:NAME, feed:TEXT, author:TEXT, tag:NAME, "
+        "is:unread|read|starred|hidden, since:7d, before:2024-01-31, has:enclosure, type:audio or type:video/mp4 "
+        "(an enclosure's type); a leading - negates a term. Hidden posts are left out unless a term says is:hidden.",
     )
     parser.add_argument("--version", action="version", version=f"reader {__version__}")
     parser.add_argument("--data-dir", metavar="DIR", help="where the cache lives (env READER_DATA_DIR)")
