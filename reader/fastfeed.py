@@ -31,6 +31,7 @@ DC = "{http://purl.org/dc/elements/1.1/}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
 ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
 MEDIA = "{http://search.yahoo.com/mrss/}"
+SY = "{http://purl.org/rss/1.0/modules/syndication/}"
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 
 # Encodings expat reads itself; anything else goes to feedparser's detection.
@@ -61,6 +62,11 @@ class RawFeed:
     title_is_html: bool
     site_url: str | None
     entries: list[RawEntry]
+    # The feed's own schedule hints as written (parse.py reads them through schedule.feed_interval):
+    # RSS <ttl> and the syndication module's sy:updatePeriod / sy:updateFrequency.
+    ttl: str = ""
+    update_period: str = ""
+    update_frequency: str = ""
 
 
 def parse_fast(body: bytes, url: str, content_type: str = "") -> RawFeed | None:
@@ -179,7 +185,23 @@ def _rss(channel: ET.Element, url: str) -> RawFeed:
         title_is_html=False,
         site_url=urljoin(base, link.strip()) if link and link.strip() else None,
         entries=entries,
+        ttl=_last_text(channel, "ttl"),
+        **_sy(channel),
     )
+
+
+def _last_text(node: ET.Element, tag: str) -> str:
+    """The text of the last child `tag` of node ("" if none): feedparser keeps the last one too."""
+    found = node.findall(tag)
+    return (found[-1].text or "") if found else ""
+
+
+def _sy(node: ET.Element) -> dict[str, str]:
+    """The syndication module's hints among node's children, as feedparser reads them."""
+    return {
+        "update_period": _last_text(node, SY + "updatePeriod"),
+        "update_frequency": _last_text(node, SY + "updateFrequency"),
+    }
 
 
 # --- Atom 1.0 ------------------------------------------------------------------------------
@@ -246,7 +268,7 @@ def _atom(feed: ET.Element, url: str) -> RawFeed:
         if link.get("rel", "alternate") == "alternate" and link.get("href"):
             site = urljoin(base, link.get("href", "").strip())
             break
-    return RawFeed(title=title, title_is_html=title_is_html, site_url=site, entries=entries)
+    return RawFeed(title=title, title_is_html=title_is_html, site_url=site, entries=entries, **_sy(feed))
 
 
 def _add_enclosure(entry: RawEntry, base: str, url: str | None, kind: str | None, length: str | None,

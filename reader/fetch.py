@@ -27,6 +27,7 @@ from . import __version__
 from .body import BodyError, BodyReader
 from .models import FetchResult
 from .sanitize import clean_message, safe_url
+from .schedule import Policy, server_interval
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -45,6 +46,7 @@ ACCEPT = (
 # of printable ASCII would make the next request invalid (or carry the server's junk).
 MAX_VALIDATOR = 512
 _VALIDATOR = re.compile(rf"[\x20-\x7e]{{1,{MAX_VALIDATOR}}}")
+DEFAULT_POLICY = Policy()  # frozen: one instance shared by every default FetchOptions
 
 
 class FetchError(Exception):
@@ -59,11 +61,16 @@ class FetchOptions:
     # Feeds fetched from one host at once, whatever `concurrency` is: 30 feeds on one small server
     # must not flood it (a short listen queue, as Python's http.server has, drops the rest).
     per_host: int = DEFAULT_PER_HOST
+    # When each feed fetched is due next (reader/schedule.py): refresh_every, _floor, _ceiling.
+    schedule: Policy = DEFAULT_POLICY
 
     @classmethod
     def of(cls, settings: Settings) -> FetchOptions:
         """The options a refresh takes from the user's settings."""
-        return cls(timeout=settings.timeout, concurrency=settings.concurrency, per_host=settings.per_host)
+        return cls(
+            timeout=settings.timeout, concurrency=settings.concurrency, per_host=settings.per_host,
+            schedule=Policy.of(settings.refresh_every, settings.refresh_floor, settings.refresh_ceiling),
+        )
 
 
 def make_client(
@@ -248,6 +255,7 @@ async def _fetch(
             result.final_url = url if same_credentials else _without_userinfo(url)
             result.status = response.status_code
             result.headers = {k.lower(): v for k, v in response.headers.items()}
+            result.fresh_for = server_interval(result.headers)
             if response.status_code == 304:
                 result.not_modified = True
                 result.etag = _validator(response.headers.get("etag")) or etag

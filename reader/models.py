@@ -109,6 +109,9 @@ class ParsedFeed:
     title: str
     site_url: str | None
     entries: list[ParsedEntry]
+    # The interval (seconds) the document asks between fetches: the longer of RSS <ttl> and
+    # sy:updatePeriod/updateFrequency (reader/schedule.py's feed_interval); None when it asks none.
+    interval: float | None = None
 
 
 @dataclass(slots=True)
@@ -154,6 +157,9 @@ class FetchResult:
     gone: bool = False
     error: str | None = None
     retry_after: float | None = None  # epoch seconds before which not to fetch again
+    # How long the server says its answer stays fresh (Cache-Control max-age, else Expires), seconds;
+    # None when it says nothing. reader/schedule.py reads it as "don't ask again sooner".
+    fresh_for: float | None = None
     unreachable: bool = False  # the error came before any response: no connection, or no TLS handshake
 
 

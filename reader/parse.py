@@ -28,6 +28,7 @@ from urllib.parse import urljoin
 from .fastfeed import RawEntry, RawFeed, parse_fast
 from .models import Enclosure, ParsedEntry, ParsedFeed
 from .sanitize import clean_line, clean_text, is_uri_term, media_type, safe_url, strip_tags
+from .schedule import feed_interval
 from .xmlguard import EntityDeclarationError, as_utf8_document, charset_fits, refuse_entities, repair_char_refs
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ def _parse_feed(body: bytes, url: str, headers: dict[str, str] | None) -> Parsed
         title=_title(raw.title, raw.title_is_html),
         site_url=safe_url(raw.site_url),
         entries=[_entry(e, url) for e in raw.entries if _is_post(e)],
+        interval=feed_interval(raw.ttl, raw.update_period, raw.update_frequency),
     )
 
 
@@ -256,6 +258,9 @@ def _parse_with_feedparser(body: bytes, url: str, http_headers: dict[str, str]) 
         title_is_html=_is_html(feed),
         site_url=feed.get("link"),
         entries=[_raw_entry(e, url) for e in result.entries],
+        ttl=str(feed.get("ttl") or ""),
+        update_period=str(feed.get("sy_updateperiod") or ""),
+        update_frequency=str(feed.get("sy_updatefrequency") or ""),
     )
 
 

@@ -93,12 +93,17 @@ async def refresh_async(
 ) -> RefreshSummary:
     started = time.monotonic()
     # A feed of the sync account is fetched by the server, and its posts come with `reader sync`.
-    feeds = [f for f in store.list_feeds(urls=urls) if f.remote_id is None]
-    if due:
-        now = time.time()
-        feeds = [f for f in feeds if f.next_due is None or f.next_due <= now]
+    # With `due`, only the feeds whose next-due time has come (reader/schedule.py; NULL: due now).
+    feeds = store.feeds_to_refresh(urls, due_by=time.time() if due else None)
     summary = RefreshSummary()
     total = len(feeds)
+    if not feeds:
+        # Nothing to fetch (a cron `--due` run between due times): no pool, client or writer thread.
+        summary.seconds = summary.feeds_seconds = time.monotonic() - started
+        if feeds_done is not None:
+            with contextlib.suppress(Exception):
+                feeds_done(summary)
+        return summary
     pool = ParsePool(enabled=sum(f.url != WELCOME_URL for f in feeds) >= POOL_THRESHOLD)
     # One writer thread does every cache write, so SQLite work (it releases the GIL)
     # overlaps with fetching instead of stalling the event loop.
@@ -190,6 +195,21 @@ class _Job:
     async def write(self, method: Callable[..., T], *args: object, **kwargs: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.writer, partial(method, *args, **kwargs))
 
+    async def _write_scheduled(
+        self, url: str, schedule: dict[str, object], method: Callable[..., T], *args: object, **kwargs: object
+    ) -> T:
+        """`method(*args, **kwargs)` on the writer thread, then the feed's next-due time from what this
+        fetch said (`schedule`: Store.reschedule's keywords), in one trip to the writer: every outcome
+        of a fetch leaves the feed a next-due time (reader/schedule.py)."""
+        store, policy = self.store, self.options.schedule
+
+        def both() -> T:
+            result = method(*args, **kwargs)
+            store.reschedule(url, policy, **schedule)  # type: ignore[arg-type]
+            return result
+
+        return await self.write(both)
+
     async def refresh_feed(self, client: httpx.AsyncClient, feed: Feed, explicit: bool = False) -> FeedOutcome:
         """Refresh one feed. Never raises (but for cancellation): any failure lands on the feed."""
         try:
@@ -201,7 +221,7 @@ class _Job:
             else:
                 message = clean_message(f"could not process the feed: {type(exc).__name__}: {exc}")
             with contextlib.suppress(Exception):  # the cache itself may be what failed
-                await self.write(self.store.record_error, feed.url, message)
+                await self._write_scheduled(feed.url, {"failed": True}, self.store.record_error, feed.url, message)
             return FeedOutcome(feed.url, "error", error=message)
         if outcome.error:
             outcome.error = clean_message(outcome.error)
@@ -210,12 +230,15 @@ class _Job:
     async def _refresh_feed(self, client: httpx.AsyncClient, feed: Feed, explicit: bool) -> FeedOutcome:
         url, retry_after = feed.url, feed.retry_after
         if url == WELCOME_URL:
-            new = await self.write(load_welcome, self.store)
+            new = await self._write_scheduled(url, {}, load_welcome, self.store)
             return FeedOutcome(url, "new" if new else "unchanged", new_entries=new)
         if feed.gone and not explicit:
             # The publisher said 410 Gone; asking again every refresh is rude. `reader refresh URL` still tries.
+            # Not due again before the ceiling, so a cron `--due` run doesn't list it as skipped every time.
+            await self.write(self.store.hold, url, time.time() + self.options.schedule.ceiling)
             return FeedOutcome(url, "skipped", error=feed.last_error or "the feed is gone (HTTP 410)")
         if retry_after and retry_after > time.time():
+            await self.write(self.store.hold, url, retry_after)
             wait = time.strftime("%H:%M", time.localtime(retry_after))
             return FeedOutcome(url, "skipped", error=f"the server asked not to be fetched again before {wait}")
         etag, last_modified, old_hash = self.store.fetch_state(url)
@@ -228,16 +251,24 @@ class _Job:
         if result.permanent_redirect and await self.write(store.set_feed_url, url, result.final_url):
             url = result.final_url
         if result.error:
-            await self.write(store.record_error, url, result.error, retry_after=result.retry_after, gone=result.gone)
+            await self._write_scheduled(
+                url, {"failed": True, "retry_after": result.retry_after},
+                store.record_error, url, result.error, retry_after=result.retry_after, gone=result.gone,
+            )
             return FeedOutcome(url, "error", error=result.error)
+        answered = {"fresh_for": result.fresh_for}  # the server's Cache-Control/Expires, for the schedule
         if result.not_modified:
-            await self.write(store.record_not_modified, url, result.etag, result.last_modified)
+            await self._write_scheduled(
+                url, answered, store.record_not_modified, url, result.etag, result.last_modified
+            )
             self._articles_of(url, [])  # no new posts, but earlier ones' failed articles may be due a retry
             return FeedOutcome(url, "not_modified")
         assert result.body is not None
         body_hash = hashlib.sha256(result.body).hexdigest()
         if body_hash == old_hash:
-            await self.write(store.record_not_modified, url, result.etag, result.last_modified)
+            await self._write_scheduled(
+                url, answered, store.record_not_modified, url, result.etag, result.last_modified
+            )
             self._articles_of(url, [])
             return FeedOutcome(url, "unchanged")
         try:
@@ -247,10 +278,12 @@ class _Job:
             if exc.links:
                 message += f" ({exc.links[0]}); subscribe to that instead"
             message = clean_message(message)
-            await self.write(store.record_error, url, message)
+            await self._write_scheduled(url, {"failed": True}, store.record_error, url, message)
             return FeedOutcome(url, "error", error=message)
         new_ids: list[int] = []
-        new, updated = await self.write(
+        # The posts first, then the schedule: the feed's rhythm counts the posts just stored.
+        new, updated = await self._write_scheduled(
+            url, {**answered, "parsed": True, "feed_interval": parsed.interval},
             store.save_parsed, url, parsed,
             etag=result.etag, last_modified=result.last_modified, body_hash=body_hash, encoded=encoded,
             new_ids=new_ids,

@@ -282,6 +282,15 @@ def _v9(db: sqlite3.Connection) -> None:
     )
 
 
+def _v10(db: sqlite3.Connection) -> None:
+    """`feeds.feed_interval`: the interval the feed document itself asked for at its last parse
+    (RSS ttl, sy:updatePeriod), seconds, NULL for none. Kept apart from `asked_interval` (which adds
+    the server's Cache-Control/Expires of the latest answer) because a 304 or an unchanged body
+    is not parsed again: the document's ask must outlive it, while the headers' ask is each answer's own.
+    """
+    db.execute("ALTER TABLE feeds ADD COLUMN feed_interval REAL")
+
+
 # Index i holds the step from user_version i to i + 1. Append; never edit a shipped step.
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 
 from ..models import Feed
 from ..sanitize import clean_line, safe_url
+from ..schedule import ACTIVITY_POSTS, Policy, next_due
 from .base import StoreError, placeholders
 from .entries import EntryStore
 from .labels import VISIBLE_SQL
@@ -110,6 +111,114 @@ class FeedStore(EntryStore):
                 by_id[feed_id].unread = unread
         feeds.sort(key=lambda f: (f.display_title.casefold(), f.url))
         return feeds
+
+    def feeds_to_refresh(self, urls: Sequence[str] | None = None, *, due_by: float | None = None) -> list[Feed]:
+        """The feeds a refresh fetches: those named (all when None), not the sync account's, and with
+        `due_by` only those due by then. What a refresh needs of each and no more: no counts or
+        categories (list_feeds' GROUP BY over every post would cost more than a `--due` run of 10 feeds)."""
+        sql = (
+            "SELECT id, url, title, last_error, gone, retry_after, next_due, every FROM feeds "
+            "WHERE remote_id IS NULL"
+        )
+        params: list[object] = []
+        if urls is not None:
+            sql += f" AND url IN ({placeholders(urls)})"
+            params += list(urls)
+        if due_by is not None:
+            sql += " AND (next_due IS NULL OR next_due <= ?)"
+            params.append(due_by)
+        feeds = [
+            Feed(id=r[0], url=r[1], title=r[2], last_error=r[3], gone=bool(r[4]), retry_after=r[5], next_due=r[6],
+                 every=r[7])
+            for r in self.db.execute(sql, params)
+        ]
+        feeds.sort(key=lambda f: (f.display_title.casefold(), f.url))  # the order list_feeds gives
+        return feeds
+
+    def due_summary(self, now: float) -> tuple[int, int, float | None]:
+        """(feeds due by `now`, feeds not due yet, the earliest next-due time of those): what
+        `reader refresh --due` says of the feeds it leaves alone. The sync account's feeds are not counted."""
+        due, later, soonest = self.db.execute(
+            "SELECT count(*) FILTER (WHERE next_due IS NULL OR next_due <= ?), "
+            "count(*) FILTER (WHERE next_due > ?), min(CASE WHEN next_due > ? THEN next_due END) "
+            "FROM feeds WHERE remote_id IS NULL",
+            (now, now, now),
+        ).fetchone()
+        return due, later, soonest
+
+    def reschedule(
+        self, url: str, policy: Policy, *, failed: bool = False, fresh_for: float | None = None,
+        parsed: bool = False, feed_interval: float | None = None, retry_after: float | None = None,
+        now: float | None = None,
+    ) -> float | None:
+        """After a fetch of the feed at `url` (whatever came of it): when it is due next (reader/schedule.py).
+
+        `failed`: the fetch failed (counts towards backing off; a success resets the count).
+        `fresh_for`: how long the server said its answer stays fresh (ignored from an error page).
+        `parsed`: the body was parsed this time, and `feed_interval` is what the document asked
+        (else the last parsed document's ask stands: a 304 or an unchanged body says the same).
+        Stores next_due, asked_interval, failures (and feed_interval); returns next_due (None: no such feed).
+        """
+        now = time.time() if now is None else now
+        with self.transaction() as db:
+            row = db.execute("SELECT id, every, failures, feed_interval FROM feeds WHERE url = ?", (url,)).fetchone()
+            if row is None:
+                return None
+            feed_id, every, failures, document = row
+            if parsed:
+                document = feed_interval
+            failures = failures + 1 if failed else 0
+            asks = [x for x in (document, None if failed else fresh_for) if x is not None and x > 0]
+            asked = max(asks) if asks else None
+            due = next_due(
+                policy, now=now, every=every, asked=asked, post_dates=self._post_dates(db, feed_id),
+                failures=failures, retry_after=retry_after,
+            )
+            db.execute(
+                "UPDATE feeds SET next_due = ?, asked_interval = ?, failures = ?, feed_interval = ? WHERE id = ?",
+                (due, asked, failures, document, feed_id),
+            )
+        return due
+
+    def hold(self, url: str, until: float) -> None:
+        """A feed not fetched this time (gone, or a Retry-After still running): not due before `until`."""
+        with self.transaction() as db:
+            db.execute("UPDATE feeds SET next_due = ? WHERE url = ?", (until, url))
+
+    def set_every(self, url: str, every: float | None, policy: Policy, now: float | None = None) -> float | None:
+        """The user's interval for one feed (seconds; None: worked out again). The next-due time follows
+        at once: counted from the last fetch (due now when never fetched). Returns it (None: due now)."""
+        now = time.time() if now is None else now
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT id, last_checked, asked_interval, failures, retry_after FROM feeds WHERE url = ?", (url,)
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"not subscribed: {url}")
+            feed_id, last_checked, asked, failures, retry_after = row
+            due = None
+            if last_checked is not None:
+                due = next_due(
+                    policy, now=last_checked, every=every, asked=asked,
+                    post_dates=self._post_dates(db, feed_id), failures=failures, retry_after=retry_after,
+                )
+            db.execute("UPDATE feeds SET every = ?, next_due = ? WHERE id = ?", (every, due, feed_id))
+        return due
+
+    def schedule_of(self, url: str) -> tuple[float | None, float | None, float | None, int] | None:
+        """(every, next_due, asked_interval, failures) of one feed, for `reader schedule FEED`; None: no such feed."""
+        row = self.db.execute(
+            "SELECT every, next_due, asked_interval, failures FROM feeds WHERE url = ?", (url,)
+        ).fetchone()
+        return (row[0], row[1], row[2], row[3]) if row else None
+
+    @staticmethod
+    def _post_dates(db: sqlite3.Connection, feed_id: int) -> list[float]:
+        """The feed's newest dated posts' dates (its posting rhythm), through the (feed_id, published) index."""
+        return [r[0] for r in db.execute(
+            "SELECT published FROM entries WHERE feed_id = ? AND date_known = 1 ORDER BY published DESC LIMIT ?",
+            (feed_id, ACTIVITY_POSTS),
+        )]
 
     def fetch_state(self, url: str) -> tuple[str | None, str | None, str | None]:
         """(etag, last_modified, body_hash) for a conditional GET."""
