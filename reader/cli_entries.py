@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from . import cli_fulltext
 from .config import downloads_dir
 from .dates import format_day, iso_utc
-from .models import EntryRow
+from .models import Entry, EntryRow
 from .query import parse_query
 from .sanitize import clean_message
 from .store import Store
@@ -31,6 +32,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("entries", help="list posts, newest first")
     p.add_argument("query", nargs="*", help="a query, e.g. 'category:BGP is:unread'")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--body", action="store_true",
+        help="with --json: each post's `body`, the whole post as `reader show ID` prints it, never cut",
+    )
     p.add_argument("--limit", "-n", type=_limit, metavar="N")
     p.set_defaults(func=cmd_entries)
 
@@ -39,11 +44,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--feed-text", action="store_true", help="the feed's own text, not the full article")
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("mark", help="mark posts read, unread, starred or unstarred (--star --read: both)")
+    p = sub.add_parser("mark", help="mark posts read, unread, starred, unstarred, hidden or not (--star --read: both)")
     p.add_argument("ids", nargs="+", type=_post_id, metavar="ID")
     # Not mutually exclusive: `--star --read` is one command; only opposites are refused.
     for flag in ("read", "unread", "star", "unstar"):
         p.add_argument(f"--{flag}", action="store_true", help=f"mark {flag if flag != 'star' else 'starred'}")
+    p.add_argument("--hide", action="store_true", help="hide: kept, but listed only by a query with is:hidden")
+    p.add_argument("--unhide", action="store_true", help="list a hidden post again")
     p.set_defaults(func=cmd_mark)
 
 
@@ -54,7 +61,7 @@ def _limit(text: str) -> int:
 
 
 # The options of the `entries` parser above, with how many values each takes: keep the two in step.
-_ENTRIES_OPTIONS = {"--json": 0, "--limit": 1, "-n": 1, "-h": 0, "--help": 0}
+_ENTRIES_OPTIONS = {"--json": 0, "--body": 0, "--limit": 1, "-n": 1, "-h": 0, "--help": 0}
 
 
 def negated_terms_last(argv: list[str]) -> list[str]:
@@ -92,7 +99,8 @@ def cmd_entries(args: argparse.Namespace) -> int:
     store = _store(args)
     rows = _entries(store, " ".join(args.query), args.limit)
     if args.json:
-        _entries_json(store, rows)
+        downloads = downloads_dir(args.settings, args.data_dir) if getattr(args, "body", False) else None
+        _entries_json(store, rows, body=getattr(args, "body", False), downloads=downloads)
         return 0
     out = sys.stdout
     if rows and sys.stdout.isatty():
@@ -105,22 +113,30 @@ def cmd_entries(args: argparse.Namespace) -> int:
     return 0
 
 
-def _entries_json(store: Store, rows: list[EntryRow]) -> None:
+def _entries_json(
+    store: Store, rows: list[EntryRow], *, body: bool = False, downloads: str | os.PathLike[str] | None = None
+) -> None:
     """One JSON array, written a post at a time: a big listing never sits whole in memory twice.
 
     `text` and `links` come from what `reader show` shows (the full article when there is one,
     `source` says which); `content_html` stays the feed's own HTML; `article` says whether an
-    article was fetched or tried, when, and why the last fetch failed."""
+    article was fetched or tried, when, and why the last fetch failed; `tags` the user's tags.
+    `text` and `content_html` are cut at JSON_BODY_CHARS (`truncated` says so): a listing of
+    many posts stays bounded. With `body`, `body` is the whole post exactly as `reader show ID`
+    prints it (header, text, numbered links), not cut here: the renderer's own cap (2 MB of
+    HTML a post) bounds it, so a script gets in one call what it would get from `show`."""
     from .cli import _shown_title, _shown_url
-    from .render import post_source, render_html
+    from .render import own_pages, post_source, render_html
 
+    tags = store.entry_tags([r.id for r in rows])
     out = sys.stdout
     out.write("[")
     for n, r in enumerate(rows):
         entry = store.get_entry(r.id)
         html = entry.content if entry else ""
         shown_html, base_url, source = post_source(entry) if entry else ("", None, "feed")
-        body = render_html(shown_html, base_url)
+        # own_pages as `show` passes it: a link to the post's own page gets no number there either.
+        rendered = render_html(shown_html, base_url, own_pages=own_pages(entry) if entry else ())
         status = store.article_status(r.id)
         article = None
         if status is not None:
@@ -138,11 +154,14 @@ def _entries_json(store: Store, rows: list[EntryRow]) -> None:
                 for x in (entry.enclosures if entry else [])
             ],
             # The body as `reader show` prints it (Markdown, numbered links), and as the feed sent it.
-            "text": body.text[:JSON_BODY_CHARS], "links": body.links, "source": source,
+            "text": rendered.text[:JSON_BODY_CHARS], "links": rendered.links, "source": source,
             "content_html": html[:JSON_BODY_CHARS],
             "article": article,
-            "truncated": len(html) > JSON_BODY_CHARS or len(body.text) > JSON_BODY_CHARS,
+            "truncated": len(html) > JSON_BODY_CHARS or len(rendered.text) > JSON_BODY_CHARS,
+            "tags": tags.get(r.id, []),
         }
+        if body:
+            record["body"] = _show_text(store, entry, tags.get(r.id, []), downloads) if entry else ""
         out.write(("," if n else "") + "\n  " + json.dumps(record, ensure_ascii=False))
     out.write("\n]\n" if rows else "]\n")
 
@@ -179,19 +198,33 @@ def _feed_labels(rows: list[EntryRow]) -> dict[int, str]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from .cli import CLIError, _shown_title, _store
-    from .render import render_entry_text
+    from .cli import CLIError, _store
 
     store = _store(args)
     entry = store.get_entry(args.id)
     if entry is None:
         raise CLIError(f"no post with id {args.id} (see: reader entries)")
-    entry.feed_title = _shown_title(entry.feed_title, entry.feed_url)
     downloads = downloads_dir(args.settings, args.data_dir)
-    sys.stdout.write(render_entry_text(entry, source="feed" if args.feed_text else "auto", downloads=downloads))
-    # A fetch that failed says why, so a teaser is not taken for the whole post.
-    sys.stdout.write(cli_fulltext.article_error_note(store.get_article(args.id)))
+    tags = store.entry_tags([args.id]).get(args.id, [])
+    sys.stdout.write(_show_text(store, entry, tags, downloads, source="feed" if args.feed_text else "auto"))
     return 0
+
+
+def _show_text(
+    store: Store, entry: Entry, tags: list[str], downloads: str | os.PathLike[str] | None, source: str = "auto"
+) -> str:
+    """The post as `reader show` prints it: the header (with a Tags: line when it has tags), the
+    text, the numbered links, and why its full article could not be fetched, if it could not."""
+    from .cli import _shown_title
+    from .render import render_entry_text
+
+    entry.feed_title = _shown_title(entry.feed_title, entry.feed_url)
+    text = render_entry_text(entry, source=source, downloads=downloads)
+    if tags:
+        # The header ends at the first blank line (its lines are cleaned: none is empty).
+        text = text.replace("\n\n", f"\nTags:       {', '.join(tags)}\n\n", 1)
+    # A fetch that failed says why, so a teaser is not taken for the whole post.
+    return text + cli_fulltext.article_error_note(store.get_article(entry.id))
 
 
 def cmd_mark(args: argparse.Namespace) -> int:
@@ -201,6 +234,8 @@ def cmd_mark(args: argparse.Namespace) -> int:
         raise CLIError("--read and --unread contradict each other: give one")
     if args.star and args.unstar:
         raise CLIError("--star and --unstar contradict each other: give one")
+    if args.hide and args.unhide:
+        raise CLIError("--hide and --unhide contradict each other: give one")
     changes = [
         (flag, value)
         for flag, value, given in (
@@ -209,12 +244,17 @@ def cmd_mark(args: argparse.Namespace) -> int:
         )
         if given
     ]
-    if not changes:
-        raise CLIError("say what to mark: --read, --unread, --star or --unstar (--read --star works too)")
+    if not changes and not (args.hide or args.unhide):
+        raise CLIError(
+            "say what to mark: --read, --unread, --star, --unstar, --hide or --unhide (--read --star works too)"
+        )
     store = _store(args)
     found = store.existing_ids(args.ids)
     for flag, value in changes:
         store.set_flag([i for i in args.ids if i in found], flag, value)
+    if args.hide or args.unhide:
+        # Local only: no sync server has hidden posts.
+        store.set_hidden([i for i in args.ids if i in found], args.hide)
     missing = [str(i) for i in args.ids if i not in found]
     if missing:
         raise CLIError(f"no post with id {', '.join(missing)}")
