@@ -45,6 +45,9 @@ NOTIFY_BODY_MAX = 2000
 STDERR_TAIL = 4096
 # The value notify() returns when there is nothing to run: the caller rings the terminal bell.
 BELL = "bell"
+# What to do about a key whose command is not set.
+BOOKMARK_HINT = 'no bookmark command is set: add bookmark = "/path/to/save-link" to config.toml'
+PIPE_HINT = 'no pipe command is set: add pipe = "less -R" (or a notes script) to config.toml'
 
 
 class HookError(Exception):
@@ -226,3 +229,77 @@ def check_url(url: str | None) -> str:
     if safe is None:
         raise HookError("not an http(s) link" + (f": {shown_url(url)}" if url else ""))
     return safe
+
+
+# --- the hooks the app's keys run ----------------------------------------------------------
+
+
+def open_url(url: str | None, settings: Settings) -> None:
+    """Open an http(s) link: with the `browser` command (detached, the URL its last argument), else
+    Python's `webbrowser` (which honours $BROWSER and runs it without a shell). Blocks at most as long
+    as the system's opener does: call it from a worker in the app. Raises HookError (one line)."""
+    safe = check_url(url)
+    if settings.browser:
+        run_detached(settings.browser, [safe], what="browser", hint="check browser in config.toml")
+        return
+    import webbrowser
+
+    try:
+        opened = webbrowser.open(safe)
+    except Exception as exc:  # webbrowser may raise from a broken $BROWSER entry
+        raise HookError(f"no browser could open {shown_url(safe)}: {clean_message(str(exc), 200)}") from None
+    if not opened:
+        raise HookError(f"no browser could open {shown_url(safe)}: set browser in config.toml")
+
+
+def bookmark(settings: Settings, url: str | None, title: str, feed_title: str = "") -> None:
+    """Send a post to the `bookmark` command, as newsboat's bookmark-cmd gets it: the arguments are the
+    URL, the title, a description (empty: reader has none to ask for) and the feed's title.
+
+    Waits at most BOOKMARK_TIMEOUT (call it from a worker in the app). Raises HookError (one line).
+    """
+    if not settings.bookmark:
+        raise HookError(BOOKMARK_HINT)
+    safe = check_url(url)
+    run_with_stdin(
+        settings.bookmark, [safe, clean_line(title, 1000), "", clean_line(feed_title, 1000)], None,
+        BOOKMARK_TIMEOUT, what="bookmark", hint="check bookmark in config.toml",
+    )
+
+
+def _ignore_interrupt(_signum: int, _frame: object) -> None:
+    """Ctrl+C while a piped command has the terminal is the command's, not the app's.
+
+    A handler rather than SIG_IGN: an ignored signal stays ignored in the child after exec,
+    a handled one is reset to the default there, so the command can still be interrupted.
+    """
+
+
+def run_foreground(words: Sequence[str], args: Sequence[str], text: str, *, what: str = "pipe", hint: str = "") -> None:
+    """Run `words + args` in the foreground with the terminal (stdout and stderr inherited) and `text`
+    on stdin; wait for it however long it takes (a pager waits for the user). For the app's `pipe`,
+    which suspends itself around this. Raises HookError (one line) when it can't start or fails.
+    """
+    if not words:
+        raise HookError(f"no {what} command is set")
+    argv = _argv(words, args)
+    name = _name(argv)
+    try:
+        process = subprocess.Popen(argv, stdin=subprocess.PIPE, close_fds=True)
+    except OSError as exc:
+        raise _start_error(what, name, exc, hint) from None
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, _ignore_interrupt)
+    try:
+        # A pager that quits before reading it all closes the pipe: communicate() ignores that.
+        process.communicate(text.encode("utf-8", "replace"))
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if process.returncode:
+        status = (
+            f"was killed by signal {-process.returncode}" if process.returncode < 0
+            else f"failed (exit {process.returncode})"
+        )
+        raise HookError(f'{what} "{name}" {status}')

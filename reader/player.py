@@ -3,7 +3,8 @@
 The command is the setting's words plus one more, the target: a downloaded file, or the
 enclosure's URL (http(s) only). It runs without a shell, so a URL holding `;rm -rf ~` is
 one argument and nothing else; detached in a session of its own, with stdin, stdout and
-stderr on /dev/null, so it never draws over the app or waits for a key, and outlives it.
+stderr on /dev/null, so it never draws over the app or waits for a key, and outlives it
+(reader/hooks.py's run_detached, which starts the `browser` hook the same way).
 With no player set, the system's opener (xdg-open, macOS's open) decides. Python's
 `webbrowser`, which the app uses for links, is not used here: it would hand an episode to
 the web browser rather than to the program the system plays audio and video with.
@@ -12,16 +13,15 @@ the web browser rather than to the program the system plays audio and video with
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import threading
 from pathlib import Path
 
 from .config import Settings
+from .hooks import HookError, run_detached
 from .sanitize import clean_line, clean_message, safe_url
 
 
-class PlayerError(Exception):
+class PlayerError(HookError):
     """Why the player could not be started: one clean line."""
 
 
@@ -63,22 +63,8 @@ def play(target: str | os.PathLike[str], settings: Settings) -> None:
         except OSError as exc:
             raise PlayerError(f"could not open it: {exc.strerror or exc}") from None
         return
-    name = clean_line(argv[0], 200)
     hint = "set player in config.toml" if settings.player else "no player is set: set player in config.toml"
     try:
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # its own session: Ctrl+C in the terminal or quitting the app leaves it playing
-            close_fds=True,
-        )
-    except FileNotFoundError:
-        raise PlayerError(f'player "{name}" not found: {hint}') from None
-    except PermissionError:
-        raise PlayerError(f'player "{name}" cannot be run (not executable): {hint}') from None
-    except OSError as exc:
-        raise PlayerError(f'player "{name}" could not start: {exc.strerror or exc}') from None
-    # Reaped when it ends, so a long session of the app leaves no zombies behind.
-    threading.Thread(target=process.wait, name="player-reaper", daemon=True).start()
+        run_detached(argv[:1], argv[1:], what="player", hint=hint)
+    except HookError as exc:
+        raise PlayerError(str(exc)) from None
