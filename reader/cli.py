@@ -300,6 +300,11 @@ def _shown_title(title: str, url: str) -> str:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
+    import time
+
+    from .config import format_duration
+    from .schedule import format_due
+
     store = _store(args)
     feeds = store.list_feeds()
     modes = store.full_text_modes()
@@ -311,6 +316,9 @@ def cmd_feeds(args: argparse.Namespace) -> int:
                 "last_error": clean_message(f.last_error) if f.last_error else f.last_error,
                 "synced": f.remote_id is not None,  # its posts come from the sync server
                 "full_text": modes.get(f.url, "auto"),
+                # When `refresh --due` fetches it next (null: due now); the user's interval (null: worked out).
+                "next_due": iso_utc(f.next_due) if f.remote_id is None else None,
+                "every": f.every,
             }
             for f in feeds
         ], indent=2, ensure_ascii=False))
@@ -318,9 +326,14 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     if not feeds:
         print("no subscriptions yet: reader add URL")
     print("unread/total  feed")
+    now = time.time()
     for f in feeds:
         cats = f" [{', '.join(f.categories)}]" if f.categories else ""
         updated = "synced" if f.remote_id else f"updated {format_time(f.last_updated) or 'never'}"
+        if f.remote_id is None:  # the sync server fetches its own feeds: no schedule here
+            updated += f"; {format_due(f.next_due, now)}"
+            if f.every is not None:
+                updated += f", every {format_duration(f.every)}"
         if modes.get(f.url, "auto") != "auto":  # only the non-default full-text modes
             updated += f", full text {modes[f.url]}"
         # The URL line is what tells two feeds of the same title apart.
@@ -334,10 +347,27 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
+    import time
+
+    from .schedule import format_when
+
+    store = _store(args)
+    not_due = 0
+    if args.due and not args.urls:
+        due, not_due, soonest = store.due_summary(time.time())
+        if not due:
+            # A cron run between due times: one line, no network, nothing imported that a fetch needs.
+            if not args.quiet:
+                when = f"; next at {format_when(soonest)}" if soonest is not None else ""
+                print(f"no feed due ({not_due} {'feed' if not_due == 1 else 'feeds'} not due yet{when})")
+            if store.get_account() is not None:
+                from .cli_account import cmd_sync
+
+                return cmd_sync(args)
+            return 0
     from .fetch import FetchOptions
     from .refresh import refresh
 
-    store = _store(args)
     if args.urls:
         known = {f.url for f in store.list_feeds()}
         missing = [u for u in args.urls if u not in known]
@@ -375,6 +405,11 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(f"failed: {_shown_url(outcome.url)}: {clean_message(outcome.error)}", file=sys.stderr)
     if not args.quiet:
         print(summary.line())
+        if not_due:
+            # The next time anything is due, counting the feeds just fetched.
+            soonest = store.due_summary(time.time())[2]
+            when = f"; next at {format_when(soonest)}" if soonest is not None else ""
+            print(f"{not_due} {'feed' if not_due == 1 else 'feeds'} not due{when}")
     cli_rules.after_refresh(args, summary)
     if not args.urls and store.get_account() is not None:
         # With a sync account, the server's feeds come by sync: one `reader refresh` does both (cron).

@@ -205,18 +205,24 @@ def _http_date(value: str | None) -> float | None:
 
 
 def format_due(due: float | None, now: float | None = None) -> str:
-    """"due now", "next 14:05" (today), "next 11-29 09:00" (another day) or "next 2027-01-05 09:00"."""
+    """"due now", or "next 14:05" (today), "next 11-29 09:00" (this year), "next 2027-01-05 09:00"."""
     now = time.time() if now is None else now
     if due is None or due <= now:
         return "due now"
+    return f"next {format_when(due, now)}"
+
+
+def format_when(when: float, now: float | None = None) -> str:
+    """A local time, as short as it can be told from now: "14:05", "11-29 09:00", "2027-01-05 09:00"."""
+    now = time.time() if now is None else now
     try:
-        when, today = time.localtime(due), time.localtime(now)
+        local, today = time.localtime(when), time.localtime(now)
     except (OverflowError, OSError, ValueError):
-        return "due now"
-    if when[:3] == today[:3]:
-        return time.strftime("next %H:%M", when)
-    if when.tm_year == today.tm_year:
-        return time.strftime("next %m-%d %H:%M", when)
-    if not 1 <= when.tm_year <= 9999:
-        return "due now"
-    return time.strftime("next %Y-%m-%d %H:%M", when)
+        return "?"
+    if local[:3] == today[:3]:
+        return time.strftime("%H:%M", local)
+    if local.tm_year == today.tm_year:
+        return time.strftime("%m-%d %H:%M", local)
+    if not 1 <= local.tm_year <= 9999:
+        return "?"
+    return time.strftime(f"{local.tm_year:04d}-%m-%d %H:%M", local)
