@@ -1,12 +1,72 @@
-"""The CLI's `reader import-newsboat [DIR]`: subscriptions, saved searches, rules and read/starred state from newsboat.
-
-STUB (issue 11 scaffold): a helper fills this in.
-"""
+"""The CLI's `reader import-newsboat [DIR]`: feeds, posts and their marks, saved searches and rules from newsboat."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+from .sanitize import clean_line
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Add the commands to the CLI."""
+    p = sub.add_parser(
+        "import-newsboat",
+        help="import newsboat's feeds, posts, read/flagged state, query feeds and ignore-article rules",
+        description=(
+            "Reads newsboat's urls, config and cache.db from DIR (default ~/.newsboat if it exists, else "
+            "$XDG_CONFIG_HOME/newsboat and $XDG_DATA_HOME/newsboat). Running it again changes nothing."
+        ),
+    )
+    p.add_argument("dir", nargs="?", type=Path, metavar="DIR", help="the directory holding urls, config and cache.db")
+    p.add_argument("--urls", type=Path, metavar="FILE", help="newsboat's urls file (default DIR/urls)")
+    p.add_argument("--config", type=Path, metavar="FILE", help="newsboat's config file (default DIR/config)")
+    p.add_argument("--cache", type=Path, metavar="FILE", help="newsboat's cache.db (default DIR/cache.db)")
+    p.set_defaults(func=cmd_import_newsboat)
+
+
+def cmd_import_newsboat(args: argparse.Namespace) -> int:
+    from .cli import CLIError, _store
+    from .newsboat import NewsboatImportError, find_sources, import_newsboat
+
+    try:
+        sources = find_sources(args.dir, urls=args.urls, config=args.config, cache=args.cache)
+        settings = getattr(args, "settings", None)
+        report = import_newsboat(_store(args), sources, config_path=getattr(settings, "path", None))
+    except NewsboatImportError as exc:
+        raise CLIError(clean_line(str(exc), 500)) from None
+    files = ", ".join(
+        str(p) for p in (sources.urls, sources.config, sources.cache) if p is not None
+    )
+    print(f"newsboat: {clean_line(files, 1000)}")
+    print(f"feeds: {report.feeds} ({report.feeds_new} new here), {report.categories_added} categories added")
+    print(
+        f"posts: {report.posts} ({report.posts_new} new here), {report.read} read, {report.starred} starred"
+        + (f", {report.deleted} deleted in newsboat (kept here, hidden)" if report.deleted else "")
+    )
+    if report.marked_read or report.marked_starred or report.hidden or any(report.flag_tags.values()):
+        tags = "".join(f", {n} tagged {t}" for t, n in report.flag_tags.items() if n)
+        print(f"marked: {report.marked_read} read, {report.marked_starred} starred, {report.hidden} hidden{tags}")
+    print(f"saved searches: {len(report.searches_saved)} saved, {report.searches_present} already there")
+    for line in report.searches_saved:
+        print(f"  {clean_line(line, 300)}")
+    if report.config_path is not None:
+        backup = f" (backup: {report.config_backup})" if report.config_backup else ""
+        print(f"rules: {len(report.rules_added)} added to {report.config_path}{backup}, "
+              f"{report.rules_present} already there")
+        for line in report.rules_added:
+            print(f"  {clean_line(line, 300)}")
+    else:
+        print("rules: none (no ignore-article lines)")
+    if report.problems:
+        print(f"not imported or approximated ({len(report.problems)}):")
+        for problem in report.problems:
+            for n, line in enumerate(problem.splitlines()):
+                print(("  " if n == 0 else "      ") + clean_line(line, 500))
+    if report.changed:
+        print("done; fetch the feeds with: reader refresh")
+    else:
+        print("nothing changed: everything was already imported")
+    sys.stdout.flush()
+    return 0
