@@ -25,19 +25,28 @@ class FeedActions:
     # --- refresh --------------------------------------------------------------------------
 
     def action_refresh_feeds(self: ReaderApp) -> None:
+        self.start_refresh()
+
+    def start_refresh(self: ReaderApp, *, due: bool = False, background: bool = False) -> bool:
+        """Refresh the feeds (with an account, then sync): `R`, and the background timer with `due`
+        (only the feeds whose time has come) and `background` (quiet unless there is news;
+        new posts announced: reader/tui/schedule.py). False when a refresh is already running."""
         if self.refreshing:
-            self.notify("Already refreshing.", markup=False)
-            return
+            if not background:
+                self.notify("Already refreshing.", markup=False)
+            return False
         self.refreshing = True
+        self.background_refresh = background
         self._update_empty_text()
         self.query_one(StatusBar).progress(0, max(len(self.feeds), 1))
         if self.store.get_account() is not None:  # one row: the UI thread may read it
-            self.refresh_and_sync()  # reader/tui/sync.py: the feeds fetched here, then the server
-            return
-        self._refresh()
+            self.refresh_and_sync(due=due)  # reader/tui/sync.py: the feeds fetched here, then the server
+            return True
+        self._refresh(due)
+        return True
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="refresh")
-    def _refresh(self: ReaderApp) -> None:
+    def _refresh(self: ReaderApp, due: bool = False) -> None:
         from reader.fetch import FetchOptions
         from reader.refresh import refresh
 
@@ -53,7 +62,7 @@ class FeedActions:
                 self.store, options=options, progress=progress, stop=self._refresh_stop,
                 images=self.image_cache(), feeds_done=self._feeds_stored_from_thread,
                 extract_in_process=True,  # pages off the GIL the UI thread needs
-                rules=self.settings.rules,
+                rules=self.settings.rules, due=due,
             )
         except Exception as exc:  # a refresh must never take the app down
             if not self._refresh_stop.is_set():
@@ -65,17 +74,19 @@ class FeedActions:
     def _feeds_stored_from_thread(self: ReaderApp, summary: RefreshSummary) -> None:
         """Every feed is stored; full articles and images may still be coming: show the new posts now."""
         if not self._refresh_stop.is_set():
-            self.call_from_thread(self._feeds_stored)
+            self.call_from_thread(self._feeds_stored, summary)
 
-    def _feeds_stored(self: ReaderApp) -> None:
+    def _feeds_stored(self: ReaderApp, summary: RefreshSummary) -> None:
         self._marker = self.store.change_marker()
         self.reload()
         self.refresh_counts()
         if self.refreshing:
             self.query_one(StatusBar).finishing()  # not "refreshing 2/2" while pages and images come
+        self.announce(summary)  # rule `notify` matches, new posts after a background refresh (schedule.py)
 
     def _refresh_failed(self: ReaderApp, error: Exception) -> None:
         self.refreshing = False
+        self.background_refresh = False
         self._update_empty_text()
         self.query_one(StatusBar).progress(None, None)
         if self.cache_failed(error):
@@ -83,12 +94,15 @@ class FeedActions:
         self.notify(f"Refresh failed: {error}", severity="error", markup=False)
 
     def _refresh_done(self: ReaderApp, summary: RefreshSummary) -> None:
+        background, self.background_refresh = self.background_refresh, False
         self.refreshing = False
         self.query_one(StatusBar).progress(None, None)
         self.last_failed = summary.failed
         self._marker = self.store.change_marker()  # what this refresh changed is reloaded here
         self.reload()
         self.refresh_counts()
+        if background and not summary.failed and not summary.new_entries:
+            return  # every half hour "0 new entries" would be noise: the status line says when it ran
         if summary.failed:
             self.notify(
                 f"{summary.line()}. Press e for the errors.",

@@ -321,13 +321,14 @@ class ReadingActions:
 
     @work(thread=True, exit_on_error=False, group="browser")
     def _browse(self: ReaderApp, url: str) -> None:
-        # webbrowser honours $BROWSER and runs it without a shell; only http(s) gets here.
-        import webbrowser
+        # The `browser` hook (detached, no shell), else the system's browser: reader/hooks.py.
+        # A worker: the system's opener may take a moment, and a console $BROWSER waits.
+        from reader.hooks import HookError, open_url
 
-        if not webbrowser.open(url):
-            self.call_from_thread(
-                self.notify, f"No browser could open {mask_credentials(url)}", severity="warning", markup=False
-            )
+        try:
+            open_url(url, self.settings)
+        except HookError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="warning", markup=False)
 
     def action_open_in_browser(self: ReaderApp) -> None:
         self._open_url(self._post_link())

@@ -188,8 +188,10 @@ class SyncMixin:
 
     # --- R with an account ------------------------------------------------------------------
 
-    def refresh_and_sync(self: ReaderApp) -> None:
-        """R with an account (the caller has set `refreshing`): the feeds fetched here, then the server."""
+    def refresh_and_sync(self: ReaderApp, due: bool = False) -> None:
+        """R with an account (the caller has set `refreshing`): the feeds fetched here, then the server.
+
+        `due`: only the feeds whose time has come (the background refresh, reader/tui/schedule.py)."""
         from reader.tui.widgets.status_bar import StatusBar
 
         if self._push_timer is not None:
@@ -198,10 +200,10 @@ class SyncMixin:
         local = sum(1 for f in self.feeds if f.remote_id is None and not f.url.startswith("reader:"))
         # Only the feeds fetched here are refreshed; with none, the sync part says "syncing…" at once.
         self.query_one(StatusBar).progress(0 if local else None, local or None)
-        self._refresh_then_sync()
+        self._refresh_then_sync(due)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="refresh")
-    def _refresh_then_sync(self: ReaderApp) -> None:
+    def _refresh_then_sync(self: ReaderApp, due: bool = False) -> None:
         from reader.fetch import FetchOptions
         from reader.refresh import refresh
         from reader.sync.account import sync
@@ -223,7 +225,7 @@ class SyncMixin:
                 self.store, options=options, progress=progress, stop=stop,
                 images=self.image_cache(), feeds_done=self._feeds_stored_from_thread,
                 extract_in_process=True,  # pages off the GIL the UI thread needs
-                rules=self.settings.rules,
+                rules=self.settings.rules, due=due,
             )
         except Exception as exc:  # a refresh must never take the app down
             if not stop.is_set():
