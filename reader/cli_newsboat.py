@@ -23,17 +23,26 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--urls", type=Path, metavar="FILE", help="newsboat's urls file (default DIR/urls)")
     p.add_argument("--config", type=Path, metavar="FILE", help="newsboat's config file (default DIR/config)")
     p.add_argument("--cache", type=Path, metavar="FILE", help="newsboat's cache.db (default DIR/cache.db)")
+    p.add_argument(
+        "--offline", action="store_true",
+        help="don't fetch the feeds whose cached posts lack a guid (their keys are then a best guess)",
+    )
     p.set_defaults(func=cmd_import_newsboat)
 
 
 def cmd_import_newsboat(args: argparse.Namespace) -> int:
     from .cli import CLIError, _store
+    from .fetch import FetchOptions
     from .newsboat import NewsboatImportError, find_sources, import_newsboat
 
     try:
         sources = find_sources(args.dir, urls=args.urls, config=args.config, cache=args.cache)
         settings = getattr(args, "settings", None)
-        report = import_newsboat(_store(args), sources, config_path=getattr(settings, "path", None))
+        options = None if args.offline else FetchOptions(timeout=getattr(settings, "timeout", 30.0))
+        report = import_newsboat(
+            _store(args), sources, config_path=getattr(settings, "path", None), fetch_options=options,
+            progress=lambda text: print(f"… {clean_line(text, 200)}", file=sys.stderr),
+        )
     except NewsboatImportError as exc:
         raise CLIError(clean_line(str(exc), 500)) from None
     files = ", ".join(

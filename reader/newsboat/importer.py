@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import CONFIG_NAME, Settings, config_dir, load_settings
+from ..fetch import FetchOptions
 from ..models import Feed, ParsedEntry, ParsedFeed
 from ..parse import clean_enclosures
 from ..sanitize import clean_line, clean_text, safe_url, strip_tags
 from ..store import Store, StoreError
-from .cache import CachedItem, CacheError, NewsboatCache, reader_key, reader_title
+from .align import current_entries, match_key
+from .cache import CachedItem, CacheError, Key, NewsboatCache, reader_key, reader_title
 from .filters import FLAG_TAG, translate
 from .nbconfig import ConfigFile, parse_config
 from .urls import UrlsFile, parse_urls, shown
@@ -109,8 +111,13 @@ class Report:
 
 def import_newsboat(
     store: Store, sources: Sources, *, config_path: Path | None = None, progress: Callable[[str], None] | None = None,
+    fetch_options: FetchOptions | None = None,
 ) -> Report:
-    """Import everything; raises NewsboatImportError only when a file can't be read at all."""
+    """Import everything; raises NewsboatImportError only when a file can't be read at all.
+
+    With `fetch_options`, feeds holding posts whose reader key newsboat can't tell are fetched
+    once to read it (align.py); without, those keys are a best guess, reported.
+    """
     report = Report()
     urls = parse_urls(_read(sources.urls))
     report.problems += [f"urls {p}" for p in urls.problems]
@@ -125,7 +132,7 @@ def import_newsboat(
     else:
         report.problems.append("no cache.db: feeds imported without their posts or read state")
     try:
-        _import_feeds(store, urls, cache, report, progress)
+        _import_feeds(store, urls, cache, report, progress, fetch_options)
     finally:
         if cache is not None:
             cache.close()
@@ -147,11 +154,23 @@ def _read(path: Path) -> bytes:
 
 def _import_feeds(
     store: Store, urls: UrlsFile, cache: NewsboatCache | None, report: Report,
-    progress: Callable[[str], None] | None,
+    progress: Callable[[str], None] | None, fetch_options: FetchOptions | None,
 ) -> None:
     before = {f.url: f for f in store.list_feeds()}
     titles = cache.feed_titles() if cache else {}
     cached = cache.feed_urls_with_items() if cache else {}
+    live: dict[str, list[ParsedEntry] | str] = {}
+    if cache is not None and fetch_options is not None:
+        unsure = [
+            f.url for f in urls.feeds
+            if f.url in cached and any(not reader_key(i, f.url).sure for i in cache.items(f.url))
+        ]
+        if unsure and progress:
+            progress(f"fetching {len(unsure)} feeds to match posts that have no guid")
+        live = current_entries(unsure, fetch_options)
+        for url, got in live.items():
+            if isinstance(got, str):
+                report.problems.append(f"{shown(url)}: could not be fetched to match posts without a guid ({got})")
     for entry in urls.feeds:
         report.feeds += 1
         old = before.get(entry.url)
@@ -173,7 +192,9 @@ def _import_feeds(
         if cache is not None and entry.url in cached:
             if progress:
                 progress(f"posts of {shown(feed.display_title, 80)}")
-            _import_posts(store, feed, cache, titles.get(entry.url, ("", ""))[1], report)
+            got = live.get(entry.url)
+            _import_posts(store, feed, cache, titles.get(entry.url, ("", ""))[1], report,
+                          got if isinstance(got, list) else None)
     listed = {f.url for f in urls.feeds}
     orphans = {url: n for url, n in cached.items() if url not in listed}
     if orphans:
@@ -187,7 +208,9 @@ def _stored_keys(store: Store, feed_id: int) -> dict[str, int]:
     return dict(store.db.execute("SELECT key, id FROM entries WHERE feed_id = ?", (feed_id,)).fetchall())
 
 
-def _import_posts(store: Store, feed: Feed, cache: NewsboatCache, site: str, report: Report) -> None:
+def _import_posts(
+    store: Store, feed: Feed, cache: NewsboatCache, site: str, report: Report, live: list[ParsedEntry] | None,
+) -> None:
     stored = _stored_keys(store, feed.id)
     chosen: dict[str, CachedItem] = {}
     unsure: set[str] = set()
@@ -196,6 +219,10 @@ def _import_posts(store: Store, feed: Feed, cache: NewsboatCache, site: str, rep
         name = key.key
         if name not in stored:
             name = next((k for k in key.others if k in stored), name)
+        if not key.sure and name not in stored and live is not None:
+            # The feed as reader parses it now says; a post no longer in it can't come back twice.
+            name = match_key(item, key, live) or name
+            key = Key(name)
         if not name:
             report.problems.append(f"cache.db: a post of {shown(feed.url)} with no guid, link or title: not imported")
             continue
@@ -220,8 +247,8 @@ def _import_posts(store: Store, feed: Feed, cache: NewsboatCache, site: str, rep
     report.unsure_keys += len(unsure)
     if unsure:
         report.problems.append(
-            f"cache.db: {len(unsure)} posts of {shown(feed.url)} have no guid (or a relative one): their key is "
-            "a best guess, so a refresh may list them again"
+            f"cache.db: {len(unsure)} posts of {shown(feed.url)} have no guid (or a relative one) and the feed "
+            "was not read: their key is a best guess, so a refresh may list them again"
         )
     read: list[int] = []
     starred: list[int] = []
