@@ -9,18 +9,47 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual import work
 from textual.worker import get_current_worker
 
 from reader.models import Feed
-from reader.query import QueryError, parse_query
-from reader.store import StoreError
+from reader.query import Query, QueryError, parse_query
+from reader.storage.labels import SavedSearch
+from reader.store import Store, StoreError
 from reader.tui.source import StoreSource
 
 if TYPE_CHECKING:
     from reader.tui.app import ReaderApp
+
+
+# The saved searches' and tags' counts for the sidebar, as the counts worker loads them.
+LabelCounts = tuple[list[tuple[SavedSearch, int | None]], list[tuple[str, int, int]]]
+
+
+def search_unread(store: Store, query: str) -> int | None:
+    """Unread posts a saved search matches now (as its list shows them), or None when its query is broken.
+
+    One count query, read with the unread partial index when the search has no better one.
+    """
+    try:
+        where, params = parse_query(query).to_sql()
+    except (QueryError, ValueError, OverflowError):
+        return None
+    return store.count_entries(f"e.read = 0 AND ({where})", params)
+
+
+def label_counts(store: Store, cancelled: Callable[[], bool] = lambda: False) -> LabelCounts | None:
+    """Every saved search with its unread count, and every tag's (unread, total); None when cancelled
+    part-way (a newer count is coming: a burst of marks does not queue a count of each search per mark)."""
+    searches: list[tuple[SavedSearch, int | None]] = []
+    for search in store.saved_searches():
+        if cancelled():
+            return None
+        searches.append((search, search_unread(store, search.query)))
+    return searches, store.tag_counts()
 
 
 class LoadingMixin:
@@ -28,6 +57,7 @@ class LoadingMixin:
 
     # Until the first counts land, the state an empty list should explain is unknown.
     _counts_loaded: bool = False
+    _broken_scope: object = None  # the saved search whose bad query was last reported
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="startup")
     def _startup(self: ReaderApp) -> None:
@@ -39,7 +69,8 @@ class LoadingMixin:
         source = StoreSource.query(self.store)
         self.call_from_thread(self._apply_source, source, None)
         feeds, counts, categories = self.store.list_feeds(), self.store.counts(), self.store.category_unread()
-        self.call_from_thread(self._apply_counts, feeds, counts, source, source.unread_count(), categories)
+        labels = label_counts(self.store)
+        self.call_from_thread(self._apply_counts, feeds, counts, source, source.unread_count(), categories, labels)
         self.call_from_thread(self._set_marker)
         if self.settings.refresh_on_start:
             self.call_from_thread(self.action_refresh_feeds)
@@ -51,12 +82,27 @@ class LoadingMixin:
     def _where(self: ReaderApp) -> tuple[str, list[object]] | None:
         clauses: list[str] = []
         params: list[object] = []
-        scope_where, scope_params = self.scope.to_sql()
-        if scope_where:
-            clauses.append(scope_where)
-            params.extend(scope_params)
         try:
-            where, query_params = parse_query(self.query_text).to_sql()
+            base = self.scope.base_query()
+        except (QueryError, ValueError, OverflowError) as exc:
+            # A saved search stored by an older reader (or by hand) that no longer parses: say so
+            # once, and list nothing rather than the previous scope's posts under this one's name.
+            if self._broken_scope != self.scope:
+                self._broken_scope = self.scope
+                self.notify(f"The saved search {self.scope.label} can't be used: {exc}", severity="error",
+                            markup=False)
+            return "0", []
+        if base is None:
+            scope_where, scope_params = self.scope.to_sql()
+            if scope_where:
+                clauses.append(scope_where)
+                params.extend(scope_params)
+        try:
+            typed = parse_query(self.query_text)
+            # A saved search's or tag's terms and the typed ones are one query: `is:hidden` in
+            # either shows hidden posts, as it would typed out in full.
+            query = typed if base is None else Query([*base.terms, *typed.terms])
+            where, query_params = query.to_sql()
         except (QueryError, ValueError, OverflowError):
             return None  # the filter bar shows the error; keep the current list
         if where:
@@ -149,11 +195,13 @@ class LoadingMixin:
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="counts")
     def _load_counts(self: ReaderApp) -> None:
+        worker = get_current_worker()
         feeds, counts, categories = self.store.list_feeds(), self.store.counts(), self.store.category_unread()
         source = self.source
         unread = source.unread_count() if source is not None else 0
-        if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._apply_counts, feeds, counts, source, unread, categories)
+        labels = label_counts(self.store, lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.call_from_thread(self._apply_counts, feeds, counts, source, unread, categories, labels)
 
     def _apply_counts(
         self: ReaderApp,
@@ -162,17 +210,33 @@ class LoadingMixin:
         source: StoreSource | None = None,
         unread: int = 0,
         categories: dict[str, int] | None = None,
+        labels: LabelCounts | None = None,
     ) -> None:
         self.feeds = feeds
         self.counts = counts
         if source is not None and source is self.source:
             self.shown_unread = unread
-        self.sidebar.populate(feeds, counts, categories)
+        searches, tags = labels if labels is not None else (None, None)
+        self.sidebar.populate(feeds, counts, categories, searches, tags)
+        if searches is not None:
+            self._follow_saved_search([search for search, _count in searches])
         # The feed column names clashing feeds as the sidebar does, from the same one computation.
         self.post_list.set_feed_names(self.sidebar.feed_names)
         self._counts_loaded = True
         self._update_empty_text()
         self._update_status()
+
+    def _follow_saved_search(self: ReaderApp, searches: list[SavedSearch]) -> None:
+        """The saved search shown was replaced or removed (here or by `reader search`): show what it is now."""
+        if self.scope.kind != "search":
+            return
+        now = next((s for s in searches if s.id == self.scope.value), None)
+        if now is None:
+            from reader.tui.widgets.sidebar import ALL
+
+            self.set_scope(ALL)
+        elif now.query != self.scope.query or now.name != self.scope.label:
+            self.set_scope(self.sidebar.search_scope(now))
 
     def last_refresh(self: ReaderApp) -> tuple[float | None, bool]:
         """When feeds were last checked, and whether that refresh found no network at all."""

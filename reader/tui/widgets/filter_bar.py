@@ -1,9 +1,13 @@
-"""The filter bar: the core's query language, applied as you type, errors shown inline."""
+"""The filter bar: the core's query language, applied as you type, errors shown inline. Ctrl+S saves
+the query as a saved search (the app's `save_search`, reader/tui/labels.py)."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
@@ -15,6 +19,11 @@ DEBOUNCE = 0.15  # seconds of quiet typing before the list is re-queried
 
 class FilterBar(Vertical):
     """An Input plus an error line. Posts `FilterBar.Changed` (debounced) with a valid query text."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # While typing a query: the app checks it (a bad one is this bar's error) and asks a name.
+        Binding("ctrl+s", "app.save_search", "Save search", id="filter.save_search"),
+    ]
 
     class Changed(Message):
         def __init__(self, text: str) -> None:
@@ -33,7 +42,7 @@ class FilterBar(Vertical):
         self._timer = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter: words \"a phrase\" category:NAME feed: author: is:unread since:7d",
+        yield Input(placeholder="filter: words \"a phrase\" category:NAME feed: tag: is:unread since:7d · Ctrl+S saves",
                     id="filter-input", select_on_focus=False)
         yield Static("", id="filter-error", markup=False)
 

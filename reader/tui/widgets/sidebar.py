@@ -1,8 +1,9 @@
-"""The sidebar: All, Unread and Starred, then the feeds grouped by category, with unread counts."""
+"""The sidebar: All, Unread and Starred, the saved searches and the tags, then the feeds grouped by
+category, each with its unread count."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
@@ -16,7 +17,9 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from reader.feednames import qualifiers, shorten_suffix
 from reader.models import Feed
+from reader.query import Query, Term, parse_query
 from reader.sanitize import clean_line, mask_credentials
+from reader.storage.labels import SavedSearch
 from reader.store import UNCATEGORIZED_SQL
 
 UNCATEGORIZED = "Uncategorized"
@@ -26,12 +29,29 @@ UNCATEGORIZED = "Uncategorized"
 class Scope:
     """What a sidebar entry narrows the post list to."""
 
-    kind: str  # "all", "unread", "starred", "category", "feed"
+    kind: str  # "all", "unread", "starred", "category", "feed", "search", "tag"
     label: str
-    value: str | int | None = None  # the category name or the feed id
+    value: str | int | None = None  # the category name, the feed id, the saved search's id, the tag's name
     feed_url: str | None = None
+    # A saved search's query. Not part of the identity: replacing the query keeps it the same scope
+    # (still marked active in the sidebar), and the app swaps in the new text (loading.py).
+    query: str | None = field(default=None, compare=False)
+
+    def base_query(self) -> Query | None:
+        """For a saved search or a tag, the terms the scope stands for, to be joined with the filter
+        bar's terms into one query (so `is:hidden` in either one shows hidden posts); None otherwise.
+
+        Raises QueryError when a saved search's stored query no longer parses.
+        """
+        if self.kind == "search":
+            return parse_query(self.query or "")
+        if self.kind == "tag":
+            # A Term, not `tag:"NAME"` text: a name may hold a `"`, which the query language can't quote.
+            return Query([Term("tag", str(self.value))])
+        return None
 
     def to_sql(self) -> tuple[str, list[object]]:
+        """The SQL of the scopes that are not a query (a saved search's and a tag's are: base_query)."""
         if self.kind == "unread":
             return "e.read = 0", []
         if self.kind == "starred":
@@ -140,9 +160,18 @@ class Sidebar(OptionList):
         Binding("k", "cursor_up", "Sidebar: up", show=False, id="sidebar.up"),
         Binding("g", "first", "Sidebar: top", show=False, id="sidebar.top"),
         Binding("G", "last", "Sidebar: bottom", show=False, id="sidebar.bottom"),
+        # Only on a saved search's row (check_action): elsewhere `d` goes on to the app's remove_feed.
+        Binding("d", "remove_search", "Remove saved search", show=False, id="sidebar.remove_search"),
     ]
 
     class ScopeSelected(Message):
+        def __init__(self, scope: Scope) -> None:
+            super().__init__()
+            self.scope = scope
+
+    class RemoveSearch(Message):
+        """`d` on a saved search's row: the app asks, then removes it."""
+
         def __init__(self, scope: Scope) -> None:
             super().__init__()
             self.scope = scope
@@ -153,21 +182,34 @@ class Sidebar(OptionList):
         self._feeds: list[Feed] = []
         self._counts: tuple[int, int, int] = (0, 0, 0)
         self._category_unread: dict[str, int] = {}
+        self._searches: list[tuple[SavedSearch, int | None]] = []  # unread count; None: its query is broken
+        self._tags: list[tuple[str, int, int]] = []  # (name, unread, total)
         self._active: Scope = ALL
         self._active_id: str | None = "all"
         self._rows: list[tuple[str, Scope, int]] = []  # option id, scope, unread count: sidebar order
         self.feed_names: dict[int, tuple[str, str]] = {}  # feed id -> (label, suffix): see feed_labels
 
     def populate(
-        self, feeds: list[Feed], counts: tuple[int, int, int], category_unread: dict[str, int] | None = None
+        self,
+        feeds: list[Feed],
+        counts: tuple[int, int, int],
+        category_unread: dict[str, int] | None = None,
+        searches: list[tuple[SavedSearch, int | None]] | None = None,
+        tags: list[tuple[str, int, int]] | None = None,
     ) -> None:
         """Rebuild the entries, keeping the highlighted one where it still exists.
 
         `category_unread` is Store.category_unread(): a category's count is counted by the
-        cache with the same definition as its list, never summed from its feeds here.
+        cache with the same definition as its list, never summed from its feeds here. So are
+        the saved searches' (their query's unread posts) and the tags' (Store.tag_counts).
+        None leaves the saved searches or tags as they were.
         """
         self._feeds, self._counts = feeds, counts
         self._category_unread = category_unread or {}
+        if searches is not None:
+            self._searches = searches
+        if tags is not None:
+            self._tags = tags
         self.feed_names = feed_labels(feeds)  # once per load of the feeds, not on every rebuild
         self._build()
 
@@ -175,10 +217,22 @@ class Sidebar(OptionList):
         """The rows' text as drawn at the current width (separators as rules): for tests."""
         return [self.render_line(y).text for y in range(self.scrollable_content_region.height)]
 
+    @property
+    def saved_searches(self) -> list[SavedSearch]:
+        """The saved searches as last loaded (for the command palette and the save dialog)."""
+        return [search for search, _count in self._searches]
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [name for name, _unread, _total in self._tags]
+
+    def search_scope(self, search: SavedSearch) -> Scope:
+        return Scope("search", search.name, search.id, query=search.query)
+
     def next_scope_with_unread(self, current: Scope) -> Scope | None:
-        """The next feed (from a feed) or category (from a category) after `current` in sidebar
+        """The next feed (from a feed), category, saved search or tag after `current` in sidebar
         order that has unread posts, wrapping around; None from All, Unread or Starred."""
-        if current.kind not in ("feed", "category"):
+        if current.kind not in ("feed", "category", "search", "tag"):
             return None
         rows = [(option_id, scope, count) for option_id, scope, count in self._rows if scope.kind == current.kind]
         start = next(
@@ -207,6 +261,17 @@ class Sidebar(OptionList):
         add("all", ALL, unread)
         add("unread", Scope("unread", "Unread"), unread)
         add("starred", Scope("starred", "Starred"), starred)
+        headings: dict[str, str] = {}  # the option id a section starts at -> its heading
+        for n, (search, count) in enumerate(self._searches):
+            if n == 0:
+                headings[f"search:{search.id}"] = "Saved searches"
+            # A saved search whose query no longer parses is marked like a failing feed.
+            add(f"search:{search.id}", self.search_scope(search), count or 0, indent=2, failed=count is None)
+        for n, (name, unread, _total) in enumerate(self._tags):
+            if n == 0:
+                headings[f"tag:{name}"] = "Tags"
+            # Names are unique as stored (case-insensitively), so the exact name is a unique id.
+            add(f"tag:{name}", Scope("tag", name, name), unread, indent=2)
         groups: dict[str, list[Feed]] = {}
         for feed in self._feeds:
             for name in feed.categories or [UNCATEGORIZED]:
@@ -231,6 +296,11 @@ class Sidebar(OptionList):
         for option_id, scope, count, style in rows:
             if option_id.startswith("cat:"):
                 options.append(None)  # a rule above each category
+            heading = headings.get(option_id)
+            if heading is not None:
+                options.append(None)
+                title = Text(" " * len(ACTIVE_MARK) + heading, style="bold dim", no_wrap=True)
+                options.append(Option(title, id=f"head:{heading}", disabled=True))
             active = option_id == self._active_id
             options.append(Option(_Row(scope.label, count, active=active, **style), id=option_id))
         with self.app.batch_update():
@@ -283,6 +353,17 @@ class Sidebar(OptionList):
 
     def action_cursor_up(self) -> None:
         self._step(-1)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "remove_search":
+            scope = self.highlighted_scope
+            return scope is not None and scope.kind == "search"
+        return super().check_action(action, parameters)
+
+    def action_remove_search(self) -> None:
+        scope = self.highlighted_scope
+        if scope is not None and scope.kind == "search":
+            self.post_message(self.RemoveSearch(scope))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
