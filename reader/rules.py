@@ -13,6 +13,7 @@ ids), then one statement per chunk of the posts it matched for its action. Marks
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -92,12 +93,14 @@ def apply_rules(store: Store, rules: Sequence[Rule], ids: Sequence[int] | None) 
                 continue
             if ids is not None:
                 where = f"e.id IN (SELECT id FROM {_CANDIDATES}) AND ({where})"
-            # No ORDER BY: a sort could lead SQLite to walk the whole date index instead of the candidates.
-            matched = [row[0] for row in db.execute(f"SELECT e.id FROM entries e WHERE {where}", params)]
-            outcome.matched[index] = matched
             try:
+                # No ORDER BY: a sort could lead SQLite to walk the whole date index instead of the candidates.
+                matched = [row[0] for row in db.execute(f"SELECT e.id FROM entries e WHERE {where}", params)]
+                outcome.matched[index] = matched
                 outcome.changed[index] = _act(store, rule, matched, notify)
-            except StoreError as exc:
+            except (StoreError, sqlite3.DatabaseError) as exc:
+                # One rule's failure (a cache locked past the busy timeout) must not end the refresh
+                # whose posts are already stored: it is reported, and the next rule still runs.
                 outcome.errors[index] = str(exc)
             outcome.rule_seconds[index] = time.monotonic() - rule_started
     finally:
