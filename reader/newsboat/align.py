@@ -54,14 +54,21 @@ def current_entries(urls: Sequence[str], options: FetchOptions) -> dict[str, lis
     return asyncio.run(_all(list(urls), options))
 
 
-def match_key(item: CachedItem, key: Key, live: list[ParsedEntry]) -> str | None:
-    """The key reader gives this post in the live feed, when the post is still there (else None)."""
-    keys = {e.key for e in live}
-    for candidate in (key.key, *key.others):
-        if candidate and candidate in keys:
-            return candidate
-    title, link = reader_title(item.title), safe_url(item.url)
-    same = [e for e in live if e.title == title and e.link == link]
-    if len(same) > 1:  # the same title twice without links: the date tells them apart
-        same = [e for e in same if e.published is not None and int(e.published) == item.pub_date]
-    return same[0].key if len(same) == 1 else None
+class LiveFeed:
+    """A feed's posts as reader parses them now, indexed for matching newsboat's posts (each match O(1))."""
+
+    def __init__(self, entries: list[ParsedEntry]) -> None:
+        self.keys = {e.key for e in entries}
+        self.by_title_link: dict[tuple[str, str | None], list[ParsedEntry]] = {}
+        for e in entries:
+            self.by_title_link.setdefault((e.title, e.link), []).append(e)
+
+    def match_key(self, item: CachedItem, key: Key) -> str | None:
+        """The key reader gives this post in the live feed, when the post is still there (else None)."""
+        for candidate in (key.key, *key.others):
+            if candidate and candidate in self.keys:
+                return candidate
+        same = self.by_title_link.get((reader_title(item.title), safe_url(item.url)), [])
+        if len(same) > 1:  # the same title twice without links: the date tells them apart
+            same = [e for e in same if e.published is not None and int(e.published) == item.pub_date]
+        return same[0].key if len(same) == 1 else None

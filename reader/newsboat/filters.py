@@ -201,6 +201,9 @@ def translate_cond(c: Cond, feeds: FeedCounter | None = None) -> Term:
         term = translate_cond(Cond(c.attr, _NEGATED[c.op], c.value, c.quoted), feeds)
         if term.text is None:
             return term
+        if len(parse_query(term.text).terms) > 1:
+            # `age != 7` would be "before:7d OR since:8d"; reader negates one term at a time.
+            return Term(None, "none", "its negation needs OR, which reader's queries don't have")
         # A negated approximation errs the other way: `-feed:X` leaves out more than `rssurl != "X"`.
         text = term.text[1:] if term.text.startswith("-") else "-" + term.text
         return Term(text, _FLIP[term.fidelity], term.why)

@@ -27,7 +27,7 @@ from ..models import Feed, ParsedEntry, ParsedFeed
 from ..parse import clean_enclosures
 from ..sanitize import clean_line, clean_text, safe_url, strip_tags
 from ..store import Store, StoreError
-from .align import current_entries, match_key
+from .align import LiveFeed, current_entries
 from .cache import CachedItem, CacheError, Key, NewsboatCache, reader_key, reader_title
 from .filters import FLAG_TAG, translate
 from .nbconfig import ConfigFile, parse_config
@@ -209,9 +209,10 @@ def _stored_keys(store: Store, feed_id: int) -> dict[str, int]:
 
 
 def _import_posts(
-    store: Store, feed: Feed, cache: NewsboatCache, site: str, report: Report, live: list[ParsedEntry] | None,
+    store: Store, feed: Feed, cache: NewsboatCache, site: str, report: Report, entries: list[ParsedEntry] | None,
 ) -> None:
     stored = _stored_keys(store, feed.id)
+    live = LiveFeed(entries) if entries is not None else None
     chosen: dict[str, CachedItem] = {}
     unsure: set[str] = set()
     for item in cache.items(feed.url):
@@ -221,7 +222,7 @@ def _import_posts(
             name = next((k for k in key.others if k in stored), name)
         if not key.sure and name not in stored and live is not None:
             # The feed as reader parses it now says; a post no longer in it can't come back twice.
-            name = match_key(item, key, live) or name
+            name = live.match_key(item, key) or name
             key = Key(name)
         if not name:
             report.problems.append(f"cache.db: a post of {shown(feed.url)} with no guid, link or title: not imported")
