@@ -39,8 +39,9 @@ def cmd_import_newsboat(args: argparse.Namespace) -> int:
         sources = find_sources(args.dir, urls=args.urls, config=args.config, cache=args.cache)
         settings = getattr(args, "settings", None)
         options = None if args.offline else FetchOptions(timeout=getattr(settings, "timeout", 30.0))
+        store = _store(args)
         report = import_newsboat(
-            _store(args), sources, config_path=getattr(settings, "path", None), fetch_options=options,
+            store, sources, config_path=getattr(settings, "path", None), fetch_options=options,
             progress=lambda text: print(f"… {clean_line(text, 200)}", file=sys.stderr),
         )
     except NewsboatImportError as exc:
@@ -74,8 +75,12 @@ def cmd_import_newsboat(args: argparse.Namespace) -> int:
             for n, line in enumerate(problem.splitlines()):
                 print(("  " if n == 0 else "      ") + clean_line(line, 500))
     if report.changed:
-        print("done; fetch the feeds with: reader refresh")
+        fetch = "reader sync" if store.get_account() is not None else "reader refresh"
+        print(f"done; fetch the feeds with: {fetch}")
     else:
         print("nothing changed: everything was already imported")
     sys.stdout.flush()
+    from .cli_account import push_now
+
+    push_now(args, store)  # with a sync account, the new subscriptions go to the server now, as `import` does
     return 0

@@ -459,6 +459,21 @@ def test_cli_says_clearly_when_files_are_missing_or_not_newsboats(tmp_path: Path
     assert result.code == 1 and "not a newsboat cache" in result.err
 
 
+def test_a_cache_newsboat_holds_locked_is_a_clear_message(
+    newsboat_dir: tuple[Path, dict[str, str]], cli: Callable[..., object],
+) -> None:
+    nb, _ = newsboat_dir
+    holder = sqlite3.connect(nb / "cache.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")  # as newsboat holds it while it writes
+        result = cli("import-newsboat", str(nb), "--offline")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.code == 1 and "is newsboat running?" in result.err and "Traceback" not in result.err
+    assert cli("import-newsboat", str(nb), "--offline").code == 0  # and once it lets go, the import runs
+
+
 # --- scale ---------------------------------------------------------------------------------------
 
 NEWSBOAT_SCHEMA = """

@@ -32,6 +32,10 @@ class CacheError(ValueError):
     """The file is not a newsboat cache reader can read."""
 
 
+class CacheReadError(Exception):
+    """Reading the cache failed part way (newsboat writing to it, a damaged page); the cause is chained."""
+
+
 @dataclass(frozen=True, slots=True)
 class CachedItem:
     guid: str
@@ -61,9 +65,13 @@ class NewsboatCache:
         self.path = path
         try:
             # Read-only and never written: newsboat may be running (it keeps a lock file, not a SQLite lock).
-            self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            # A short busy timeout: newsboat writing its cache holds the lock for moments, not seconds.
+            self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2.0)
             tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as exc:
+            if "locked" in str(exc):
+                raise CacheError(f"{path}: locked by another program (is newsboat running? quit it and try again)") \
+                    from None
             raise CacheError(f"{path}: not a SQLite database newsboat wrote ({clean_line(str(exc), 200)})") from None
         missing = {"rss_feed", "rss_item"} - tables
         if missing:
@@ -86,15 +94,28 @@ class NewsboatCache:
 
     def feed_titles(self) -> dict[str, tuple[str, str]]:
         """{feed URL: (title, site URL)} as newsboat last fetched them."""
-        return {
-            str(r[0]): (clean_line(str(r[1] or ""), 1000), str(r[2] or ""))
-            for r in self.db.execute("SELECT rssurl, title, url FROM rss_feed")
-        }
+        try:
+            return {
+                str(r[0]): (clean_line(str(r[1] or ""), 1000), str(r[2] or ""))
+                for r in self.db.execute("SELECT rssurl, title, url FROM rss_feed")
+            }
+        except sqlite3.DatabaseError as exc:
+            raise CacheReadError(str(exc)) from exc
 
     def feed_urls_with_items(self) -> dict[str, int]:
-        return {str(r[0]): r[1] for r in self.db.execute("SELECT feedurl, count(*) FROM rss_item GROUP BY feedurl")}
+        try:
+            rows = self.db.execute("SELECT feedurl, count(*) FROM rss_item GROUP BY feedurl").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise CacheReadError(str(exc)) from exc
+        return {str(r[0]): r[1] for r in rows}
 
     def items(self, feed_url: str) -> Iterator[CachedItem]:
+        try:
+            yield from self._items(feed_url)
+        except sqlite3.DatabaseError as exc:
+            raise CacheReadError(str(exc)) from exc
+
+    def _items(self, feed_url: str) -> Iterator[CachedItem]:
         o = self._optional
         rows = self.db.execute(
             "SELECT guid, title, author, url, pubDate, substr(content, 1, ?), unread, "

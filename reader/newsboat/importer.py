@@ -28,7 +28,7 @@ from ..parse import clean_enclosures
 from ..sanitize import clean_line, clean_text, safe_url, strip_tags
 from ..store import Store, StoreError
 from .align import LiveFeed, current_entries
-from .cache import CachedItem, CacheError, Key, NewsboatCache, reader_key, reader_title
+from .cache import CachedItem, CacheError, CacheReadError, Key, NewsboatCache, reader_key, reader_title
 from .filters import FLAG_TAG, translate
 from .nbconfig import ConfigFile, parse_config
 from .urls import UrlsFile, parse_urls, shown
@@ -133,6 +133,12 @@ def import_newsboat(
         report.problems.append("no cache.db: feeds imported without their posts or read state")
     try:
         _import_feeds(store, urls, cache, report, progress, fetch_options)
+    except CacheReadError as exc:
+        # What was stored so far stays (every step is its own transaction) and a rerun carries on from it.
+        raise NewsboatImportError(
+            f"{sources.cache}: {clean_line(str(exc.__cause__ or exc), 200)} (is newsboat running? quit it and "
+            "run the import again: what was imported so far is kept)"
+        ) from None
     finally:
         if cache is not None:
             cache.close()
