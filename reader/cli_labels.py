@@ -30,11 +30,23 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "search",
         help="saved searches: search save NAME QUERY, search [list] [--json], search remove NAME, search NAME",
+        description=(
+            "reader search save NAME QUERY...: save a query under a name (replaces one of that name); "
+            "reader search [list] [--json]: every saved search with unread/total; reader search remove NAME; "
+            "reader search NAME [--json] [--body] [--limit N]: its posts, as reader entries lists them"
+        ),
     )
     p.add_argument("words", nargs=argparse.REMAINDER, metavar="save NAME QUERY | list | remove NAME | NAME")
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("tag", help="tag posts (tag ID... +NAME -NAME), show posts' tags (tag ID...), list tags (tag)")
+    p = sub.add_parser(
+        "tag", help="tag posts (tag ID... +NAME -NAME), show posts' tags (tag ID...), list tags (tag)",
+        description=(
+            "reader tag ID... +NAME -NAME: put tags on posts and take them off (a bare NAME is +NAME); "
+            "reader tag ID...: the posts' tags; reader tag: every tag with unread/total. "
+            "Posts with a tag: reader entries tag:NAME"
+        ),
+    )
     p.add_argument("words", nargs=argparse.REMAINDER, metavar="ID... +NAME -NAME")
     p.set_defaults(func=cmd_tag)
 
