@@ -23,7 +23,7 @@ from feedserver import FeedServer
 from reader.config import load_settings
 from reader.newsboat import NewsboatImportError, find_sources, import_newsboat
 from reader.newsboat.cache import CachedItem, reader_key
-from reader.newsboat.filters import translate
+from reader.newsboat.filters import flag_tag, translate
 from reader.newsboat.importer import Sources
 from reader.newsboat.tokens import TokenError, tokenize
 from reader.newsboat.urls import parse_urls
@@ -166,7 +166,7 @@ def newsboat_dir(tmp_path: Path, feed_server: FeedServer) -> tuple[Path, dict[st
         db.execute("UPDATE rss_item SET unread = 0 WHERE title IN ('Permalink guid', 'Link only', 'Atom with id')")
         db.execute("UPDATE rss_item SET flags = 's' WHERE title IN ('Opaque guid', 'Atom without id')")
         db.execute("UPDATE rss_item SET flags = 'as' WHERE title = 'Title and date only'")
-        db.execute("UPDATE rss_item SET flags = 'b' WHERE title = 'Link and date'")
+        db.execute("UPDATE rss_item SET flags = 'bB' WHERE title = 'Link and date'")
         db.execute("UPDATE rss_item SET deleted = 1 WHERE title = 'Atom third'")
     return nb, urls
 
@@ -195,7 +195,7 @@ def test_real_newsboat_cache_imports_post_by_post_and_refresh_adds_no_copy(
             assert read == (not unread or bool(deleted)), title
             assert starred == ("s" in flags), title
             assert hidden == bool(deleted), title
-            assert tags == sorted(f"newsboat-flag-{c}" for c in flags if c != "s"), title
+            assert tags == sorted(flag_tag(c) for c in flags if c != "s"), title
         feeds = {f.url: f for f in store.list_feeds()}
         assert feeds[urls["rss"]].title == "Loop (renamed)"
         assert sorted(feeds[urls["rss"]].categories) == ["long reads", "tech"]
@@ -306,6 +306,7 @@ def test_urls_edge_cases_are_read_or_reported_with_their_line() -> None:
         ('flags # "s"', "is:starred", True, True),
         ('flags !# "s"', "-is:starred", True, True),
         ('flags # "a"', "tag:newsboat-flag-a", True, True),
+        ('flags # "A"', "tag:newsboat-flag-upper-a", True, True),
         ("age > 7", "before:8d", True, True),
         ("age <= 7", "since:8d", True, True),
         ("age between 1:3", "before:1d since:4d", True, True),

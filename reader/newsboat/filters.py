@@ -41,8 +41,12 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _REGEX_META = re.compile(r"[.^$*+?()\[\]{}|\\]")
-# Flag letters newsboat allows; "s" is starred in reader, the others become tags.
-FLAG_TAG = "newsboat-flag-{}"
+
+
+def flag_tag(letter: str) -> str:
+    """The reader tag for a newsboat flag letter ("s" is starred instead). reader's tag names match
+    case-insensitively and newsboat's flags don't: "A" and "a" must be two tags."""
+    return f"newsboat-flag-{letter}" if letter.islower() else f"newsboat-flag-upper-{letter.lower()}"
 
 
 class FilterError(ValueError):
@@ -234,7 +238,7 @@ def _flags(op: str, value: str) -> Term:
     if op == "#" and len(value) == 1 and value.isascii() and value.isalpha():
         if value == "s":
             return Term("is:starred", "exact")
-        return Term(f"tag:{FLAG_TAG.format(value)}", "exact")
+        return Term(f"tag:{flag_tag(value)}", "exact")
     if op == "=" and value == "":
         return Term("is:unstarred", "wider", "is:unstarred also matches posts with other flags (tags)")
     if op == "=" and value == "s":

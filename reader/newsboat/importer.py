@@ -29,7 +29,7 @@ from ..sanitize import clean_line, clean_text, safe_url, strip_tags
 from ..store import Store, StoreError
 from .align import LiveFeed, current_entries
 from .cache import CachedItem, CacheError, CacheReadError, Key, NewsboatCache, reader_key, reader_title
-from .filters import FLAG_TAG, translate
+from .filters import flag_tag, translate
 from .nbconfig import ConfigFile, parse_config
 from .urls import UrlsFile, parse_urls, shown
 
@@ -283,7 +283,7 @@ def _import_posts(
     report.marked_starred += store.set_flag(starred, "starred", True) if starred else 0
     report.hidden += store.set_hidden(deleted, True) if deleted else 0
     for letter, ids in sorted(flagged.items()):
-        tag = FLAG_TAG.format(letter)
+        tag = flag_tag(letter)
         report.flag_tags[tag] = report.flag_tags.get(tag, 0) + store.tag_entries(ids, add=[tag])
 
 
