@@ -94,13 +94,16 @@ def _entries(store: Store, query_text: str, limit: int | None) -> list[EntryRow]
 
 
 def cmd_entries(args: argparse.Namespace) -> int:
-    from .cli import _store
+    from .cli import CLIError, _store
 
+    body = getattr(args, "body", False)  # `reader` with no terminal lists posts without this option
+    if body and not args.json:
+        raise CLIError("--body adds each post's body to --json: give both (reader show ID prints one post)")
     store = _store(args)
     rows = _entries(store, " ".join(args.query), args.limit)
     if args.json:
-        downloads = downloads_dir(args.settings, args.data_dir) if getattr(args, "body", False) else None
-        _entries_json(store, rows, body=getattr(args, "body", False), downloads=downloads)
+        downloads = downloads_dir(args.settings, args.data_dir) if body else None
+        _entries_json(store, rows, body=body, downloads=downloads)
         return 0
     out = sys.stdout
     if rows and sys.stdout.isatty():

@@ -157,6 +157,8 @@ def test_issue11_entries_json_body_is_the_whole_post_as_show_prints_it(
     assert len(post["text"]) == 100 and post["truncated"] is True
     assert post["body"] == cli("show", str(post["id"])).out and len(post["body"]) > 2000
     assert "[1] https://example.org/x" in post["body"]
+    alone = cli("entries", "--body")
+    assert alone.code == 1 and "--body adds each post's body to --json" in alone.err
 
 
 def test_issue11_body_option_and_negated_terms_together(cli: CLI, store: Store) -> None:
