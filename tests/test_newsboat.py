@@ -521,3 +521,32 @@ def test_a_big_cache_imports_in_bounded_time(tmp_path: Path, store: Store) -> No
     assert took < 10, f"{took:.1f} s for 10,000 posts (about 1 s here)"
     again = import_newsboat(store, sources, config_path=tmp_path / "config.toml")
     assert not again.changed
+
+
+def test_hostile_cache_fields_are_cleaned_where_they_enter(tmp_path: Path, store: Store) -> None:
+    nb = tmp_path / "nb"
+    nb.mkdir()
+    feed = "https://h.example/feed"
+    (nb / "urls").write_text(f"{feed}\n", encoding="utf-8")
+    with sqlite3.connect(nb / "cache.db") as db:
+        db.executescript(NEWSBOAT_SCHEMA)
+        db.execute("INSERT INTO rss_feed (rssurl, url, title) VALUES (?, ?, ?)",
+                   (feed, "javascript:alert(1)", "\x1b]0;pwned\x07Feed\x1b[2J"))
+        db.execute(
+            "INSERT INTO rss_item (guid, title, author, url, feedurl, pubDate, content, unread, enclosure_url, "
+            "enclosure_type, flags) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+            ("urn:h:1", "\x1b[31mRed\x07 <b>title</b>", "<i>me</i>\x1b]8;;http://x\x07", "javascript:alert(1)",
+             feed, 1_700_000_000, "<p>body\x1b[5m</p>", "file:///etc/passwd", "audio/mpeg", "s\x1b\u202e"),
+        )
+    report = import_newsboat(store, Sources(nb / "urls", None, nb / "cache.db", str(nb)),
+                             config_path=tmp_path / "config.toml")
+    assert (report.posts, report.read, report.starred) == (1, 1, 1)
+    (row,) = store.list_entries("1")
+    entry = store.get_entry(row.id)
+    assert entry is not None
+    assert entry.title == "Red title" and entry.author == "me"
+    assert entry.link is None and entry.enclosures == []
+    assert "\x1b" not in entry.content
+    assert store.entry_tags([row.id]) == {}  # "\x1b" and U+202E are no flag letters
+    (stored,) = store.list_feeds()
+    assert stored.site_url is None and stored.title.isprintable()
