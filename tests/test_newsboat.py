@@ -458,6 +458,8 @@ def test_cli_says_clearly_when_files_are_missing_or_not_newsboats(tmp_path: Path
     sqlite3.connect(nb / "other.db").execute("CREATE TABLE t (x)").connection.commit()
     result = cli("import-newsboat", str(nb), "--cache", str(nb / "other.db"))
     assert result.code == 1 and "not a newsboat cache" in result.err
+    result = cli("import-newsboat", str(nb), "--config", str(nb / "missing"))
+    assert result.code == 1 and "no such file" in result.err
 
 
 def test_a_cache_newsboat_holds_locked_is_a_clear_message(

@@ -63,6 +63,9 @@ def find_sources(
     else:
         conf_dir = Path(env.get("XDG_CONFIG_HOME") or home / ".config") / "newsboat"
         data_dir = Path(env.get("XDG_DATA_HOME") or home / ".local" / "share") / "newsboat"
+    for given in (urls, config, cache):
+        if given is not None and not given.is_file():
+            raise NewsboatImportError(f"no such file: {given}")
     urls_path = urls or conf_dir / "urls"
     if not urls_path.is_file():
         where = "" if urls else " (give newsboat's directory, or --urls FILE)"
@@ -71,10 +74,7 @@ def find_sources(
     cache_path = cache or data_dir / "cache.db"
     where = str(conf_dir) if conf_dir == data_dir else f"{conf_dir} and {data_dir}"
     return Sources(
-        urls_path,
-        config_path if config_path.is_file() or config else None,
-        cache_path if cache_path.is_file() or cache else None,
-        where,
+        urls_path, config_path if config_path.is_file() else None, cache_path if cache_path.is_file() else None, where,
     )
 
 
