@@ -68,6 +68,15 @@ def _start_error(what: str, name: str, exc: OSError, hint: str) -> HookError:
     return HookError(f'{what} "{name}" could not start: {clean_line(exc.strerror or str(exc), 200)}{tail}')
 
 
+def _ended(returncode: int) -> str:
+    """How a command that did not succeed ended, for its error line."""
+    if returncode == -signal.SIGINT:
+        return "was interrupted"
+    if returncode < 0:
+        return f"was killed by signal {-returncode}"
+    return f"failed (exit {returncode})"
+
+
 def _argv(words: Sequence[str], args: Sequence[str]) -> list[str]:
     # A NUL can't be passed in an argument (exec would refuse it with a ValueError): the
     # arguments come from feeds and are cleaned, but a NUL must never turn into a traceback.
@@ -168,12 +177,7 @@ def run_with_stdin(
             raise
         if process.returncode != 0:
             said = _stderr_tail(errors)
-            status = (
-                f"was killed by signal {-process.returncode}"
-                if process.returncode < 0
-                else f"failed (exit {process.returncode})"
-            )
-            raise HookError(f'{what} "{name}" {status}' + (f": {said}" if said else ""))
+            raise HookError(f'{what} "{name}" {_ended(process.returncode)}' + (f": {said}" if said else ""))
 
 
 def notify(settings: Settings, title: str, body: str) -> str | None:
@@ -298,8 +302,4 @@ def run_foreground(words: Sequence[str], args: Sequence[str], text: str, *, what
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     if process.returncode:
-        status = (
-            f"was killed by signal {-process.returncode}" if process.returncode < 0
-            else f"failed (exit {process.returncode})"
-        )
-        raise HookError(f'{what} "{name}" {status}')
+        raise HookError(f'{what} "{name}" {_ended(process.returncode)}')

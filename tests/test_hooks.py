@@ -304,3 +304,12 @@ def test_issue11_hooks_leave_no_zombies(tmp_path: Path) -> None:
         if Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
     ]
     assert zombies == []
+
+
+def test_issue11_pipe_interrupted_or_killed_says_so(tmp_path: Path) -> None:
+    interrupted = shell_script(tmp_path, "interrupted", "cat >/dev/null; kill -INT $$")
+    with pytest.raises(HookError, match=r'^pipe ".*interrupted" was interrupted$'):
+        run_foreground([str(interrupted)], [], "x", what="pipe")
+    killed = shell_script(tmp_path, "killed", "cat >/dev/null; kill -TERM $$")
+    with pytest.raises(HookError, match=r'^pipe ".*killed" was killed by signal 15$'):
+        run_foreground([str(killed)], [], "x", what="pipe")
