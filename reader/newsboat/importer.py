@@ -217,10 +217,30 @@ def _stored_keys(store: Store, feed_id: int) -> dict[str, int]:
 def _import_posts(
     store: Store, feed: Feed, cache: NewsboatCache, site: str, report: Report, entries: list[ParsedEntry] | None,
 ) -> None:
+    """Store the feed's cached posts reader lacks, then add newsboat's marks to all of them.
+
+    Streamed: posts are written WRITE_BATCH at a time and only their marks are kept (a few bytes
+    a post), so a feed with years of history costs memory for one batch, not for its history.
+    """
     stored = _stored_keys(store, feed.id)
     live = LiveFeed(entries) if entries is not None else None
-    chosen: dict[str, CachedItem] = {}
-    unsure: set[str] = set()
+    marks: dict[str, tuple[bool, bool, str]] = {}  # key → (unread, deleted, flags)
+    unsure = written = 0
+    batch: list[ParsedEntry] = []
+    etag, last_modified, body_hash = store.fetch_state(feed.url)
+
+    def flush() -> None:
+        nonlocal written
+        # The feed's own title, site and validators are passed back unchanged: the import adds posts,
+        # it does not pretend to be a fetch (the next refresh still asks the server as it would have).
+        count, _ = store.save_parsed(
+            feed.url, ParsedFeed(title=feed.title, site_url=feed.site_url or safe_url(site), entries=batch),
+            etag=etag, last_modified=last_modified, body_hash=body_hash,
+        )
+        report.posts_new += count
+        written += len(batch)
+        batch.clear()
+
     for item in cache.items(feed.url):
         key = reader_key(item, feed.url)
         name = key.key
@@ -233,44 +253,38 @@ def _import_posts(
         if not name:
             report.problems.append(f"cache.db: a post of {shown(feed.url)} with no guid, link or title: not imported")
             continue
-        if name in chosen:
+        if name in marks:
             continue  # newsboat keeps one row per guid; two guids that are one key for reader are one post
-        chosen[name] = item
-        if not key.sure and name not in stored:
-            unsure.add(name)
-    new = [(k, item) for k, item in chosen.items() if k not in stored]
-    if new:
-        etag, last_modified, body_hash = store.fetch_state(feed.url)
-        for start in range(0, len(new), WRITE_BATCH):
-            batch = [_parsed_entry(k, item, feed.url) for k, item in new[start : start + WRITE_BATCH]]
-            # The feed's own title, site and validators are passed back unchanged: the import adds posts,
-            # it does not pretend to be a fetch (the next refresh still asks the server as it would have).
-            count, _ = store.save_parsed(
-                feed.url, ParsedFeed(title=feed.title, site_url=feed.site_url or safe_url(site), entries=batch),
-                etag=etag, last_modified=last_modified, body_hash=body_hash,
-            )
-            report.posts_new += count
+        marks[name] = (item.unread, item.deleted, item.flags[:52])
+        if name not in stored:
+            unsure += not key.sure
+            batch.append(_parsed_entry(name, item, feed.url))
+            if len(batch) >= WRITE_BATCH:
+                flush()
+    if batch:
+        flush()
+    if written:
         stored = _stored_keys(store, feed.id)
-    report.unsure_keys += len(unsure)
+    report.unsure_keys += unsure
     if unsure:
         report.problems.append(
-            f"cache.db: {len(unsure)} posts of {shown(feed.url)} have no guid (or a relative one) and the feed "
+            f"cache.db: {unsure} posts of {shown(feed.url)} have no guid (or a relative one) and the feed "
             "was not read: their key is a best guess, so a refresh may list them again"
         )
     read: list[int] = []
     starred: list[int] = []
     deleted: list[int] = []
     flagged: dict[str, list[int]] = {}
-    for key, item in chosen.items():
+    for key, (unread, gone, flags) in marks.items():
         entry_id = stored.get(key)
         if entry_id is None:
             continue
         report.posts += 1
-        if not item.unread or item.deleted:
+        if not unread or gone:
             read.append(entry_id)
-        if item.deleted:
+        if gone:
             deleted.append(entry_id)
-        for letter in dict.fromkeys(item.flags):
+        for letter in dict.fromkeys(flags):
             if letter == "s":
                 starred.append(entry_id)
             elif letter.isascii() and letter.isalpha():
