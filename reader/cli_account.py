@@ -159,7 +159,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     stop = threading.Event()
     try:
-        summary = sync(store, folder, timeout=args.settings.timeout, progress=progress, stop=stop)
+        summary = sync(
+            store, folder, timeout=args.settings.timeout, progress=progress, stop=stop, rules=args.settings.rules
+        )
     except SyncError as exc:
         waiting = store.pending_changes()
         kept = f" ({waiting} local change{'s' if waiting != 1 else ''} kept for the next sync)" if waiting else ""
@@ -173,6 +175,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print(f"reader: {clean_message(warning)}", file=sys.stderr)
     if not args.quiet:
         print(summary.line())
+    from .cli_rules import after_refresh
+
+    after_refresh(args, summary)  # the rules' line, and the notify hook for their matches
     return 0
 
 

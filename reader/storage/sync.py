@@ -191,7 +191,7 @@ class SyncStore(EntryStore):
     # --- posts ------------------------------------------------------------------------------
 
     def save_remote_entries(
-        self, items: Sequence[tuple[str, int, ParsedEntry, bool, bool]]
+        self, items: Sequence[tuple[str, int, ParsedEntry, bool, bool]], new_ids: list[int] | None = None
     ) -> tuple[int, int, int]:
         """One page of the server's posts, in one transaction: (stream id, item id, post, read, starred).
 
@@ -201,7 +201,8 @@ class SyncStore(EntryStore):
         or starred, and what the server lacks is queued for it. Otherwise read and starred come
         from the server, except where a mark made here is still waiting in the outbox: that
         one wins until it is pushed.
-        Returns (new, updated, skipped: posts of feeds this cache doesn't have).
+        Returns (new, updated, skipped: posts of feeds this cache doesn't have). `new_ids`, when
+        given, receives the ids of the posts new to the cache (the config's rules act on them).
         """
         now = time.time()
         new = updated = skipped = 0
@@ -220,7 +221,9 @@ class SyncStore(EntryStore):
             db.executemany("INSERT OR REPLACE INTO skipped_items (remote_id, stream_id) VALUES (?, ?)", orphans)
             pending = self._pending_flags(db, [i for group in by_feed.values() for i, *_ in group])
             for feed_id, group in by_feed.items():
-                n, u, ids = self._write_entries(db, feed_id, [entry for _, entry, _, _ in group], now)
+                n, u, ids = self._write_entries(
+                    db, feed_id, [entry for _, entry, _, _ in group], now, new_ids=new_ids
+                )
                 new += n
                 updated += u
                 held = self._marks_with_no_server(db, list(ids.values()))

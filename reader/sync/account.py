@@ -7,9 +7,10 @@ file (token.py), never into the cache, the output or a message.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ..config import Rule
 from ..models import Account
 from ..sanitize import clean_message
 from ..store import Store
@@ -69,9 +70,10 @@ def sync(
     timeout: float = 30.0,
     progress: Callable[[str], None] | None = None,
     stop: threading.Event | None = None,
+    rules: Sequence[Rule] = (),
 ) -> SyncSummary:
     with open_client(store, data_dir, timeout=timeout) as client:
-        return run_engine(store, client, progress=progress, stop=stop)
+        return run_engine(store, client, progress=progress, stop=stop, rules=rules)
 
 
 def push(store: Store, data_dir: Path, *, timeout: float = 30.0) -> SyncSummary:

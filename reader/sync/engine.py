@@ -23,7 +23,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ..config import Rule
 from ..models import ParsedEntry
+from ..rules import RuleOutcome, apply_rules
 from ..sanitize import clean_message
 from ..store import Store
 from .client import CONTENTS_BATCH, EDIT_BATCH, AuthError, GReaderClient, RefusedError, SyncError, UnreachableError
@@ -63,6 +65,8 @@ class SyncSummary:
     marks_changed: int = 0  # local posts whose read/starred the server changed
     warnings: list[str] = field(default_factory=list)  # changes the server refused (dropped from the outbox)
     seconds: float = 0.0
+    new_ids: list[int] = field(default_factory=list)  # the posts new to the cache
+    rules: RuleOutcome | None = None  # what the config's rules did to them
 
     def line(self) -> str:
         parts = [
@@ -89,8 +93,13 @@ def sync(
     *,
     progress: Callable[[str], None] | None = None,
     stop: threading.Event | None = None,
+    rules: Sequence[Rule] = (),
 ) -> SyncSummary:
-    """Run the four steps. Raises SyncError (recorded on the account) or SyncStopped."""
+    """Run the four steps. Raises SyncError (recorded on the account) or SyncStopped.
+
+    `rules` (the config's) act on the posts new to the cache, as a refresh's do, once the
+    server's marks are in: their own marks are then queued and go to the server in the last push.
+    """
     started = time.monotonic()
     summary = SyncSummary()
     say = progress or (lambda _text: None)
@@ -118,6 +127,8 @@ def sync(
         check()
         summary.marks_changed += store.reconcile_flag("read", unread)
         summary.marks_changed += store.reconcile_flag("starred", starred)
+        if rules and summary.new_ids:
+            summary.rules = apply_rules(store, rules, summary.new_ids)
         # Marks queued meanwhile: made in the app during the sync, or those of posts fetched
         # here before the account that the server's copies lacked (see save_remote_entries).
         push_marks(store, client, summary, check)
@@ -266,7 +277,7 @@ def pull_entries(
         assert ahead is not None
         items = ahead.get()
         ahead = _Ahead(client.item_contents, batches[n + 1]) if n + 1 < len(batches) else None
-        new, updated, _ = store.save_remote_entries([_as_entry(item) for item in items])
+        new, updated, _ = store.save_remote_entries([_as_entry(item) for item in items], summary.new_ids)
         summary.new_entries += new
         summary.updated_entries += updated
         # A crawl time in the future (a server's wrong clock) would put every later post before `since`.
