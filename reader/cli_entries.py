@@ -70,9 +70,10 @@ def negated_terms_last(argv: list[str]) -> list[str]:
     After `entries`, every word that isn't one of its options is moved behind `--`,
     where argparse takes it as part of the query.
     """
-    if "entries" not in argv or "--" in argv:
-        return argv
-    at = argv.index("entries") + 1
+    command = _command_index(argv)
+    if command is None or argv[command] != "entries" or "--" in argv:
+        return argv  # only when `entries` is the command, not a word of another's (`search save x entries`)
+    at = command + 1
     options: list[str] = []
     terms: list[str] = []
     rest = argv[at:]
@@ -86,6 +87,20 @@ def negated_terms_last(argv: list[str]) -> list[str]:
         else:
             terms.append(word)
     return [*argv[:at], *options, "--", *terms]
+
+
+def _command_index(argv: list[str]) -> int | None:
+    """Where the command's name is: the first word that is not a global option (`--data-dir DIR`)."""
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word == "--data-dir":
+            index += 2
+        elif word.startswith("-"):
+            index += 1
+        else:
+            return index
+    return None
 
 
 def _entries(store: Store, query_text: str, limit: int | None) -> list[EntryRow]:

@@ -179,3 +179,13 @@ def test_issue11_tags_from_a_fetched_feed_survive_its_refresh(cli: CLI, store: S
     [(digest,)] = store.db.execute("SELECT hash FROM entries WHERE id = ?", (first,)).fetchall()
     assert digest != "changed"  # the post was rewritten
     assert store.entry_tags([first]) == {first: ["keep"]}
+
+
+def test_issue11_a_query_word_entries_in_another_command_is_not_taken_for_the_command() -> None:
+    """`reader search save x entries -foo`: only `entries` as the command moves negated terms behind `--`."""
+    from reader.cli_entries import negated_terms_last
+
+    assert negated_terms_last(["search", "save", "x", "entries", "-foo"]) == ["search", "save", "x", "entries", "-foo"]
+    assert negated_terms_last(["--data-dir", "/d", "entries", "-foo", "--json"]) == [
+        "--data-dir", "/d", "entries", "--json", "--", "-foo"
+    ]
