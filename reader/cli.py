@@ -318,7 +318,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
                 "full_text": modes.get(f.url, "auto"),
                 # When `refresh --due` fetches it next (null: due now); the user's interval (null: worked out).
                 "next_due": iso_utc(f.next_due) if f.remote_id is None else None,
-                "every": f.every,
+                "every": int(f.every) if f.every is not None and f.every.is_integer() else f.every,
             }
             for f in feeds
         ], indent=2, ensure_ascii=False))

@@ -464,7 +464,7 @@ def test_issue11_feeds_shows_next_due_and_every(cli, store: Store, site: Site, u
     assert f"next {format_when(store.schedule_of(fetched)[1])}, every 2h; id" in cli("feeds").out
     rows = {row["url"]: row for row in json.loads(cli("feeds", "--json").out)}
     assert rows[never]["next_due"] is None and rows[never]["every"] is None
-    assert rows[fetched]["every"] == 7200
+    assert rows[fetched]["every"] == 7200 and isinstance(rows[fetched]["every"], int)
     assert rows[fetched]["next_due"].endswith("Z")
     assert abs(time.mktime(time.strptime(rows[fetched]["next_due"][:19], "%Y-%m-%dT%H:%M:%S"))
                - store.schedule_of(fetched)[1]) < 1
@@ -504,3 +504,23 @@ def test_issue11_schedule_command_refuses_a_bad_interval_in_one_line(
 def test_issue11_schedule_command_unknown_feed(cli, store: Store) -> None:
     result = cli("schedule", "42")
     assert result.code == 1 and result.err.strip() == "reader: not subscribed: 42 (see: reader feeds)"
+
+
+def test_issue11_a_v9_cache_migrates_and_its_feeds_are_due_now(tmp_path: Path) -> None:
+    import sqlite3
+
+    from reader.schema import MIGRATIONS, SCHEMA_VERSION
+
+    path = tmp_path / "v9.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)
+    for step in MIGRATIONS[:9]:
+        step(db)
+    db.execute("PRAGMA user_version = 9")
+    db.execute("INSERT INTO feeds (url, title, added, every) VALUES ('https://o.example/f', 'Old', 0, 7200)")
+    db.close()
+    store = Store(path)
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert store.schedule_of("https://o.example/f") == (7200, None, None, 0)
+    assert [f.url for f in store.feeds_to_refresh(due_by=time.time())] == ["https://o.example/f"]
+    assert store.reschedule("https://o.example/f", POLICY, parsed=True, feed_interval=HOUR, now=NOW) == NOW + 2 * HOUR
+    store.close()
