@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from test_hooks import read_record, recorder, shell_script
+from textual.worker import WorkerCancelled
 from tui_support import WIDE, make_app, settle, wait_for
 
 from reader.models import RefreshSummary
@@ -186,6 +187,14 @@ def serve_growing_feed(feed_server, items: list[tuple[str, str]]) -> str:  # typ
     return feed_server.url(path)
 
 
+async def calm(pilot) -> None:  # type: ignore[no-untyped-def]
+    """settle(), where a refresh's reloads may cancel a list load settle() waits on (WorkerCancelled)."""
+    for _ in range(3):
+        with contextlib.suppress(WorkerCancelled):
+            await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
 def make_due(store: Store) -> None:
     # Whatever the schedule made of the last fetch, every feed is due now (another connection,
     # as a cron job or `reader schedule` would be).
@@ -208,8 +217,10 @@ async def test_issue11_background_refresh_fetches_keeps_cursor_and_open_post_and
     script, out = recorder(tmp_path, "notify")
     app = make_app(store, refresh_every=0.3, notify=[str(script)])
     async with app.run_test(size=WIDE) as pilot:
+        timer = app.background_timer
+        assert timer is not None
+        timer.pause()  # still while the list is set up: settle() waits for every worker
         await settle(pilot)
-        assert app.background_timer is not None
         assert app.post_list.row_count == 3
         await pilot.press("down", "enter")
         await settle(pilot)
@@ -218,16 +229,30 @@ async def test_issue11_background_refresh_fetches_keeps_cursor_and_open_post_and
         assert cursor == opened
         items[:0] = [("b2", "Brand new two"), ("b1", "Brand new one")]
         make_due(store)
-        await wait_for(pilot, lambda: app.post_list.row_count == 5, timeout=8)
-        await settle(pilot)
+        timer.resume()
+        await wait_for(pilot, lambda: app.post_list.row_count == 5 and not app.refreshing, timeout=8)
+        timer.pause()
+        await calm(pilot)
         assert app.post_list.current_entry.id == cursor  # new rows above did not move it
         assert app.reading_pane.post is not None and app.reading_pane.post.entry.id == opened
         record = read_record(out)
         title, body = record["argv"]
         assert title == "2 new posts"
         assert "Brand new one" in body and "Brand new two" in body
-        await wait_for(pilot, lambda: not app.refreshing)
         assert not app.background_refresh
+
+
+def record_toasts(app: ReaderApp) -> list[str]:
+    """Every toast's message, however soon it times out."""
+    seen: list[str] = []
+    show = app.notify
+
+    def notify(message: str, **options: object) -> None:
+        seen.append(message)
+        show(message, **options)  # type: ignore[arg-type]
+
+    app.notify = notify  # type: ignore[method-assign]
+    return seen
 
 
 async def test_issue11_background_refresh_with_nothing_new_is_quiet(store: Store, feed_server, tmp_path: Path) -> None:
@@ -237,19 +262,46 @@ async def test_issue11_background_refresh_with_nothing_new_is_quiet(store: Store
     script, out = recorder(tmp_path, "notify")
     app = make_app(store, refresh_every=0.2, notify=[str(script)])
     async with app.run_test(size=WIDE) as pilot:
+        toasts = record_toasts(app)
         # the first tick fetches the new feed: one new post, announced
-        await wait_for(pilot, lambda: app.post_list.row_count == 1, timeout=8)
+        await wait_for(pilot, lambda: app.post_list.row_count == 1 and not app.refreshing, timeout=8)
         assert read_record(out)["argv"][0] == "1 new post"
-        await wait_for(pilot, lambda: not app.refreshing)
-        assert any("1 new entry" in m for m in messages(app))  # news: a toast
+        assert any("1 new entry" in m for m in toasts), toasts  # news: a toast
         out.unlink()
-        app.clear_notifications()
+        toasts.clear()
         make_due(store)
         started = len(feed_server.requests)
         await wait_for(pilot, lambda: len(feed_server.requests) > started and not app.refreshing, timeout=8)
-        await settle(pilot)
+        app.background_timer.pause()
+        await calm(pilot)
         assert not out.exists()  # nothing new: no notification
-        assert not any("not modified" in m for m in messages(app))  # and no "0 new entries" toast
+        assert toasts == []  # and no "0 new entries" toast
+
+
+async def test_issue11_background_refresh_runs_the_rules_and_announces_their_notify_matches(
+    store: Store, feed_server, tmp_path: Path
+) -> None:
+    from reader.config import Rule
+    from reader.refresh import refresh
+
+    items = [("old", "Old post")]
+    url = serve_growing_feed(feed_server, items)
+    store.add_feed(url, "")
+    store.set_meta("welcome_offered", "1")
+    assert not (await asyncio.to_thread(refresh, store)).failed
+    script, out = recorder(tmp_path, "notify")
+    rules = [Rule("advert", "hide", line=1), Rule("outage", "notify", line=4)]
+    app = make_app(store, refresh_every=0.3, notify=[str(script)], rules=rules)
+    async with app.run_test(size=WIDE) as pilot:
+        items[:0] = [("n3", "Big outage today"), ("n2", "An advert"), ("n1", "Plain news")]
+        make_due(store)
+        await wait_for(pilot, lambda: app.post_list.row_count == 3 and not app.refreshing, timeout=8)
+        app.background_timer.pause()
+        await calm(pilot)
+        title, body = read_record(out)["argv"]
+        # the hidden advert is neither listed nor counted among the new posts
+        assert title == "2 new posts (1 matched your rules)"
+        assert body == "Matched: Big outage today"
 
 
 async def test_issue11_background_refresh_off_and_never_on_top_of_another(filled: Store) -> None:
