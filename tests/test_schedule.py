@@ -183,6 +183,8 @@ HINTED_DOCUMENTS = {
     "atom sy": (b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" ' + SY.encode()
                 + b"><title>A</title><sy:updatePeriod>daily</sy:updatePeriod><sy:updateFrequency>3"
                 b"</sy:updateFrequency><entry><title>e</title><id>e</id></entry></feed>", DAY / 3),
+    "two ttls: the last": (_rss("<ttl>10</ttl><ttl>99</ttl>"), 99 * MIN),
+    "ttl after the items": (_rss(items="<item><title>a</title></item><ttl>42</ttl>"), 42 * MIN),
     "no hint": (_rss(), None),
 }
 
