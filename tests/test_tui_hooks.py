@@ -371,3 +371,48 @@ def test_issue11_announcement_leaves_out_posts_rules_read_or_hid(filled: Store) 
     assert announcement(filled, ids, [], new_posts=False) is None
     big = announcement(filled, filled.entry_ids(), [], new_posts=True)
     assert big is not None and big[1].endswith(", …")
+
+
+# --- with a sync account: the background refresh takes R's path (refresh due feeds, then sync) ------
+
+
+async def test_issue11_background_refresh_with_an_account_refreshes_due_feeds_then_syncs(  # type: ignore[no-untyped-def]
+    freshrss, feeds, cli, monkeypatch, store: Store
+) -> None:
+    from sync_support import log_in, served, write_feed
+
+    import reader.refresh
+
+    calls: list[bool] = []
+    real_refresh = reader.refresh.refresh
+
+    def recording_refresh(*args, **kwargs):  # type: ignore[no-untyped-def]  # the real refresh, its `due` noted
+        calls.append(kwargs.get("due", False))
+        return real_refresh(*args, **kwargs)
+
+    monkeypatch.setattr(reader.refresh, "refresh", recording_refresh)
+    server, folder = feeds
+    write_feed(folder, "local", range(2))
+    store.add_feed(server.url("/local.xml"), "Local")  # before the account: fetched from here
+    store.set_meta("welcome_offered", "1")
+    alpha = served(freshrss, feeds, "alpha", range(3), category="Tech")
+    assert log_in(cli, monkeypatch, freshrss.greader_url, freshrss.user, freshrss.password).code == 0
+    assert cli("sync").code == 0
+    app = make_app(store, refresh_every=0.5)
+    async with app.run_test(size=WIDE) as pilot:
+        app.background_timer.pause()
+        await calm(pilot)
+        await pilot.press("j")
+        kept = app.post_list.current_entry
+        assert kept is not None
+        write_feed(folder, "alpha", range(5))
+        freshrss.refresh(int(alpha.split("/")[1]))
+        make_due(store)
+        before = server.count("local.xml")
+        app.background_timer.resume()
+        await wait_for(pilot, lambda: app.post_list.row_count == 7 and not app.refreshing, timeout=20)
+        app.background_timer.pause()
+        await calm(pilot)
+        assert calls and all(calls)  # every refresh the timer started asked for due feeds only
+        assert server.count("local.xml") == before + 1
+        assert app.post_list.current_entry.id == kept.id
