@@ -238,13 +238,23 @@ def check_url(url: str | None) -> str:
 # --- the hooks the app's keys run ----------------------------------------------------------
 
 
+def browser_argv(words: Sequence[str], url: str) -> tuple[list[str], list[str]]:
+    """(words, arguments) for the browser: the URL in place of `%u` where a word holds one (newsboat's
+    `browser "firefox %u"` carried over works), else appended. Either way it stays one argument."""
+    if any("%u" in word for word in words):
+        return [word.replace("%u", url) for word in words], []
+    return list(words), [url]
+
+
 def open_url(url: str | None, settings: Settings) -> None:
-    """Open an http(s) link: with the `browser` command (detached, the URL its last argument), else
+    """Open an http(s) link: with the `browser` command (detached, the URL its last argument or in place
+    of `%u`), else
     Python's `webbrowser` (which honours $BROWSER and runs it without a shell). Blocks at most as long
     as the system's opener does: call it from a worker in the app. Raises HookError (one line)."""
     safe = check_url(url)
     if settings.browser:
-        run_detached(settings.browser, [safe], what="browser", hint="check browser in config.toml")
+        words, args = browser_argv(settings.browser, safe)
+        run_detached(words, args, what="browser", hint="check browser in config.toml")
         return
     import webbrowser
 

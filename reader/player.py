@@ -6,7 +6,7 @@ one argument and nothing else; detached in a session of its own, with stdin, std
 stderr on /dev/null, so it never draws over the app or waits for a key, and outlives it
 (reader/hooks.py's run_detached, which starts the `browser` hook the same way).
 With no player set, the system's opener (xdg-open, macOS's open) decides. Python's
-`webbrowser`, which the app uses for links, is not used here: it would hand an episode to
+`webbrowser`, which the app uses for links when no `browser` is set, is not used here: it would hand an episode to
 the web browser rather than to the program the system plays audio and video with.
 """
 

@@ -313,3 +313,9 @@ def test_issue11_pipe_interrupted_or_killed_says_so(tmp_path: Path) -> None:
     killed = shell_script(tmp_path, "killed", "cat >/dev/null; kill -TERM $$")
     with pytest.raises(HookError, match=r'^pipe ".*killed" was killed by signal 15$'):
         run_foreground([str(killed)], [], "x", what="pipe")
+
+
+def test_issue11_browser_percent_u_takes_the_url_in_place_as_newsboat_does(tmp_path: Path) -> None:
+    script, out = recorder(tmp_path, "browser", read_stdin=False)
+    open_url("https://example.com/a b", Settings(browser=[str(script), "--url=%u", "--new-tab"]))
+    assert read_record(out)["argv"] == ["--url=https://example.com/a%20b", "--new-tab"]
