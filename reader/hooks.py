@@ -1,7 +1,7 @@
 """Hooks: the commands a power user wires in (`browser`, `pipe`, `bookmark`, `notify` in config.toml).
 
 Every command is the setting's words plus the arguments this module appends, run WITHOUT a
-shell: a URL or title holding `; rm -rf ~` is one argument and nothing else. Two ways to run:
+shell: a URL or title holding `; rm -rf ~` is one argument and nothing else. Three ways to run:
 
 - detached (`run_detached`, for the browser and the player in reader/player.py): a session of
   its own, stdin/stdout/stderr on /dev/null, never waited for, so it can't draw over the app
@@ -10,8 +10,9 @@ shell: a URL or title holding `; rm -rf ~` is one argument and nothing else. Two
   stdin, stdout discarded, the tail of stderr kept for the error line; killed (its whole
   process group) when it runs past the timeout, so a hung script costs at most that long.
 
-`pipe` runs in the foreground with the terminal (the app suspends itself: reader/tui/hooks.py);
-`pipe_post` here only runs it.
+- in the foreground (`run_foreground`, for `pipe`): the terminal is the command's (the app
+  suspends itself around it: reader/tui/hooks.py), the text on its stdin, waited for however
+  long it takes (a pager waits for the user); Ctrl+C meanwhile is the command's, not the app's.
 
 Errors are one clean line (`HookError`, or the string `notify`/`bookmark` return): the
 command's name, what went wrong (not found, not executable, exit status with the last line it
