@@ -14,7 +14,17 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from . import __version__, cli_entries, cli_fulltext, cli_labels, cli_media, cli_newsboat, cli_rules, cli_schedule
+from . import (
+    __version__,
+    cli_entries,
+    cli_fulltext,
+    cli_labels,
+    cli_media,
+    cli_newsboat,
+    cli_rename,
+    cli_rules,
+    cli_schedule,
+)
 from .cli_account import AccountCLIError, add_parsers, push_now
 from .cli_entries import cmd_entries, negated_terms_last
 from .config import Settings, data_dir, db_path, load_settings, move_legacy_files
@@ -189,6 +199,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_rules.add_parsers(sub)  # rules
     cli_schedule.add_parsers(sub)  # schedule
     cli_newsboat.add_parsers(sub)  # import-newsboat
+    cli_rename.add_parsers(sub)  # rename
     return parser
 
 

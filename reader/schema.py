@@ -291,6 +291,12 @@ def _v10(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE feeds ADD COLUMN feed_interval REAL")
 
 
+def _v11(db: sqlite3.Connection) -> None:
+    """`feeds.own_title`: the title is the user's (`reader rename`, newsboat's `"~Name"`), so a refresh
+    keeps it rather than taking the feed's own."""
+    db.execute("ALTER TABLE feeds ADD COLUMN own_title INTEGER NOT NULL DEFAULT 0")
+
+
 # Index i holds the step from user_version i to i + 1. Append; never edit a shipped step.
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -198,6 +198,7 @@ def test_real_newsboat_cache_imports_post_by_post_and_refresh_adds_no_copy(
             assert tags == sorted(flag_tag(c) for c in flags if c != "s"), title
         feeds = {f.url: f for f in store.list_feeds()}
         assert feeds[urls["rss"]].title == "Loop (renamed)"
+        assert all(f.last_updated is None for f in feeds.values())  # an import is not a fetch
         assert sorted(feeds[urls["rss"]].categories) == ["long reads", "tech"]
         assert feeds[urls["small"]].categories == ["misc"]
         searches = {s.name: s.query for s in store.saved_searches()}
@@ -219,8 +220,11 @@ def test_real_newsboat_cache_imports_post_by_post_and_refresh_adds_no_copy(
     store = Store(tmp_path / "data" / "reader.sqlite")
     try:
         after = _reader_posts(store)
+        feeds = {f.url: f for f in store.list_feeds()}
     finally:
         store.close()
+    assert feeds[urls["rss"]].title == "Loop (renamed)"  # the "~Name" is the user's: a refresh keeps it
+    assert feeds[urls["atom"]].title  # the others take the feed's own
     # The one post newsboat's ignore-article kept out arrives now, and the imported rule hides it.
     assert set(after) - set(posts) == {(urls["rss"], "Ancient")}
     assert after[(urls["rss"], "Ancient")][2] is True

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..config import CONFIG_NAME, Settings, config_dir, load_settings
 from ..fetch import FetchOptions
-from ..models import Feed, ParsedEntry, ParsedFeed
+from ..models import Feed, ParsedEntry
 from ..parse import clean_enclosures
 from ..sanitize import clean_line, clean_text, safe_url, strip_tags
 from ..store import Store, StoreError
@@ -188,6 +188,8 @@ def _import_feeds(
             continue
         if old is None:
             report.feeds_new += 1
+        if entry.title and (old is None or old.title != entry.title):
+            store.set_feed_title(entry.url, entry.title)  # "~Name": the user's title, which refreshes keep
         known = {c.casefold() for c in (old.categories if old else [])}
         report.categories_added += sum(c.casefold() not in known for c in feed.categories)
         if entry.hidden:
@@ -199,8 +201,7 @@ def _import_feeds(
             if progress:
                 progress(f"posts of {shown(feed.display_title, 80)}")
             got = live.get(entry.url)
-            _import_posts(store, feed, cache, titles.get(entry.url, ("", ""))[1], report,
-                          got if isinstance(got, list) else None)
+            _import_posts(store, feed, cache, report, got if isinstance(got, list) else None)
     listed = {f.url for f in urls.feeds}
     orphans = {url: n for url, n in cached.items() if url not in listed}
     if orphans:
@@ -215,7 +216,7 @@ def _stored_keys(store: Store, feed_id: int) -> dict[str, int]:
 
 
 def _import_posts(
-    store: Store, feed: Feed, cache: NewsboatCache, site: str, report: Report, entries: list[ParsedEntry] | None,
+    store: Store, feed: Feed, cache: NewsboatCache, report: Report, entries: list[ParsedEntry] | None,
 ) -> None:
     """Store the feed's cached posts reader lacks, then add newsboat's marks to all of them.
 
@@ -227,16 +228,12 @@ def _import_posts(
     marks: dict[str, tuple[bool, bool, str]] = {}  # key → (unread, deleted, flags)
     unsure = written = 0
     batch: list[ParsedEntry] = []
-    etag, last_modified, body_hash = store.fetch_state(feed.url)
 
     def flush() -> None:
         nonlocal written
-        # The feed's own title, site and validators are passed back unchanged: the import adds posts,
-        # it does not pretend to be a fetch (the next refresh still asks the server as it would have).
-        count, _ = store.save_parsed(
-            feed.url, ParsedFeed(title=feed.title, site_url=feed.site_url or safe_url(site), entries=batch),
-            etag=etag, last_modified=last_modified, body_hash=body_hash,
-        )
+        # Posts only: the import is not a fetch, so the feed's fetch state (validators, when it was
+        # last updated, its schedule) is left as it was, and the next refresh asks the server as it would have.
+        count, _ = store.import_entries(feed.url, batch)
         report.posts_new += count
         written += len(batch)
         batch.clear()

@@ -44,12 +44,24 @@ class EntryStore(StoreBase):
         with self.transaction() as db:
             feed_id = self._feed_id(db, url)
             db.execute(
-                "UPDATE feeds SET title = CASE WHEN ? != '' THEN ? ELSE title END, site_url = ?, "
+                # A title the user chose (own_title) outlives every fetch.
+                "UPDATE feeds SET title = CASE WHEN ? != '' AND own_title = 0 THEN ? ELSE title END, site_url = ?, "
                 "etag = ?, last_modified = ?, body_hash = ?, last_updated = ?, last_checked = ?, "
                 "last_error = NULL, gone = 0, retry_after = NULL WHERE id = ?",
                 (parsed.title, parsed.title, parsed.site_url, etag, last_modified, body_hash, now, now, feed_id),
             )
             new, updated, _ = self._write_entries(db, feed_id, parsed.entries, now, encoded, new_ids)
+        return new, updated
+
+    def import_entries(self, url: str, entries: Sequence[ParsedEntry]) -> tuple[int, int]:
+        """Store posts that came from elsewhere than a fetch of the feed (another reader's cache).
+
+        Written like fetched posts (same keys, index, adoption), but the feed's fetch state is
+        left alone: it was not fetched, and its next refresh asks the server as it would have.
+        Returns (new, updated).
+        """
+        with self.transaction() as db:
+            new, updated, _ = self._write_entries(db, self._feed_id(db, url), entries, time.time())
         return new, updated
 
     def _write_entries(

@@ -66,6 +66,21 @@ class FeedStore(EntryStore):
             db.execute("UPDATE feeds SET url = ? WHERE url = ?", (new, old))
         return True
 
+    def set_feed_title(self, url: str, title: str | None) -> bool:
+        """Give a feed the user's own title, which refreshes keep; None goes back to the feed's own
+        (from its next fetch). Returns False when there is no such feed."""
+        with self.transaction() as db:
+            if title is None:
+                changed = db.execute("UPDATE feeds SET own_title = 0 WHERE url = ?", (url,)).rowcount
+            else:
+                cleaned = clean_line(title, 300).strip()
+                if not cleaned:
+                    raise StoreError("a title needs something printable in it")
+                changed = db.execute(
+                    "UPDATE feeds SET title = ?, own_title = 1 WHERE url = ?", (cleaned, url)
+                ).rowcount
+        return bool(changed)
+
     def feed_url_of(self, feed_id: int) -> str | None:
         """The stored URL of the feed with this id (as `reader feeds` shows it), or None."""
         row = self.db.execute("SELECT url FROM feeds WHERE id = ?", (feed_id,)).fetchone()
