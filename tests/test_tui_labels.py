@@ -419,3 +419,37 @@ async def test_input_widgets_keep_markup_literal(two_feeds: Store) -> None:
         assert 'Query: "[/]x"' in screen_text(app)
         assert isinstance(app.focused, Input)
         await pilot.press("escape")
+
+
+async def test_ctrl_s_saves_what_the_list_shows_scope_included(two_feeds: Store) -> None:
+    """In a saved search (or a category, a tag, Unread), Ctrl+S saves the scope's terms with the typed ones."""
+    store = two_feeds
+    store.save_search("Alpha news", "feed:alpha")
+    search_id = store.get_search("Alpha news").id  # type: ignore[union-attr]
+    app = make_app(store)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await _select_row(pilot, app, f"search:{search_id}")
+        await pilot.press("slash", "2", "ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SaveSearchScreen))
+        assert "Query: feed:alpha 2" in screen_text(app)
+        await pilot.press("x", "enter")
+        await wait_for(pilot, lambda: store.get_search("x") is not None)
+        assert store.get_search("x").query == "feed:alpha 2"  # type: ignore[union-attr]
+        await settle(pilot)
+        assert "x 1" in [line.strip() for line in app.sidebar.rendered_lines()]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestWarning")  # not async: the module's asyncio mark
+def test_scope_query_text_says_each_scope_exactly() -> None:
+    from reader.tui.labels import scope_query_text
+    from reader.tui.widgets.sidebar import ALL, UNCATEGORIZED
+
+    assert scope_query_text(ALL) == ""
+    assert scope_query_text(Scope("unread", "Unread")) == "is:unread"
+    assert scope_query_text(Scope("category", "Hong Kong", "Hong Kong")) == 'category:"Hong Kong"'
+    assert scope_query_text(Scope("category", UNCATEGORIZED, UNCATEGORIZED)) == ""
+    assert scope_query_text(Scope("tag", "later", "later")) == "tag:later"
+    assert scope_query_text(Scope("tag", 'say "hi"', 'say "hi"')) == ""  # can't be quoted
+    assert scope_query_text(Scope("search", "S", 1, query="is:hidden bgp")) == "is:hidden bgp"
+    assert scope_query_text(Scope("feed", "Alpha", 1, ALPHA)) == ""

@@ -15,10 +15,35 @@ from textual import work
 
 from reader.models import EntryRow
 from reader.tui.screens.tag_editor import TagChange
-from reader.tui.widgets.sidebar import ALL, Scope, Sidebar
+from reader.tui.widgets.sidebar import ALL, UNCATEGORIZED, Scope, Sidebar
 
 if TYPE_CHECKING:
     from reader.tui.app import ReaderApp
+
+
+def _quoted(field: str, name: str) -> str | None:
+    """`field:NAME` in the query language, quoted when needed; None when it can't be said (a `"`)."""
+    if '"' in name:
+        return None
+    if not name or any(c.isspace() for c in name) or name.startswith("-"):
+        return f'{field}:"{name}"'
+    return f"{field}:{name}"
+
+
+def scope_query_text(scope: Scope) -> str:
+    """The sidebar scope as query text, where the query language matches exactly what it lists; "" for All
+    and for a feed (`feed:` matches title or URL text, which may take in other feeds)."""
+    if scope.kind == "search":
+        return scope.query or ""
+    if scope.kind == "unread":
+        return "is:unread"
+    if scope.kind == "starred":
+        return "is:starred"
+    if scope.kind == "tag":
+        return _quoted("tag", str(scope.value)) or ""
+    if scope.kind == "category" and scope.value != UNCATEGORIZED:
+        return _quoted("category", str(scope.value)) or ""
+    return ""
 
 
 class LabelActions:
@@ -75,9 +100,15 @@ class LabelActions:
     # --- saved searches -----------------------------------------------------------------------
 
     def action_save_search(self: ReaderApp) -> None:
-        """Ctrl+S in the filter bar (or the command palette): save the query typed there under a name."""
+        """Ctrl+S in the filter bar (or the command palette): save what the list shows under a name: the
+        query typed there, joined with the scope's own terms when the query language can say them
+        (a saved search's query, a tag, a category, Unread, Starred) and with is:unread under `u`."""
         bar = self.filter_bar
-        text = (bar.value if bar.has_class("-visible") else self.query_text).strip()
+        typed = (bar.value if bar.has_class("-visible") else self.query_text).strip()
+        parts = [scope_query_text(self.scope), typed]
+        if self.unread_only:
+            parts.append("is:unread")
+        text = " ".join(part for part in parts if part)
         if not text:
             self.action_filter()
             self.notify("Type a query in the filter bar, then Ctrl+S saves it.", markup=False)
