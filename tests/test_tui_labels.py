@@ -453,3 +453,19 @@ def test_scope_query_text_says_each_scope_exactly() -> None:
     assert scope_query_text(Scope("tag", 'say "hi"', 'say "hi"')) == ""  # can't be quoted
     assert scope_query_text(Scope("search", "S", 1, query="is:hidden bgp")) == "is:hidden bgp"
     assert scope_query_text(Scope("feed", "Alpha", 1, ALPHA)) == ""
+
+
+async def test_a_saved_search_whose_query_no_longer_parses_is_marked_and_lists_nothing(two_feeds: Store) -> None:
+    store = two_feeds
+    store.save_search("Broken", "is:bogus")  # the store keeps text: as from an older reader, or by hand
+    search_id = store.get_search("Broken").id  # type: ignore[union-attr]
+    app = make_app(store)
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        assert "Broken !" in [line.strip() for line in app.sidebar.rendered_lines()]
+        await _select_row(pilot, app, f"search:{search_id}")
+        assert titles(app) == []
+        assert any(m.startswith("The saved search Broken can't be used: is:bogus is not known") for m in messages(app))
+        app.reload()  # reloads (a look for changes, a refresh) don't repeat the notification
+        await settle(pilot)
+        assert sum("can't be used" in m for m in messages(app)) == 1
