@@ -7,6 +7,7 @@ is kept for the server's id once tags sync. Names match case-insensitively, as c
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,20 @@ VISIBLE_SQL = "e.id NOT IN (SELECT id FROM entries WHERE hidden = 1)"
 
 NAME_MAX = 100  # characters in a tag's or a saved search's name
 QUERY_MAX = 2000  # characters in a saved search's query (parse_query's own cap)
+
+
+# A tag change waiting for the sync server: an outbox_marks row whose flag is "label:NAME"
+# (pushed as the Google Reader user label user/-/label/NAME).
+LABEL_FLAG = "label:"
+
+
+def _queue_label(db: sqlite3.Connection, ids: Sequence[int], name: str, value: bool) -> None:
+    """Queue a tag change of these posts for the server (those it knows): the user's intent, changed or not."""
+    db.execute(
+        f"INSERT OR REPLACE INTO outbox_marks (remote_id, flag, value) "
+        f"SELECT remote_id, ?, ? FROM entries WHERE remote_id IS NOT NULL AND id IN ({placeholders(ids)})",
+        [LABEL_FLAG + name, int(value), *ids],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +69,7 @@ class LabelStore(StoreBase):
         changed = 0
         now = time.time()
         with self.transaction() as db:
+            syncing = self._syncing(db)
             for name in add_names:
                 db.execute("INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
                 tag_id = db.execute("SELECT id FROM tags WHERE name = ?", (name,)).fetchone()[0]
@@ -63,15 +79,59 @@ class LabelStore(StoreBase):
                         f"SELECT id, ?, ? FROM entries WHERE id IN ({placeholders(chunk)})",
                         [tag_id, now, *chunk],
                     ).rowcount
+                    if syncing:
+                        _queue_label(db, chunk, name, True)
             for name in remove_names:
                 row = db.execute("SELECT id FROM tags WHERE name = ?", (name,)).fetchone()
-                if row is None:
-                    continue
                 for chunk in chunks(ids):
-                    changed += db.execute(
-                        f"DELETE FROM entry_tags WHERE tag_id = ? AND entry_id IN ({placeholders(chunk)})",
-                        [row[0], *chunk],
-                    ).rowcount
+                    if row is not None:
+                        changed += db.execute(
+                            f"DELETE FROM entry_tags WHERE tag_id = ? AND entry_id IN ({placeholders(chunk)})",
+                            [row[0], *chunk],
+                        ).rowcount
+                    if syncing:
+                        _queue_label(db, chunk, name, False)
+            db.execute("DELETE FROM tags WHERE id NOT IN (SELECT tag_id FROM entry_tags)")
+        return changed
+
+    def reconcile_tags(self, server: dict[str, set[int]]) -> int:
+        """Make the tags of every synced post match the server's label sets ({name: item ids}).
+
+        A synced post gets each tag whose set lists it and loses each tag whose set doesn't (a tag
+        the server doesn't have at all is an empty set). A change made here and still in the outbox
+        wins until it is pushed, as with read and starred. Posts fetched here (no server id) keep
+        their tags. Returns how many (post, tag) pairs changed. Linear: a temporary table per call.
+        """
+        changed = 0
+        now = time.time()
+        with self.transaction() as db:
+            names = {n.casefold(): n for n in server}
+            local = [r[0] for r in db.execute(
+                "SELECT DISTINCT t.name FROM tags t JOIN entry_tags et ON et.tag_id = t.id "
+                "JOIN entries e ON e.id = et.entry_id WHERE e.remote_id IS NOT NULL"
+            )]
+            for name in local:
+                names.setdefault(name.casefold(), name)
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS label_ids (id INTEGER PRIMARY KEY)")
+            for folded, name in names.items():
+                members = next((ids for n, ids in server.items() if n.casefold() == folded), set())
+                db.execute("DELETE FROM label_ids")
+                db.executemany("INSERT OR IGNORE INTO label_ids VALUES (?)", ((i,) for i in members))
+                db.execute("INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
+                tag_id = db.execute("SELECT id FROM tags WHERE name = ?", (name,)).fetchone()[0]
+                pending = "e.remote_id NOT IN (SELECT remote_id FROM outbox_marks WHERE flag = ?)"
+                flag = LABEL_FLAG + clean_name(name)
+                changed += db.execute(
+                    f"INSERT OR IGNORE INTO entry_tags (entry_id, tag_id, added) SELECT e.id, ?, ? FROM entries e "
+                    f"WHERE e.remote_id IN (SELECT id FROM label_ids) AND {pending}",
+                    (tag_id, now, flag),
+                ).rowcount
+                changed += db.execute(
+                    f"DELETE FROM entry_tags WHERE tag_id = ? AND entry_id IN (SELECT e.id FROM entries e "
+                    f"WHERE e.remote_id IS NOT NULL AND e.remote_id NOT IN (SELECT id FROM label_ids) AND {pending})",
+                    (tag_id, flag),
+                ).rowcount
+            db.execute("DELETE FROM label_ids")
             db.execute("DELETE FROM tags WHERE id NOT IN (SELECT tag_id FROM entry_tags)")
         return changed
 

@@ -38,6 +38,7 @@ from .items import (
     label_id,
     parse_feed,
     parse_item,
+    parse_tag_list,
     stream_path,
     valid_stream_id,
 )
@@ -234,6 +235,10 @@ class GReaderClient:
             if feed is not None:
                 feeds.append(feed)
         return feeds
+
+    def tag_list(self) -> list[tuple[str, str | None]]:
+        """The account's labels as (name, kind): see items.parse_tag_list."""
+        return parse_tag_list(self._json("GET", "reader/api/0/tag/list", "tag/list", params={"output": "json"}))
 
     def stream_contents(self, stream: str = READING_LIST, *, since: float | None = None,
                         continuation: str | None = None, count: int = 1000) -> tuple[list[RemoteItem], str | None]:

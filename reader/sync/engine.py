@@ -21,15 +21,17 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from ..config import Rule
 from ..models import ParsedEntry
 from ..rules import RuleOutcome, apply_rules
 from ..sanitize import clean_message
+from ..storage.labels import LABEL_FLAG
 from ..store import Store
 from .client import CONTENTS_BATCH, EDIT_BATCH, AuthError, GReaderClient, RefusedError, SyncError, UnreachableError
-from .items import READ, READING_LIST, STARRED, RemoteFeed, RemoteItem
+from .items import READ, READING_LIST, STARRED, RemoteFeed, RemoteItem, label_id
 
 MARK_BATCH = 5000  # outbox rows read at a time
 # The catch-all category servers file feeds under when the user chose none. Locally a feed
@@ -63,6 +65,7 @@ class SyncSummary:
     new_entries: int = 0
     updated_entries: int = 0  # posts already here (fetched before, or from an earlier server) now the server's
     marks_changed: int = 0  # local posts whose read/starred the server changed
+    tags_changed: int = 0  # (post, tag) pairs the server's labels added or removed here
     warnings: list[str] = field(default_factory=list)  # changes the server refused (dropped from the outbox)
     seconds: float = 0.0
     new_ids: list[int] = field(default_factory=list)  # the posts new to the cache
@@ -84,6 +87,8 @@ class SyncSummary:
         if feeds:
             parts.append("feeds " + ", ".join(feeds))
         parts.append(f"{_plural(self.marks_changed, 'mark')} from the server")
+        if self.tags_changed:
+            parts.append(f"{_plural(self.tags_changed, 'tag change')} from the server")
         return f"synced in {self.seconds:.1f} s: " + ", ".join(parts)
 
 
@@ -114,7 +119,7 @@ def sync(
         push_feed_changes(store, client, summary, check)
         check()
         say("pulling subscriptions")
-        pull_subscriptions(store, client, summary)
+        folders = pull_subscriptions(store, client, summary)
         check()
         # The id sets are fetched whole before any write: the cache is never locked while the
         # network is waited on. The unread set serves step 3 too (see pull_entries).
@@ -123,10 +128,13 @@ def sync(
         check()
         starred = set(client.item_ids(STARRED))
         check()
-        since = pull_entries(store, client, summary, check, say, unread)
+        say("pulling tags")
+        tags = pull_tag_sets(client, folders, check)
+        since = pull_entries(store, client, summary, check, say, unread, {name.casefold() for name in tags})
         check()
         summary.marks_changed += store.reconcile_flag("read", unread)
         summary.marks_changed += store.reconcile_flag("starred", starred)
+        summary.tags_changed += store.reconcile_tags(tags)
         if rules and summary.new_ids:
             summary.rules = apply_rules(store, rules, summary.new_ids)
         # Marks queued meanwhile: made in the app during the sync, or those of posts fetched
@@ -155,7 +163,13 @@ def push_marks(store: Store, client: GReaderClient, summary: SyncSummary, check:
         for row_id, item_id, flag, value in rows:
             groups.setdefault((flag, value), []).append((row_id, item_id))
         for (flag, value), members in groups.items():
-            state = READ if flag == "read" else STARRED
+            if flag.startswith(LABEL_FLAG):
+                state = label_id(flag[len(LABEL_FLAG):])  # a tag: the Google Reader user label of that name
+            elif flag in ("read", "starred"):
+                state = READ if flag == "read" else STARRED
+            else:
+                store.forget_marks([row_id for row_id, _ in members])  # a newer reader's: nothing to send
+                continue
             for start in range(0, len(members), EDIT_BATCH):
                 check()
                 batch = members[start : start + EDIT_BATCH]
@@ -239,18 +253,39 @@ def push_feed_changes(store: Store, client: GReaderClient, summary: SyncSummary,
         summary.feed_changes_pushed += 1
 
 
-def pull_subscriptions(store: Store, client: GReaderClient, summary: SyncSummary) -> None:
-    """Step 2: the server's subscriptions become the local ones, except those with a change still queued."""
-    feeds = [(f.stream_id, f.url, f.title, f.site_url, _own_labels(f.categories)) for f in client.subscriptions()]
+def pull_subscriptions(store: Store, client: GReaderClient, summary: SyncSummary) -> set[str]:
+    """Step 2: the server's subscriptions become the local ones, except those with a change still queued.
+
+    Returns the labels the subscriptions are filed under (casefolded): folders, not tags.
+    """
+    remote = client.subscriptions()
+    feeds = [(f.stream_id, f.url, f.title, f.site_url, _own_labels(f.categories)) for f in remote]
     added, changed, removed = store.apply_remote_feeds(feeds, keep=store.feeds_with_pending_ops())
     summary.feeds_added += added
     summary.feeds_changed += changed
     summary.feeds_removed += removed
+    return {c.casefold() for f in remote for c in f.categories}
+
+
+def pull_tag_sets(client: GReaderClient, folders: set[str], check: Callable[[], None]) -> dict[str, set[int]]:
+    """Step 3a: the server's user labels on posts (reader's tags), each with the ids of its posts.
+
+    A label the server calls a tag is one; when it doesn't say (not every server types its
+    labels), a label no subscription is filed under is. One id list per tag, fetched before any
+    write (the cache is never locked while the network is waited on).
+    """
+    sets: dict[str, set[int]] = {}
+    for name, kind in client.tag_list():
+        if kind == "folder" or (kind is None and name.casefold() in folders) or name.casefold() in DEFAULT_LABELS:
+            continue
+        check()
+        sets[name] = set(client.item_ids(label_id(name)))
+    return sets
 
 
 def pull_entries(
     store: Store, client: GReaderClient, summary: SyncSummary, check: Callable[[], None], say: Callable[[str], None],
-    unread: set[int],
+    unread: set[int], tags: AbstractSet[str] = frozenset(),
 ) -> float | None:
     """Step 3: the ids of posts crawled since the last sync, then only the posts the cache lacks.
 
@@ -277,7 +312,7 @@ def pull_entries(
         assert ahead is not None
         items = ahead.get()
         ahead = _Ahead(client.item_contents, batches[n + 1]) if n + 1 < len(batches) else None
-        new, updated, _ = store.save_remote_entries([_as_entry(item) for item in items], summary.new_ids)
+        new, updated, _ = store.save_remote_entries([_as_entry(item, tags) for item in items], summary.new_ids)
         summary.new_entries += new
         summary.updated_entries += updated
         # A crawl time in the future (a server's wrong clock) would put every later post before `since`.
@@ -315,14 +350,16 @@ class _Ahead:
         return self._result
 
 
-def _as_entry(item: RemoteItem) -> tuple[str, int, ParsedEntry, bool, bool]:
+def _as_entry(item: RemoteItem, tags: AbstractSet[str] = frozenset()) -> tuple[str, int, ParsedEntry, bool, bool]:
+    """A server's post as the store takes it. Its labels that are tags (casefolded in `tags`) are not its
+    categories: they come as tags, by the reconcile of step 4."""
     entry = ParsedEntry(
         key="",  # the store keys synced posts by the server's item id
         title=item.title,
         link=item.link,
         author=item.author,
         published=item.published,
-        categories=_own_labels(item.categories),
+        categories=[c for c in _own_labels(item.categories) if c.casefold() not in tags],
         content=item.content,
         base_url=item.link,
         enclosures=item.enclosures,  # stored like a fetched post's (schema v6 `enclosures`)

@@ -189,6 +189,27 @@ def _label_name(category: str) -> str | None:
     return name or None
 
 
+MAX_TAGS = 500  # user labels taken from tag/list: one id-list call each per sync
+
+
+def parse_tag_list(raw: object) -> list[tuple[str, str | None]]:
+    """tag/list's labels as (name, kind): kind "tag" (a label on posts), "folder", or None when the
+    server doesn't say (FreshRSS does; others may not). States and malformed entries are left out."""
+    tags = raw.get("tags") if isinstance(raw, dict) else None
+    if not isinstance(tags, list):
+        return []
+    found: list[tuple[str, str | None]] = []
+    for entry in tags[: MAX_TAGS * 4]:
+        tag_id = entry.get("id") if isinstance(entry, dict) else None
+        if not isinstance(tag_id, str) or not _LABEL.fullmatch(tag_id):
+            continue
+        name = _label_name(tag_id)
+        kind = entry.get("type")
+        if name and len(found) < MAX_TAGS:
+            found.append((name, kind if kind in ("tag", "folder") else None))
+    return found
+
+
 def parse_item(raw: object) -> RemoteItem | None:
     if not isinstance(raw, dict):
         return None
