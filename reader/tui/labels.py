@@ -88,11 +88,14 @@ class LabelActions:
     @work(thread=True, exit_on_error=False, group="tag-write")
     def _write_tags(self: ReaderApp, entry_id: int, change: TagChange) -> None:
         # A StoreError (the cache failed) is the worker's error: one notification (app.py).
-        self.store.tag_entries([entry_id], add=change.add, remove=change.remove)
-        self.call_from_thread(self._tags_written, change)
+        changed = self.store.tag_entries([entry_id], add=change.add, remove=change.remove)
+        self.call_from_thread(self._tags_written, change, changed)
 
-    def _tags_written(self: ReaderApp, change: TagChange) -> None:
-        self.notify(f"Tags: {change.describe()}", markup=False)
+    def _tags_written(self: ReaderApp, change: TagChange, changed: int) -> None:
+        if changed:
+            self.notify(f"Tags: {change.describe()}", markup=False)
+        else:  # against the tags read when the dialog opened: the post went, or was tagged so elsewhere
+            self.notify("No tag changed (the post is gone, or was already tagged so).", markup=False)
         self._marker = self.store.change_marker()  # our own write: the poll need not reload for it
         self.reload()  # the post may leave (or join) the list shown: a tag's, or a query with tag:
         self.refresh_counts()
