@@ -289,7 +289,7 @@ _HOOK_EXAMPLES = {
     "browser": "firefox --new-tab",
     "pipe": "less -R",
     "bookmark": "/home/me/bin/save-link",
-    "notify": "notify-send reader",
+    "notify": "notify-send --app-name=reader",
 }
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")

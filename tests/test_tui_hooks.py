@@ -416,3 +416,51 @@ async def test_issue11_background_refresh_with_an_account_refreshes_due_feeds_th
         assert calls and all(calls)  # every refresh the timer started asked for due feeds only
         assert server.count("local.xml") == before + 1
         assert app.post_list.current_entry.id == kept.id
+
+
+async def test_issue11_background_sync_announces_synced_posts_and_is_quiet_with_nothing_new(  # type: ignore[no-untyped-def]
+    freshrss, feeds, cli, monkeypatch, store: Store, tmp_path: Path
+) -> None:
+    """With an account, the posts a background sync brings are announced (and the rules act on them);
+    a background run that brings nothing shows no toast."""
+    from sync_support import log_in, served, write_feed
+
+    from reader.config import Rule
+
+    _server, folder = feeds
+    store.set_meta("welcome_offered", "1")
+    alpha = served(freshrss, feeds, "alpha", range(2), category="Tech")
+    assert log_in(cli, monkeypatch, freshrss.greader_url, freshrss.user, freshrss.password).code == 0
+    assert cli("sync").code == 0
+    script, out = recorder(tmp_path, "notify")
+    rules = [Rule('"alpha post 3"', "hide", line=1)]
+    app = make_app(store, refresh_every=0.4, notify=[str(script)], rules=rules)
+    async with app.run_test(size=WIDE) as pilot:
+        app.background_timer.pause()
+        await calm(pilot)
+        toasts = record_toasts(app)
+        write_feed(folder, "alpha", range(4))
+        freshrss.refresh(int(alpha.split("/")[1]))
+        app.background_timer.resume()
+        await wait_for(pilot, lambda: out.exists() and not app.refreshing and not app.syncing, timeout=20)
+        app.background_timer.pause()
+        await calm(pilot)
+        title, body = read_record(out)["argv"]
+        assert title == "1 new post" and "alpha post 2" in body  # post 3 came too, but a rule hid it
+        assert app.post_list.row_count == 3
+        assert any("Sync" in m or "synced" in m for m in toasts), toasts
+        out.unlink()
+        toasts.clear()
+        synced: list[object] = []
+        land = app._synced
+
+        def counting(*args: object) -> None:
+            synced.append(args)
+            land(*args)  # type: ignore[arg-type]
+
+        app._synced = counting  # type: ignore[method-assign]
+        app.background_timer.resume()
+        await wait_for(pilot, lambda: synced and not app.syncing and not app.refreshing, timeout=20)
+        app.background_timer.pause()
+        await calm(pilot)
+        assert toasts == [] and not out.exists()  # nothing new: nothing said

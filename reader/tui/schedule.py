@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from reader.models import RefreshSummary
     from reader.store import Store
+    from reader.sync.engine import SyncSummary
     from reader.tui.app import ReaderApp
 
 # Titles a notification names before "…": a summary, not a list.
@@ -96,7 +97,7 @@ class ScheduleMixin:
             return  # one at a time; the next tick looks again
         self.start_refresh(due=True, background=True)
 
-    def announce(self: ReaderApp, summary: RefreshSummary) -> None:
+    def announce(self: ReaderApp, summary: RefreshSummary | SyncSummary) -> None:
         """The feeds are stored (UI thread): run the notify hook if the refresh has something to say."""
         notify_ids = list(summary.rules.notify) if summary.rules is not None else []
         new_posts = self.background_refresh

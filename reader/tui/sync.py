@@ -242,7 +242,10 @@ class SyncMixin:
         result: SyncSummary | None = None
         error: Exception | None = None
         try:
-            result = sync(self.store, self.store.path.parent, timeout=self.settings.timeout, progress=step, stop=stop)
+            result = sync(
+                self.store, self.store.path.parent, timeout=self.settings.timeout, progress=step, stop=stop,
+                rules=self.settings.rules,
+            )
         except SyncStopped:
             return  # quitting: what was done is kept
         except SyncError as exc:
@@ -279,6 +282,14 @@ class SyncMixin:
         self._marker = self.store.change_marker()  # what this changed is reloaded here
         self.reload()  # keeps the cursor on its post
         self.refresh_counts()  # and the sync state
+        if result is not None:
+            self.announce(result)  # the synced posts: rules' notify matches, and new posts after a background run
+        background, self.background_refresh = self.background_refresh, False
+        quiet = error is None and not summary.failed and not summary.new_entries and not (
+            result and (result.warnings or result.new_entries)
+        )
+        if background and quiet:
+            return  # a background run with nothing to say says nothing: the status line says when it ran
         lines = [summary.line()] if summary.outcomes else []
         if result is not None:
             lines.append(result.line())
