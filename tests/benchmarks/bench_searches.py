@@ -28,11 +28,11 @@ from pathlib import Path
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_tui import build  # noqa: E402
+from bench_tui import build
 
-from reader.config import Settings  # noqa: E402
-from reader.store import Store  # noqa: E402
-from reader.tui.loading import label_counts, search_unread  # noqa: E402
+from reader.config import Settings
+from reader.store import Store
+from reader.tui.loading import label_counts, search_unread
 
 GOAL_SELECT_MS = 100.0
 
