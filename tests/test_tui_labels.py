@@ -152,7 +152,7 @@ async def test_selecting_a_saved_search_joins_its_query_with_the_filter(two_feed
 async def test_selecting_a_tag_lists_its_posts(two_feeds: Store) -> None:
     store = two_feeds
     store.tag_entries([ids_of(store, "Alpha post 2"), ids_of(store, "Beta post 0")], add=["Read later"])
-    store.tag_entries([ids_of(store, "Alpha post 0")], add=["other"])
+    store.tag_entries([ids_of(store, "Alpha post 0")], add=['say "hi"'])
     app = make_app(store)
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
@@ -161,6 +161,10 @@ async def test_selecting_a_tag_lists_its_posts(two_feeds: Store) -> None:
         app.set_filter("feed:beta")
         await settle(pilot)
         assert titles(app) == ["Beta post 0"]
+        # A name the query language can't quote (a `"`) is still a scope of its own.
+        app.set_filter("")
+        await _select_row(pilot, app, 'tag:say "hi"')
+        assert titles(app) == ["Alpha post 0"]
 
 
 async def test_saved_search_replaced_or_removed_elsewhere_is_followed(two_feeds: Store) -> None:
