@@ -179,7 +179,7 @@ def _entries_json(
             "tags": tags.get(r.id, []),
         }
         if body:
-            record["body"] = _show_text(store, entry, tags.get(r.id, []), downloads) if entry else ""
+            record["body"] = _show_text(store, entry, downloads) if entry else ""
         out.write(("," if n else "") + "\n  " + json.dumps(record, ensure_ascii=False))
     out.write("\n]\n" if rows else "]\n")
 
@@ -223,13 +223,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     if entry is None:
         raise CLIError(f"no post with id {args.id} (see: reader entries)")
     downloads = downloads_dir(args.settings, args.data_dir)
-    tags = store.entry_tags([args.id]).get(args.id, [])
-    sys.stdout.write(_show_text(store, entry, tags, downloads, source="feed" if args.feed_text else "auto"))
+    sys.stdout.write(_show_text(store, entry, downloads, source="feed" if args.feed_text else "auto"))
     return 0
 
 
 def _show_text(
-    store: Store, entry: Entry, tags: list[str], downloads: str | os.PathLike[str] | None, source: str = "auto"
+    store: Store, entry: Entry, downloads: str | os.PathLike[str] | None, source: str = "auto"
 ) -> str:
     """The post as `reader show` prints it: the header (with a Tags: line when it has tags), the
     text, the numbered links, and why its full article could not be fetched, if it could not."""
@@ -238,9 +237,6 @@ def _show_text(
 
     entry.feed_title = _shown_title(entry.feed_title, entry.feed_url)
     text = render_entry_text(entry, source=source, downloads=downloads)
-    if tags:
-        # The header ends at the first blank line (its lines are cleaned: none is empty).
-        text = text.replace("\n\n", f"\nTags:       {', '.join(tags)}\n\n", 1)
     # A fetch that failed says why, so a teaser is not taken for the whole post.
     return text + cli_fulltext.article_error_note(store.get_article(entry.id))
 

@@ -79,6 +79,7 @@ class Entry:
     article: str | None = None
     article_url: str | None = None  # what the article's relative links resolve against (the page's final URL)
     article_error: str | None = None  # why the last fetch of the article failed (cleaned, one line), if it did
+    tags: list[str] = field(default_factory=list)  # the user's own labels (reader/storage/labels.py)
 
 
 @dataclass(slots=True)

@@ -585,6 +585,8 @@ def render_entry_text(entry: Entry, source: str = "auto", downloads: str | os.Pa
     header.append(f"Date:       {format_time(entry.published, entry.date_known)}")
     if entry.categories:
         header.append(f"Categories: {', '.join(entry.categories)}")
+    if entry.tags:
+        header.append(f"Tags:       {', '.join(entry.tags)}")
     if entry.link:
         header.append(f"Link:       {entry.link}")
     # Numbered when there are several: `reader download ID --enclosure N` takes the number.

@@ -308,6 +308,8 @@ async def test_T_tags_the_open_post_when_it_has_the_focus(two_feeds: Store) -> N
         await pilot.press(*"x", "enter")
         opened = ids_of(store, "Alpha post 1")
         await wait_for(pilot, lambda: store.entry_tags([opened]).get(opened) == ["x"])
+        # The open post's header says its tags at once, as `reader show` does.
+        await wait_for(pilot, lambda: "Tags: x" in str(app.reading_pane.post.header))
 
 
 async def test_d_on_a_saved_search_removes_it_after_asking(two_feeds: Store) -> None:

@@ -241,6 +241,10 @@ class EntryStore(StoreBase):
             article=decompress(content) if content is not None else None,
             article_url=article[1] if content is not None else None,
             article_error=clean_message(error, 500) if error else None,
+            tags=[name for (name,) in self.db.execute(
+                "SELECT t.name FROM entry_tags et JOIN tags t ON t.id = et.tag_id WHERE et.entry_id = ? "
+                "ORDER BY et.added, t.name COLLATE NOCASE", (entry_id,)
+            )],
         )
 
     def entry_enclosures(self, entry_id: int) -> list[Enclosure]:

@@ -89,9 +89,14 @@ class LabelActions:
     def _write_tags(self: ReaderApp, entry_id: int, change: TagChange) -> None:
         # A StoreError (the cache failed) is the worker's error: one notification (app.py).
         changed = self.store.tag_entries([entry_id], add=change.add, remove=change.remove)
-        self.call_from_thread(self._tags_written, change, changed)
+        tags = self.store.entry_tags([entry_id]).get(entry_id, [])
+        self.call_from_thread(self._tags_written, change, changed, entry_id, tags)
 
-    def _tags_written(self: ReaderApp, change: TagChange, changed: int) -> None:
+    def _tags_written(self: ReaderApp, change: TagChange, changed: int, entry_id: int, tags: list[str]) -> None:
+        post = self.reading_pane.post
+        if post is not None and post.entry.id == entry_id:
+            post.entry.tags = tags  # the open post's header says its tags now
+            self.reading_pane.update_header()
         if changed:
             self.notify(f"Tags: {change.describe()}", markup=False)
         else:  # against the tags read when the dialog opened: the post went, or was tagged so elsewhere

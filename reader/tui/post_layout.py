@@ -150,6 +150,11 @@ def build_header(entry: Entry | EntryRow, categories: list[str] | None = None, s
         text.append("\n")
         text.append("Categories: ", style="dim")
         text.append(", ".join(clean_line(c) for c in categories))
+    tags = getattr(entry, "tags", ())  # the user's own: a list row has none, the whole post does
+    if tags:
+        text.append("\n")
+        text.append("Tags: ", style="dim")
+        text.append(", ".join(clean_line(t) for t in tags))
     enclosures = getattr(entry, "enclosures", ())  # a list row has none; the whole post does
     if enclosures:
         # Not at the top: html2text (under reader.render) is slow to import.
