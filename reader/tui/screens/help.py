@@ -38,8 +38,10 @@ SECTION_OF: dict[str, str] = {
         "Reading",
     ),
     **dict.fromkeys(("app.toggle_read", "app.toggle_star", "app.mark_all_read", "app.tag_post"), "Marks"),
-    **dict.fromkeys(("app.filter", "app.category", "app.unread_only"), "Filtering"),
-    **dict.fromkeys(("app.refresh", "app.errors", "app.add_feed", "app.remove_feed"), "Feeds"),
+    **dict.fromkeys(("app.filter", "app.category", "app.unread_only", "filter.save_search"), "Filtering"),
+    **dict.fromkeys(
+        ("app.refresh", "app.errors", "app.add_feed", "app.remove_feed", "sidebar.remove_search"), "Feeds"
+    ),
 }
 
 # Keys that are not bindings of ours but that a user must know (Textual's): (keys, what, section).
