@@ -1,4 +1,4 @@
-"""The app's reading actions: open, page, next unread, marks, links.
+"""The app's reading actions: open, page, next unread, marks (links: reader/tui/links.py).
 
 A mixin of ReaderApp (reader/tui/app.py), which owns the widgets, the store and the
 settings these methods use. Message handlers (`@on`) stay in app.py: Textual only
@@ -15,7 +15,6 @@ from textual import work
 from textual.worker import get_current_worker
 
 from reader.models import EntryRow
-from reader.sanitize import mask_credentials, safe_url
 from reader.store import StoreError
 from reader.tui.post_layout import OpenPost, build_post, layout_blocks
 
@@ -301,52 +300,3 @@ class ReadingActions:
 
     def action_previous_unread(self: ReaderApp) -> None:
         self._go_unread(-1)
-
-    # --- links ----------------------------------------------------------------------------
-
-    def _post_link(self: ReaderApp) -> str | None:
-        post = self.reading_pane.post
-        if post is not None:
-            return post.entry.link
-        entry = self._target()
-        return entry.link if entry else None
-
-    def _open_url(self: ReaderApp, url: str | None) -> None:
-        safe = safe_url(url)
-        if safe is None:
-            self.notify("This post has no http(s) link to open.", severity="warning", markup=False)
-            return
-        self._browse(safe)
-        self.notify(f"Opening {mask_credentials(safe)}", markup=False)
-
-    @work(thread=True, exit_on_error=False, group="browser")
-    def _browse(self: ReaderApp, url: str) -> None:
-        # The `browser` hook (detached, no shell), else the system's browser: reader/hooks.py.
-        # A worker: the system's opener may take a moment, and a console $BROWSER waits.
-        from reader.hooks import HookError, open_url
-
-        try:
-            open_url(url, self.settings)
-        except HookError as exc:
-            self.call_from_thread(self.notify, str(exc), severity="warning", markup=False)
-
-    def action_open_in_browser(self: ReaderApp) -> None:
-        self._open_url(self._post_link())
-
-    def action_open_link(self: ReaderApp, number: int) -> None:
-        post = self.reading_pane.post
-        if post is None:
-            self.notify("Open a post first (Enter).", markup=False)
-            return
-        if not 1 <= number <= len(post.links):
-            self.notify(f"This post has no link {number}.", markup=False)
-            return
-        self._open_url(post.links[number - 1])
-
-    def action_copy_url(self: ReaderApp) -> None:
-        url = safe_url(self._post_link())
-        if url is None:
-            self.notify("This post has no link to copy.", severity="warning", markup=False)
-            return
-        self.copy_to_clipboard(url)
-        self.notify(f"Copied {mask_credentials(url)}", markup=False)

@@ -7,8 +7,8 @@ through PostList, which never parses markup).
 
 This module holds the layout, the key bindings and the message handlers; the rest
 of ReaderApp comes from mixins: reader/tui/loading.py (the list, counts, status line
-and other processes' changes), reader/tui/actions_reading.py (open, page, marks,
-links), reader/tui/actions_feeds.py (refresh, add, remove, categories),
+and other processes' changes), reader/tui/actions_reading.py (open, page, marks),
+reader/tui/links.py (o, 1…9, y), reader/tui/actions_feeds.py (refresh, add, remove, categories),
 reader/tui/sync.py (R, the status line's sync part and pushes with an account) and
 reader/tui/lifecycle.py (a damaged cache, quitting without waiting on worker
 threads, notifications). The command palette's entries are in reader/tui/commands.py
@@ -43,6 +43,7 @@ from reader.tui.fulltext import FullTextActions
 from reader.tui.hooks import HookActions
 from reader.tui.labels import LabelActions
 from reader.tui.lifecycle import LifecycleMixin, install_daemon_executor
+from reader.tui.links import LinkActions
 from reader.tui.loading import LoadingMixin
 from reader.tui.media import MediaActions
 from reader.tui.schedule import ScheduleMixin
@@ -69,8 +70,8 @@ def _link_bindings() -> list[Binding]:
 
 
 class ReaderApp(
-    SyncMixin, LoadingMixin, ReadingActions, FullTextActions, MediaActions, FeedActions, LabelActions, HookActions,
-    ScheduleMixin, LifecycleMixin, App[int]
+    SyncMixin, LoadingMixin, ReadingActions, LinkActions, FullTextActions, MediaActions, FeedActions, LabelActions,
+    HookActions, ScheduleMixin, LifecycleMixin, App[int]
 ):
     """The feed reader."""
 
