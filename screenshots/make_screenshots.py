@@ -61,6 +61,16 @@ def build_cache(path: Path) -> Store:
     return store
 
 
+def add_power_use(store: Store) -> None:
+    """Saved searches and tags, as a power user's sidebar has them (issue 11)."""
+    store.save_search("Hong Kong", '"Hong Kong"')
+    store.save_search("Unread blogs", "category:Blogs is:unread")
+    rows = {r.title: r.id for r in store.list_entries()}
+    later = [i for t, i in rows.items() if "Hong Kong" in t][:2]
+    store.tag_entries(later, add=["later"])
+    store.tag_entries(later[:1], add=["to cite"])
+
+
 def add_offline_account(store: Store) -> None:
     """The cache as a sync account leaves it when its server is down: the seed feed synced, two marks waiting."""
     store.set_account("https://rss.example.com/api/greader.php", "alice")
@@ -179,6 +189,12 @@ async def main() -> None:
             await shoot(store, (140, 40), "help", ["question_mark"]),
         ]
         store.close()
+        power = build_cache(Path(tmp) / "power.sqlite")
+        add_power_use(power)
+        # The sidebar: down to the first saved search, Enter lists it (the list takes the keys), Enter opens its first post.
+        shots.append(await shoot(power, (140, 40), "saved-search", ["shift+tab", "j", "j", "j", "enter", "enter"]))
+        shots.append(await shoot(power, (140, 40), "tag-editor", ["shift+tab", "j", "j", "j", "enter", "enter", "T"]))
+        power.close()
         synced = build_cache(Path(tmp) / "synced.sqlite")
         add_offline_account(synced)
         shots.append(await shoot(synced, (140, 40), "sync-offline", ["e"]))
