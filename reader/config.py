@@ -259,9 +259,9 @@ def load_settings(path: Path | None = None) -> Settings:
             f"({format_duration(settings.refresh_ceiling)}): both are at their defaults"
         )
         settings.refresh_floor, settings.refresh_ceiling = Settings.refresh_floor, Settings.refresh_ceiling
+    rule_problems: list[str] = []
     if "rules" in raw:
         settings.rules, rule_problems = _rules(raw["rules"], text)
-        problems += rule_problems
     keys = raw.get("keys", {})
     if isinstance(keys, dict):
         settings.keymap = {str(k): v for k, v in keys.items() if isinstance(v, str)}
@@ -273,9 +273,15 @@ def load_settings(path: Path | None = None) -> Settings:
     unknown = sorted(set(raw) - _KNOWN)
     if unknown:
         problems.append(f"unknown setting {_shown(', '.join(unknown))} (known: {', '.join(sorted(_KNOWN))})")
+    # A bad setting keeps its default; a bad rule is left out (the others still apply).
+    said = []
     if problems:
-        # A bad setting keeps its default; a bad rule is left out (the others still apply).
-        settings.error = f"{path}: " + "; ".join(problems) + " (so the default is used; a bad rule is skipped)"
+        said.append("; ".join(problems) + " (so the default is used)")
+    if rule_problems:
+        said.append("; ".join(rule_problems) + (" (that rule is skipped)" if len(rule_problems) == 1 else
+                                                " (those rules are skipped)"))
+    if said:
+        settings.error = f"{path}: " + "; ".join(said)
     return settings
 
 
