@@ -257,13 +257,11 @@ def cmd_add(args: argparse.Namespace) -> int:
     if store.get_feed(url):
         print(f"already subscribed: {_shown_url(url)}")
         return 0
-    store.add_feed(url, parsed.title, args.category)
+    from .subscribe import store_checked_feed
+
+    new, new_ids = store_checked_feed(store, url, parsed, result, args.category, args.settings)
     if args.full_text:
         store.set_full_text(url, args.full_text)
-    new_ids: list[int] = []
-    new, _ = store.save_parsed(
-        url, parsed, etag=result.etag, last_modified=result.last_modified, new_ids=new_ids,
-    )
     print(f"subscribed: {parsed.title or _shown_url(url)} <{_shown_url(url)}> ({new} post{'' if new == 1 else 's'})")
     sys.stdout.flush()  # said before the articles are fetched
     # Its first posts' articles, as a refresh fetches those of later ones (by the feed's mode).

@@ -12,13 +12,18 @@ HTTP): that is what the user meant. A typed `https://` is never downgraded.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from .fetch import FetchOptions, fetch, make_client
 from .models import FetchResult, ParsedFeed
 from .parse import NotAFeedError, parse_feed
 from .sanitize import clean_message, safe_url
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .store import Store
 
 # How long a scheme-less URL's https attempt may take before plain http is tried.
 HTTPS_PROBE_SECONDS = 5.0
@@ -106,3 +111,24 @@ async def discover(
                 url = exc.links[0]
             result = await fetch(client, url, options=options)
     raise SubscribeError(f"{url} is a web page that links another page, not a feed")
+
+
+def store_checked_feed(
+    store: Store, url: str, parsed: ParsedFeed, result: FetchResult, categories: Sequence[str], settings: Settings,
+) -> tuple[int, list[int]]:
+    """Subscribe to a feed `discover()` just fetched, and keep what that fetch brought, as a refresh would:
+    its posts, the config's rules acting on them, and its next-due time. Returns (new posts, their ids).
+
+    The one way `reader add` and the app's `a` store a new feed, so neither forgets a step.
+    """
+    from .rules import apply_rules
+
+    store.add_feed(url, parsed.title, categories)
+    new_ids: list[int] = []
+    new, _ = store.save_parsed(url, parsed, etag=result.etag, last_modified=result.last_modified, new_ids=new_ids)
+    if settings.rules and new_ids:
+        apply_rules(store, settings.rules, new_ids)  # a hide rule hides from the first fetch on
+    store.reschedule(
+        url, FetchOptions.of(settings).schedule, parsed=True, feed_interval=parsed.interval, fresh_for=result.fresh_for
+    )
+    return new, new_ids

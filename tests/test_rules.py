@@ -13,8 +13,10 @@ import os
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import CLIResult
@@ -22,6 +24,7 @@ from feedserver import FeedServer
 
 from reader.config import Rule
 from reader.models import ParsedEntry, ParsedFeed
+from reader.query import parse_query
 from reader.rules import apply_rules
 from reader.store import Store
 
@@ -329,3 +332,19 @@ def _sql(text: str) -> tuple[str, list[object]]:
 def _no_desktop(monkeypatch: pytest.MonkeyPatch) -> None:
     """No real notify-send from a test: PATH keeps only the interpreter's directory."""
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable))
+
+
+def test_issue11_rules_act_on_a_new_feeds_first_posts_and_it_gets_a_schedule(
+    cli: Callable[..., Any], store: Store, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """`reader add` stores the feed's first posts as a refresh would: the rules act on them, and the
+    feed gets its next-due time from that fetch (it is not fetched again by the next `--due`)."""
+    config = Path(os.environ["READER_CONFIG_DIR"]) / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[[rules]]\nquery = "is:unread"\naction = "tag:first"\n', encoding="utf-8")
+    url = feed_server.url("/atom.xml")
+    assert cli("add", url).code == 0
+    tagged = store.list_entries(*parse_query("tag:first").to_sql())
+    assert tagged and len(tagged) == len(store.list_entries(*parse_query("").to_sql()))
+    feed = store.get_feed(url)
+    assert feed is not None and feed.next_due is not None and feed.next_due > time.time()

@@ -475,3 +475,15 @@ async def test_a_saved_search_whose_query_no_longer_parses_is_marked_and_lists_n
         app.reload()  # reloads (a look for changes, a refresh) don't repeat the notification
         await settle(pilot)
         assert sum("can't be used" in m for m in messages(app)) == 1
+
+
+async def test_issue11_hidden_posts_are_not_in_the_first_list_the_app_shows(two_feeds: Store) -> None:
+    """The list at startup (All, no filter yet) leaves hidden posts out, as every later load does."""
+    store = two_feeds
+    store.set_hidden([ids_of(store, "Alpha post 1")])
+    app = make_app(store)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        assert "Alpha post 1" not in titles(app)
+        assert app.post_list.row_count == 4
+        assert "4 shown (4 unread) · 4 unread of 4 in all" in screen_text(app)

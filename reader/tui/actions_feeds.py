@@ -129,7 +129,7 @@ class FeedActions:
     def action_add_feed(self: ReaderApp) -> None:
         from reader.tui.screens.add_feed import AddFeedScreen
 
-        screen = AddFeedScreen(self.store, self.settings.timeout)
+        screen = AddFeedScreen(self.store, self.settings)
 
         def added(summary: str | None) -> None:
             if summary:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reader.models import EntryRow
-from reader.store import Store
+from reader.store import VISIBLE_SQL, Store
 
 
 class StoreSource:
@@ -23,7 +23,9 @@ class StoreSource:
         self._index: dict[int, int] | None = None
 
     @classmethod
-    def query(cls, store: Store, where: str = "", params: Sequence[object] = ()) -> StoreSource:
+    def query(cls, store: Store, where: str = VISIBLE_SQL, params: Sequence[object] = ()) -> StoreSource:
+        """The posts matching `where`; with none given, every post but the hidden ones (the app's All)."""
+        where = where or VISIBLE_SQL  # never every post: hidden ones are listed only when a query asks
         return cls(store, store.entry_ids(where, params), where, params)
 
     def __len__(self) -> int:

@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from reader.config import Settings
 from reader.sanitize import clean_message
 from reader.store import Store
 
@@ -55,11 +56,12 @@ class AddFeedScreen(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="add.cancel")]
 
-    def __init__(self, store: Store, timeout: float) -> None:
+    def __init__(self, store: Store, settings: Settings) -> None:
         super().__init__()
         self.store = store
+        self.settings = settings  # its rules act on the first posts; its schedule times the next fetch
         self.new_ids: list[int] = []
-        self.timeout = timeout
+        self.timeout = settings.timeout
         # Guards `state` and `_inflight` between the UI thread and the check worker.
         self._lock = threading.Lock()
         self.state: State = "idle"
@@ -167,7 +169,7 @@ class AddFeedScreen(ModalScreen[str | None]):
     def _check_and_add(self, url: str, categories: list[str]) -> str | None:
         """The summary of what was added, or None if the dialog was closed meanwhile."""
         from reader.fetch import FetchOptions
-        from reader.subscribe import SubscribeError, discover
+        from reader.subscribe import SubscribeError, discover, store_checked_feed
 
         if self.store.get_feed(url):
             raise SubscribeError(f"already subscribed: {url}")
@@ -197,11 +199,7 @@ class AddFeedScreen(ModalScreen[str | None]):
             if self.state != "checking":
                 return None  # cancelled while the answer was on its way: add nothing
             self.state = "adding"
-        self.store.add_feed(final_url, parsed.title, categories)
-        ids: list[int] = []
-        new, _updated = self.store.save_parsed(
-            final_url, parsed, etag=result.etag, last_modified=result.last_modified, new_ids=ids
-        )
+        new, ids = store_checked_feed(self.store, final_url, parsed, result, categories, self.settings)
         self.new_ids = ids  # their full articles and images are fetched next, by the app
         return f"Subscribed to {parsed.title or final_url} ({new} posts)"
 
