@@ -20,9 +20,8 @@ import json
 
 from .query import parse_query
 from .sanitize import clean_line
+from .storage.labels import clean_name
 from .store import Store
-
-SEARCH_WORDS = ("save", "list", "remove")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -88,14 +87,11 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def _save(args: argparse.Namespace, name: str, query_words: list[str]) -> int:
     from .cli import CLIError, _store
-    from .storage.labels import clean_name
 
     text = " ".join(query_words).strip()
     if not text:
         raise CLIError("say the query to save: reader search save NAME QUERY (e.g. reader search save work tag:work)")
-    if name.strip().lower() in SEARCH_WORDS:
-        raise CLIError(f"{name.strip()!r} is a word of `reader search`: pick another name")
-    name = clean_name(name, "a saved search")
+    name = clean_name(name, "a saved search")  # refuses the words of `reader search` too
     query = parse_query(text)  # a QueryError is the one-line message: nothing is saved
     store = _store(args)
     replaced = store.save_search(name, query.text)
@@ -199,8 +195,9 @@ def cmd_tag(args: argparse.Namespace) -> int:
             raise CLIError("say which posts: reader tag ID... +NAME -NAME (ids as `reader entries` shows them)")
         return _list_tags(store)
     found = store.existing_ids(ids)
-    present = list(dict.fromkeys(i for i in ids if i in found))
+    present = list(dict.fromkeys(i for i in ids if i in found))  # as `reader mark`: the others are reported
     if add or remove:
+        add, remove = [clean_name(n) for n in add], [clean_name(n) for n in remove]  # as stored, and as shown
         changed = store.tag_entries(present, add=add, remove=remove)
         print(f"{changed:,} change{'' if changed == 1 else 's'}: "
               + " ".join([f"+{n}" for n in add] + [f"-{n}" for n in remove]))

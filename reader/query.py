@@ -23,6 +23,8 @@ from .storage.labels import VISIBLE_SQL
 FIELDS = ("category", "feed", "author", "tag", "is", "has", "type", "since", "before")
 IS_VALUES = ("unread", "read", "starred", "unstarred", "hidden")
 HAS_VALUES = ("enclosure",)
+# Terms in one query: SQLite refuses an expression deeper than 1,000, and no person types 100.
+MAX_TERMS = 100
 _RELATIVE = re.compile(r"^(\d{1,6})([hdwmy])$")
 _UNIT_SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400, "m": 30 * 86400, "y": 365 * 86400}
 
@@ -99,9 +101,10 @@ def _clause(term: Term, now: float) -> tuple[str, list[object]]:
     if term.field == "author":
         return "e.author LIKE ? ESCAPE '\\'", [_like(value)]
     if term.field == "tag":
+        # Matched on the folded name: any case, in any script (COLLATE NOCASE folds ASCII only).
         return (
-            "e.id IN (SELECT et.entry_id FROM entry_tags et JOIN tags t ON t.id = et.tag_id WHERE t.name = ?)",
-            [value],
+            "e.id IN (SELECT et.entry_id FROM entry_tags et JOIN tags t ON t.id = et.tag_id WHERE t.folded = ?)",
+            [value.casefold()],
         )
     if term.field == "is":
         return {
@@ -220,6 +223,8 @@ def parse_query(text: str) -> Query:
         if not re.search(r"\w", value):
             raise QueryError(f"{value!r} has no letters or digits to search for")
         terms.append(Term(None, value, negated=bool(neg), phrase=quoted is not None))
+    if len(terms) > MAX_TERMS:
+        raise QueryError(f"{len(terms)} terms is too many for one query (at most {MAX_TERMS})")
     return Query(terms, text)
 
 

@@ -244,7 +244,8 @@ def _v9(db: sqlite3.Connection) -> None:
       which keeps the date and unread indexes covering.
     - `tags` / `entry_tags`: labels the user puts on posts, apart from the feed's categories.
       A tag maps to a Google Reader user label (`user/-/label/NAME`); `remote_id` holds the
-      server's id for it once synced, and `entry_tags.added` orders a post's tags.
+      server's id for it once synced, and `entry_tags.added` orders a post's tags. A tag is
+      found by `folded` (its name casefolded: one tag for Über and über, which NOCASE can't do).
     - `saved_searches`: a query with a name, shown in the sidebar with its unread count.
     - `feeds.next_due` (NULL: due now), `feeds.every` (the user's interval for this feed, seconds;
       NULL: worked out), `feeds.asked_interval` (the least interval the feed or its server asked
@@ -258,7 +259,8 @@ def _v9(db: sqlite3.Connection) -> None:
         CREATE INDEX entries_hidden ON entries (id) WHERE hidden = 1;
         CREATE TABLE tags (
             id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL,
+            folded TEXT NOT NULL UNIQUE,
             remote_id TEXT
         );
         CREATE TABLE entry_tags (

@@ -189,3 +189,12 @@ def test_issue11_a_query_word_entries_in_another_command_is_not_taken_for_the_co
     assert negated_terms_last(["--data-dir", "/d", "entries", "-foo", "--json"]) == [
         "--data-dir", "/d", "entries", "--json", "--", "-foo"
     ]
+
+
+def test_issue11_tag_echoes_the_names_as_stored_never_raw_escapes(cli: CLI, store: Store) -> None:
+    [post] = fill(store, "https://a.example/feed", "A", 1)
+    result = cli("tag", str(post), "+\x1b]0;TITLE\x07ok", "-\x1b[31mred")
+    assert result.code == 0, result.err
+    assert "\x1b" not in result.out and "\x07" not in result.out
+    assert "+ok -red" in result.out  # the names as stored
+    assert store.entry_tags([post]) == {post: ["ok"]}

@@ -237,3 +237,28 @@ def test_issue11_schedule_and_hook_settings_are_checked(tmp_path: Path) -> None:
     for fragment in ("refresh_floor (2h) is above refresh_ceiling (1h)", 'pipe must be a command like "less -R"',
                      "rules must be [[rules]] tables"):
         assert fragment in settings.error
+
+
+def test_issue11_tag_names_fold_in_every_script_and_hold_no_quote(filled: Store) -> None:
+    ids = ids_by_title(filled)
+    filled.tag_entries([ids["Café opening"]], add=["Über"])
+    filled.tag_entries([ids["Sports roundup"]], add=["über"])  # the same tag: NOCASE alone would make two
+    assert filled.tag_names() == ["Über"]
+    assert titles(filled, "tag:ÜBER") == ["Café opening", "Sports roundup"]
+    with pytest.raises(StoreError, match='can\'t hold "'):
+        filled.tag_entries([ids["Café opening"]], add=['say "hi"'])  # no tag: query could name it
+    with pytest.raises(StoreError, match="needs a name"):
+        filled.tag_entries([ids["Café opening"]], add=["\u200b"])  # invisible
+
+
+def test_issue11_a_query_of_too_many_terms_is_one_clear_error(filled: Store) -> None:
+    """SQLite refuses an expression deeper than 1,000: a query is capped well below, with a message."""
+    with pytest.raises(QueryError, match="too many"):
+        parse_query("a " * 1500)
+    assert titles(filled, " ".join(["-zzz"] * 100)) == titles(filled, "")  # 100 terms still run
+
+
+def test_issue11_saved_searches_cant_take_the_words_of_reader_search(store: Store) -> None:
+    for word in ("list", "Save", "REMOVE"):
+        with pytest.raises(StoreError, match="word of `reader search`"):
+            store.save_search(word, "tag:x")

@@ -45,6 +45,8 @@ class FeedStore(EntryStore):
                 return False
             self._delete_entries_of(db, row[0])
             db.execute("DELETE FROM feeds WHERE id = ?", (row[0],))
+            # Tags that were only on its posts go with them (the posts' entry_tags went by cascade).
+            db.execute("DELETE FROM tags WHERE id NOT IN (SELECT tag_id FROM entry_tags)")
             if not from_server and self._syncing(db):
                 self._queue_feed_op(db, "unsubscribe", url, remote_id=row[1])
         return True

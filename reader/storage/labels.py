@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,12 @@ QUERY_MAX = 2000  # characters in a saved search's query (parse_query's own cap)
 LABEL_FLAG = "label:"
 
 
+def _tag_id(db: sqlite3.Connection, name: str) -> int:
+    """The id of the tag of this name in any case (made when new, keeping the first spelling)."""
+    db.execute("INSERT INTO tags (name, folded) VALUES (?, ?) ON CONFLICT (folded) DO NOTHING", (name, name.casefold()))
+    return int(db.execute("SELECT id FROM tags WHERE folded = ?", (name.casefold(),)).fetchone()[0])
+
+
 def _queue_label(db: sqlite3.Connection, ids: Sequence[int], name: str, value: bool) -> None:
     """Queue a tag change of these posts for the server (those it knows): the user's intent, changed or not."""
     db.execute(
@@ -45,13 +52,24 @@ class SavedSearch:
     query: str
 
 
+# Reserved: `reader search list` must never mean a saved search named "list".
+SEARCH_WORDS = ("save", "list", "remove")
+
+
 def clean_name(name: str, what: str = "a tag") -> str:
-    """A tag's or saved search's name as stored: one printable line. Raises StoreError when empty or too long."""
+    """A tag's or saved search's name as stored: one printable line. Raises StoreError when empty or too long.
+
+    A tag's name holds no `"`: `tag:"NAME"` could not say it, so no query could find the tag.
+    """
     cleaned = clean_line(name, NAME_MAX + 1).strip()
-    if not cleaned:
+    if not cleaned or not any(c.isprintable() and not c.isspace() and unicodedata.category(c) != "Cf" for c in cleaned):
         raise StoreError(f"{what} needs a name with something printable in it")
     if len(cleaned) > NAME_MAX:
         raise StoreError(f"{what}'s name is too long (at most {NAME_MAX} characters)")
+    if what == "a tag" and '"' in cleaned:
+        raise StoreError(f'a tag\'s name can\'t hold " (tag:"NAME" could not find it): {cleaned!r}')
+    if what == "a saved search" and cleaned.casefold() in SEARCH_WORDS:
+        raise StoreError(f"{cleaned!r} is a word of `reader search`: pick another name")
     return cleaned
 
 
@@ -71,8 +89,7 @@ class LabelStore(StoreBase):
         with self.transaction() as db:
             syncing = self._syncing(db)
             for name in add_names:
-                db.execute("INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
-                tag_id = db.execute("SELECT id FROM tags WHERE name = ?", (name,)).fetchone()[0]
+                tag_id = _tag_id(db, name)
                 for chunk in chunks(ids):
                     changed += db.execute(
                         f"INSERT OR IGNORE INTO entry_tags (entry_id, tag_id, added) "
@@ -82,7 +99,7 @@ class LabelStore(StoreBase):
                     if syncing:
                         _queue_label(db, chunk, name, True)
             for name in remove_names:
-                row = db.execute("SELECT id FROM tags WHERE name = ?", (name,)).fetchone()
+                row = db.execute("SELECT id FROM tags WHERE folded = ?", (name.casefold(),)).fetchone()
                 for chunk in chunks(ids):
                     if row is not None:
                         changed += db.execute(
@@ -117,8 +134,7 @@ class LabelStore(StoreBase):
                 members = next((ids for n, ids in server.items() if n.casefold() == folded), set())
                 db.execute("DELETE FROM label_ids")
                 db.executemany("INSERT OR IGNORE INTO label_ids VALUES (?)", ((i,) for i in members))
-                db.execute("INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
-                tag_id = db.execute("SELECT id FROM tags WHERE name = ?", (name,)).fetchone()[0]
+                tag_id = _tag_id(db, name)
                 pending = "e.remote_id NOT IN (SELECT remote_id FROM outbox_marks WHERE flag = ?)"
                 flag = LABEL_FLAG + clean_name(name)
                 changed += db.execute(

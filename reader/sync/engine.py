@@ -28,8 +28,8 @@ from ..config import Rule
 from ..models import ParsedEntry
 from ..rules import RuleOutcome, apply_rules
 from ..sanitize import clean_message
-from ..storage.labels import LABEL_FLAG
-from ..store import Store
+from ..storage.labels import LABEL_FLAG, clean_name
+from ..store import Store, StoreError
 from .client import CONTENTS_BATCH, EDIT_BATCH, AuthError, GReaderClient, RefusedError, SyncError, UnreachableError
 from .items import READ, READING_LIST, STARRED, RemoteFeed, RemoteItem, label_id
 
@@ -278,6 +278,12 @@ def pull_tag_sets(client: GReaderClient, folders: set[str], check: Callable[[], 
     for name, kind in client.tag_list():
         if kind == "folder" or (kind is None and name.casefold() in folders) or name.casefold() in DEFAULT_LABELS:
             continue
+        try:
+            clean_name(name)
+        except StoreError:
+            continue  # a label no reader tag can be (a `"` in it, too long): left to the server
+        if any(name.casefold() == known.casefold() for known in sets):
+            continue  # two spellings of one tag: the first one stands
         check()
         sets[name] = set(client.item_ids(label_id(name)))
     return sets
