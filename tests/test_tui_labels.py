@@ -487,3 +487,18 @@ async def test_issue11_hidden_posts_are_not_in_the_first_list_the_app_shows(two_
         assert "Alpha post 1" not in titles(app)
         assert app.post_list.row_count == 4
         assert "4 shown (4 unread) · 4 unread of 4 in all" in screen_text(app)
+
+
+async def test_issue11_ctrl_s_in_a_feed_says_the_feed_is_not_part_of_the_saved_query(two_feeds: Store) -> None:
+    """`feed:` matches text in titles and URLs: a feed scope can't be saved exactly, and the dialog says so."""
+    store = two_feeds
+    app = make_app(store)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        feed_id = next(f.id for f in store.list_feeds() if f.title == "Beta")
+        await _select_row(pilot, app, f"feed:{feed_id}:1")
+        await pilot.press("slash", "p", "o", "s", "t", "ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SaveSearchScreen))
+        text = screen_text(app)
+        assert "Query: post" in text
+        assert "Not part of it: Beta" in text

@@ -130,7 +130,11 @@ class LabelActions:
             if name:
                 self._save_search(name, text)
 
-        self.push_screen(SaveSearchScreen(text, self.sidebar.saved_searches), named)
+        # A scope the query language can't say exactly (a feed: `feed:` matches text in titles and
+        # URLs) is not part of what is saved: the dialog says so rather than save a wider search quietly.
+        left_out = self.scope.label if self.scope.kind in ("feed", "category") and not scope_query_text(self.scope) \
+            else None
+        self.push_screen(SaveSearchScreen(text, self.sidebar.saved_searches, left_out), named)
 
     @work(thread=True, exit_on_error=False, group="save-search")
     def _save_search(self: ReaderApp, name: str, query: str) -> None:

@@ -31,9 +31,10 @@ class SaveSearchScreen(ModalScreen[str | None]):
         Binding("escape", "dismiss(None)", "Cancel", id="save_search.cancel"),
     ]
 
-    def __init__(self, query: str, existing: list[SavedSearch]) -> None:
+    def __init__(self, query: str, existing: list[SavedSearch], left_out: str | None = None) -> None:
         super().__init__()
         self.query_text = query
+        self.left_out = left_out  # the sidebar scope shown, which the saved query can't say
         self.existing = {nocase(s.name): s for s in existing}
 
     def compose(self) -> ComposeResult:
@@ -41,6 +42,11 @@ class SaveSearchScreen(ModalScreen[str | None]):
             yield Static(Text("Save this search", style="bold"), markup=False)
             # The query is the user's text: plain Text, never markup.
             yield Static(Text.assemble(("Query: ", "dim"), clean_line(self.query_text)), markup=False)
+            if self.left_out:
+                yield Static(Text.assemble(
+                    ("Not part of it: ", "dim"), clean_line(self.left_out),
+                    (" (the query language can't name one feed exactly)", "dim"),
+                ), markup=False, id="save-search-left-out")
             yield Input(placeholder="a name for it, e.g. BGP news", id="save-search-name")
             yield Static("", id="save-search-error", markup=False)
             yield Static(Text("Enter saves · Esc cancels", style="dim"), markup=False)
