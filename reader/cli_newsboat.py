@@ -50,7 +50,7 @@ def cmd_import_newsboat(args: argparse.Namespace) -> int:
         str(p) for p in (sources.urls, sources.config, sources.cache) if p is not None
     )
     print(f"newsboat: {clean_line(files, 1000)}")
-    print(f"feeds: {report.feeds} ({report.feeds_new} new here), {report.categories_added} categories added")
+    print(f"feeds: {report.feeds} ({report.feeds_new} new here), {len(report.categories_added)} categories added")
     print(
         f"posts: {report.posts} ({report.posts_new} new here), {report.read} read, {report.starred} starred"
         + (f", {report.deleted} deleted in newsboat (kept here, hidden)" if report.deleted else "")
@@ -69,6 +69,8 @@ def cmd_import_newsboat(args: argparse.Namespace) -> int:
             print(f"  {clean_line(line, 300)}")
     else:
         print("rules: none (no ignore-article lines)")
+    if report.rules_applied:
+        print(f"rules on the imported posts: {clean_line(report.rules_applied, 300)}")
     if report.problems:
         print(f"not imported or approximated ({len(report.problems)}):")
         for problem in report.problems:

@@ -375,6 +375,9 @@ def test_reader_key_undoes_newsboat_guids() -> None:
     assert (relative.key, relative.others, relative.sure) == ("rel-6", ("http://f.example/rel-6",), False)
     title_only = reader_key(_item("T", "", "T"), feed)
     assert title_only.key.startswith("sha1:") and not title_only.sure
+    # A relative permalink guid whose resolved link newsboat kept: reader's key is that link, for sure.
+    resolved = reader_key(_item("rel-7.html", "http://f.example/rel-7.html"), feed)
+    assert (resolved.key, resolved.sure) == ("http://f.example/rel-7.html", True)
 
 
 # --- rules in config.toml ----------------------------------------------------------------------
@@ -435,7 +438,9 @@ def test_rules_not_written_into_a_broken_config(tmp_path: Path, store: Store) ->
 # --- finding the files, and bad input --------------------------------------------------------
 
 
-def test_find_sources_prefers_dot_newsboat_then_xdg(tmp_path: Path) -> None:
+def test_find_sources_looks_where_newsboat_does(tmp_path: Path) -> None:
+    """newsboat 2.x: the XDG dirs when $XDG_CONFIG_HOME/newsboat exists (even beside a ~/.newsboat),
+    else ~/.newsboat (checked against the real newsboat 2.21 by hand: `newsboat -x reload` with both)."""
     home = tmp_path / "home"
     xdg_conf, xdg_data = home / "conf" / "newsboat", home / "data" / "newsboat"
     xdg_conf.mkdir(parents=True)
@@ -446,8 +451,13 @@ def test_find_sources_prefers_dot_newsboat_then_xdg(tmp_path: Path) -> None:
     found = find_sources(home=home, env=env)
     assert (found.urls, found.config, found.cache) == (xdg_conf / "urls", None, xdg_data / "cache.db")
     (home / ".newsboat").mkdir()
-    with pytest.raises(NewsboatImportError, match=r"no newsboat urls file at .*\.newsboat/urls"):
-        find_sources(home=home, env=env)
+    (home / ".newsboat" / "urls").write_text("https://stale.example/\n")
+    found = find_sources(home=home, env=env)
+    assert found.urls == xdg_conf / "urls"  # the XDG dir exists: newsboat uses it, and so does the import
+    for leftover in (xdg_conf / "urls", xdg_data / "cache.db"):
+        leftover.unlink()
+    xdg_conf.rmdir()
+    assert find_sources(home=home, env=env).urls == home / ".newsboat" / "urls"
 
 
 def test_cli_says_clearly_when_files_are_missing_or_not_newsboats(tmp_path: Path, cli: Callable[..., object]) -> None:
@@ -556,3 +566,69 @@ def test_hostile_cache_fields_are_cleaned_where_they_enter(tmp_path: Path, store
     assert store.entry_tags([row.id]) == {}  # "\x1b" and U+202E are no flag letters
     (stored,) = store.list_feeds()
     assert stored.site_url is None and stored.title.isprintable()
+
+
+def _cache_with(nb: Path, feed: str, titles: list[str]) -> None:
+    with sqlite3.connect(nb / "cache.db") as db:
+        db.executescript(NEWSBOAT_SCHEMA)
+        db.execute("INSERT INTO rss_feed (rssurl, url, title) VALUES (?, ?, ?)", (feed, feed, "F"))
+        db.executemany(
+            "INSERT INTO rss_item (guid, title, author, url, feedurl, pubDate, content, unread, flags) "
+            "VALUES (?, ?, '', ?, ?, ?, '<p>b</p>', 1, '')",
+            [(f"{feed}/{n}", title, f"{feed}/{n}", feed, 1_700_000_000 + n) for n, title in enumerate(titles)],
+        )
+
+
+def test_issue11_the_kill_rules_act_on_the_imported_posts(tmp_path: Path, store: Store) -> None:
+    """newsboat's `ignore-mode display` keeps killed posts in its cache, out of sight: imported, the rule
+    written from that ignore-article hides them here too (as every rule acts on new posts)."""
+    nb = tmp_path / "nb"
+    nb.mkdir()
+    feed = "https://k.example/feed"
+    (nb / "urls").write_text(f"{feed}\n", encoding="utf-8")
+    (nb / "config").write_text('ignore-mode display\nignore-article "*" "unread = \\"yes\\" and age > 3650"\n',
+                               encoding="utf-8")
+    _cache_with(nb, feed, ["Old one", "Old two"])
+    with sqlite3.connect(nb / "cache.db") as db:
+        db.execute("UPDATE rss_item SET pubDate = 100000")  # 1970: older than ten years
+    report = import_newsboat(store, Sources(nb / "urls", nb / "config", nb / "cache.db", str(nb)),
+                             config_path=tmp_path / "config.toml")
+    assert report.rules_added and "2 hidden" in report.rules_applied
+    assert store.list_entries(*parse_query("").to_sql()) == []
+    assert len(store.list_entries(*parse_query("is:hidden").to_sql())) == 2
+
+
+def test_issue11_a_running_newsboat_is_said_and_a_rename_outlives_a_second_import(
+    tmp_path: Path, store: Store
+) -> None:
+    nb = tmp_path / "nb"
+    nb.mkdir()
+    feed = "https://r.example/feed"
+    (nb / "urls").write_text(f'{feed} "~Named in newsboat"\n', encoding="utf-8")
+    _cache_with(nb, feed, ["A post"])
+    sources = Sources(nb / "urls", None, nb / "cache.db", str(nb))
+    (nb / "cache.db.lock").write_text(str(os.getpid()))  # a live process holds it, as a running newsboat does
+    with pytest.raises(NewsboatImportError, match="newsboat is running"):
+        import_newsboat(store, sources, config_path=tmp_path / "config.toml")
+    (nb / "cache.db.lock").write_text("4194304")  # a crashed newsboat's: no such process
+    import_newsboat(store, sources, config_path=tmp_path / "config.toml")
+    assert store.get_feed(feed).title == "Named in newsboat"  # type: ignore[union-attr]
+    store.set_feed_title(feed, "Mine")
+    again = import_newsboat(store, sources, config_path=tmp_path / "config.toml")
+    assert not again.changed
+    assert store.get_feed(feed).title == "Mine"  # type: ignore[union-attr]
+
+
+def test_issue11_rules_that_cant_be_appended_are_given_to_add_by_hand(tmp_path: Path, store: Store) -> None:
+    nb = tmp_path / "nb"
+    nb.mkdir()
+    (nb / "urls").write_text("https://a.example/feed\n", encoding="utf-8")
+    (nb / "config").write_text('ignore-article "*" "age > 3650"\n', encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text('rules = [{ query = "x", action = "read" }]\n', encoding="utf-8")  # an inline array
+    before = config.read_bytes()
+    report = import_newsboat(store, Sources(nb / "urls", nb / "config", None, str(nb)), config_path=config)
+    assert config.read_bytes() == before
+    assert not list(tmp_path.glob("config.toml.bak-*"))  # left as it was: no backup left behind
+    (problem,) = [p for p in report.problems if "add them by hand" in p]
+    assert 'query = "before:3651d"' in problem

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import os
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -52,6 +53,27 @@ class CachedItem:
     base: str
 
 
+def _running_newsboat(path: Path) -> int | None:
+    """The pid of a newsboat that has this cache open: it holds `cache.db.lock` with its pid in it (a lock
+    file, not a SQLite lock: reads would not notice it writing). None when no live process holds it."""
+    try:
+        text = Path(f"{path}.lock").read_text(encoding="ascii", errors="replace")[:40].strip()
+    except OSError:
+        return None
+    if not text.isdigit() or not 0 < int(text) <= 4_194_304:  # Linux pid_max at most
+        return None
+    pid = int(text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None  # a lock left by a newsboat that crashed
+    except PermissionError:
+        return pid  # alive, another user's
+    except OSError:
+        return None
+    return pid
+
+
 @dataclass(frozen=True, slots=True)
 class Key:
     key: str
@@ -63,6 +85,9 @@ class Key:
 class NewsboatCache:
     def __init__(self, path: Path) -> None:
         self.path = path
+        running = _running_newsboat(path)
+        if running is not None:
+            raise CacheError(f"newsboat is running (pid {running}, {path}.lock): quit it, then run the import again")
         try:
             # Read-only and never written: newsboat may be running (it keeps a lock file, not a SQLite lock).
             # A short busy timeout: newsboat writing its cache holds the lock for moments, not seconds.
@@ -181,6 +206,9 @@ def reader_key(item: CachedItem, feed_url: str) -> Key:
     if not guid:
         return Key("", sure=False, why="no guid, link or title")
     key = clean_line(guid, 2000)
+    if not _SCHEME.match(guid) and link and clean_line(urljoin(item.base or feed_url, guid), 2000) == link:
+        # A relative permalink guid: newsboat kept the link it resolves to, which is what reader keys it by.
+        return Key(link, others=(key,))
     if not _SCHEME.match(guid):
         # A guid that is no URL: reader resolves it against the feed's URL when it is a permalink
         # (isPermaLink missing or true), which newsboat doesn't record. Both are tried.

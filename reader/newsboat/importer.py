@@ -25,6 +25,7 @@ from ..config import CONFIG_NAME, Settings, config_dir, load_settings
 from ..fetch import FetchOptions
 from ..models import Feed, ParsedEntry
 from ..parse import clean_enclosures
+from ..rules import apply_rules
 from ..sanitize import clean_line, clean_text, safe_url, strip_tags
 from ..store import Store, StoreError
 from .align import LiveFeed, current_entries
@@ -53,16 +54,19 @@ def find_sources(
     directory: Path | None = None, *, urls: Path | None = None, config: Path | None = None, cache: Path | None = None,
     home: Path | None = None, env: dict[str, str] | None = None,
 ) -> Sources:
-    """Where newsboat's files are: DIR, else ~/.newsboat, else the XDG directories newsboat 2.x uses."""
+    """Where newsboat's files are: DIR, else where newsboat 2.x itself looks: the XDG directories when
+    $XDG_CONFIG_HOME/newsboat exists (newsboat moves there then, even with a ~/.newsboat beside it),
+    else ~/.newsboat."""
     env = dict(os.environ) if env is None else env
     home = home or Path(env.get("HOME") or Path.home())
+    xdg_conf = Path(env.get("XDG_CONFIG_HOME") or home / ".config") / "newsboat"
     if directory is not None:
         conf_dir = data_dir = directory.expanduser()
-    elif (home / ".newsboat").is_dir():
-        conf_dir = data_dir = home / ".newsboat"
-    else:
-        conf_dir = Path(env.get("XDG_CONFIG_HOME") or home / ".config") / "newsboat"
+    elif xdg_conf.is_dir() or not (home / ".newsboat").is_dir():
+        conf_dir = xdg_conf
         data_dir = Path(env.get("XDG_DATA_HOME") or home / ".local" / "share") / "newsboat"
+    else:
+        conf_dir = data_dir = home / ".newsboat"
     for given in (urls, config, cache):
         if given is not None and not given.is_file():
             raise NewsboatImportError(f"no such file: {given}")
@@ -82,7 +86,7 @@ def find_sources(
 class Report:
     feeds: int = 0
     feeds_new: int = 0
-    categories_added: int = 0
+    categories_added: set[str] = field(default_factory=set)  # casefolded names new on some feed
     posts: int = 0  # newsboat's cached posts of the imported feeds
     posts_new: int = 0  # stored now
     read: int = 0  # read in newsboat
@@ -98,6 +102,8 @@ class Report:
     rules_added: list[str] = field(default_factory=list)
     rules_present: int = 0
     config_backup: Path | None = None
+    new_ids: list[int] = field(default_factory=list)  # posts stored now: the rules act on them
+    rules_applied: str = ""  # what the rules did to them
     config_path: Path | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -144,7 +150,13 @@ def import_newsboat(
             cache.close()
     counter = _feed_counter(store.list_feeds())
     _import_searches(store, urls, counter, report)
-    _import_rules(conf, counter, config_path or config_dir() / CONFIG_NAME, report)
+    config_path = config_path or config_dir() / CONFIG_NAME
+    _import_rules(conf, counter, config_path, report)
+    # The imported posts are new here: the rules act on them as on a refresh's, newsboat's kill rules
+    # (just appended) included, so what newsboat's ignore-article kept out of sight stays out of it.
+    rules = load_settings(config_path).rules
+    if rules and report.new_ids:
+        report.rules_applied = apply_rules(store, rules, report.new_ids).line()
     return report
 
 
@@ -188,10 +200,12 @@ def _import_feeds(
             continue
         if old is None:
             report.feeds_new += 1
-        if entry.title and (old is None or old.title != entry.title):
-            store.set_feed_title(entry.url, entry.title)  # "~Name": the user's title, which refreshes keep
+        if entry.title and old is None:
+            # "~Name": the user's title, which refreshes keep; a feed already here keeps the title it has
+            # (a rename since the first import is the user's too).
+            store.set_feed_title(entry.url, entry.title)
         known = {c.casefold() for c in (old.categories if old else [])}
-        report.categories_added += sum(c.casefold() not in known for c in feed.categories)
+        report.categories_added.update(c.casefold() for c in feed.categories if c.casefold() not in known)
         if entry.hidden:
             report.problems.append(
                 f"urls line {entry.line}: {shown(entry.url)} is hidden in newsboat (\"!\"): "
@@ -233,7 +247,7 @@ def _import_posts(
         nonlocal written
         # Posts only: the import is not a fetch, so the feed's fetch state (validators, when it was
         # last updated, its schedule) is left as it was, and the next refresh asks the server as it would have.
-        count, _ = store.import_entries(feed.url, batch)
+        count, _ = store.import_entries(feed.url, batch, report.new_ids)
         report.posts_new += count
         written += len(batch)
         batch.clear()
@@ -438,9 +452,13 @@ def _append_rules(path: Path, before: Settings, blocks: list[str], added: list[s
         # The file reads differently than planned: put it back as it was, and say so.
         if backup is not None:
             shutil.copy2(backup, path)
+            backup.unlink(missing_ok=True)  # the file is as it was: no backup of it is needed
         else:
             path.unlink(missing_ok=True)
-        report.problems.append(f"{path}: the rules did not read back cleanly ({after.error}): file left as it was")
+        report.problems.append(
+            f"{path}: the rules did not read back cleanly ({after.error or 'its rules are written another way'}): "
+            "file left as it was; add them by hand:\n" + "\n".join(blocks)
+        )
         return
     report.config_backup = backup
     report.rules_added = added

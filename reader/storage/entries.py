@@ -53,15 +53,17 @@ class EntryStore(StoreBase):
             new, updated, _ = self._write_entries(db, feed_id, parsed.entries, now, encoded, new_ids)
         return new, updated
 
-    def import_entries(self, url: str, entries: Sequence[ParsedEntry]) -> tuple[int, int]:
+    def import_entries(
+        self, url: str, entries: Sequence[ParsedEntry], new_ids: list[int] | None = None
+    ) -> tuple[int, int]:
         """Store posts that came from elsewhere than a fetch of the feed (another reader's cache).
 
         Written like fetched posts (same keys, index, adoption), but the feed's fetch state is
         left alone: it was not fetched, and its next refresh asks the server as it would have.
-        Returns (new, updated).
+        Returns (new, updated); `new_ids`, when given, receives the new posts' ids.
         """
         with self.transaction() as db:
-            new, updated, _ = self._write_entries(db, self._feed_id(db, url), entries, time.time())
+            new, updated, _ = self._write_entries(db, self._feed_id(db, url), entries, time.time(), new_ids=new_ids)
         return new, updated
 
     def _write_entries(
