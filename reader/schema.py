@@ -244,8 +244,7 @@ def _v9(db: sqlite3.Connection) -> None:
       which keeps the date and unread indexes covering.
     - `tags` / `entry_tags`: labels the user puts on posts, apart from the feed's categories.
       A tag maps to a Google Reader user label (`user/-/label/NAME`); `remote_id` holds the
-      server's id for it once synced, and `entry_tags.added` orders a post's tags. A tag is
-      found by `folded` (its name casefolded: one tag for Über and über, which NOCASE can't do).
+      server's id for it once synced, and `entry_tags.added` orders a post's tags.
     - `saved_searches`: a query with a name, shown in the sidebar with its unread count.
     - `feeds.next_due` (NULL: due now), `feeds.every` (the user's interval for this feed, seconds;
       NULL: worked out), `feeds.asked_interval` (the least interval the feed or its server asked
@@ -259,8 +258,7 @@ def _v9(db: sqlite3.Connection) -> None:
         CREATE INDEX entries_hidden ON entries (id) WHERE hidden = 1;
         CREATE TABLE tags (
             id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL,
-            folded TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
             remote_id TEXT
         );
         CREATE TABLE entry_tags (
@@ -299,6 +297,28 @@ def _v11(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE feeds ADD COLUMN own_title INTEGER NOT NULL DEFAULT 0")
 
 
+def _v12(db: sqlite3.Connection) -> None:
+    """`tags.folded`: a tag's name casefolded, by which it is found: one tag for Über and über (COLLATE
+    NOCASE folds ASCII only). Tags that fold alike are merged into the oldest, their posts kept.
+
+    Tolerant of a cache that already has the column: a build during the step's development put it in _v9.
+    """
+    columns = {row[1] for row in db.execute("PRAGMA table_info(tags)")}
+    if "folded" not in columns:
+        db.execute("ALTER TABLE tags ADD COLUMN folded TEXT")
+    first: dict[str, int] = {}
+    for tag_id, name in db.execute("SELECT id, name FROM tags ORDER BY id").fetchall():
+        folded = name.casefold()
+        if folded in first:
+            db.execute("UPDATE OR IGNORE entry_tags SET tag_id = ? WHERE tag_id = ?", (first[folded], tag_id))
+            db.execute("DELETE FROM entry_tags WHERE tag_id = ?", (tag_id,))
+            db.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
+            continue
+        first[folded] = tag_id
+        db.execute("UPDATE tags SET folded = ? WHERE id = ?", (folded, tag_id))
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS tags_by_folded ON tags (folded)")
+
+
 # Index i holds the step from user_version i to i + 1. Append; never edit a shipped step.
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11]
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -262,3 +262,45 @@ def test_issue11_saved_searches_cant_take_the_words_of_reader_search(store: Stor
     for word in ("list", "Save", "REMOVE"):
         with pytest.raises(StoreError, match="word of `reader search`"):
             store.save_search(word, "tag:x")
+
+
+def _cache_at(path: Path, version: int) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None)
+    for step in MIGRATIONS[:version]:
+        step(db)
+    db.execute(f"PRAGMA user_version = {version}")
+    db.execute("INSERT INTO feeds (url, title, added) VALUES ('https://o.example/f', 'Old', 0)")
+    for n in (1, 2):
+        db.execute(
+            "INSERT INTO entries (feed_id, key, title, author, published, date_known, first_seen, hash) "
+            f"VALUES (1, 'k{n}', 'Post {n}', '', {n}, 1, 1, 'h')"
+        )
+    return db
+
+
+def test_issue11_tags_that_fold_alike_are_merged_by_the_migration(tmp_path: Path) -> None:
+    path = tmp_path / "v11.sqlite"
+    db = _cache_at(path, 11)
+    db.execute("INSERT INTO tags (id, name) VALUES (1, 'Über'), (2, 'über')")  # NOCASE kept them apart
+    db.execute("INSERT INTO entry_tags VALUES (1, 1, 0), (2, 2, 0), (2, 1, 0)")
+    db.close()
+    store = Store(path)
+    assert store.tag_names() == ["Über"]
+    assert titles(store, "tag:über") == ["Post 2", "Post 1"]
+    assert store.tag_counts() == [("Über", 2, 2)]
+    store.close()
+
+
+def test_issue11_a_cache_that_has_the_folded_column_already_migrates(tmp_path: Path) -> None:
+    """A build during development put `folded` in step 9: step 12 takes such a cache as it is."""
+    path = tmp_path / "dev.sqlite"
+    db = _cache_at(path, 11)
+    db.execute("ALTER TABLE tags ADD COLUMN folded TEXT")
+    db.execute("INSERT INTO tags (id, name, folded) VALUES (1, 'later', 'later')")
+    db.execute("INSERT INTO entry_tags VALUES (1, 1, 0)")
+    db.close()
+    store = Store(path)
+    assert titles(store, "tag:LATER") == ["Post 1"]
+    store.tag_entries([2], add=["Later"])
+    assert store.tag_names() == ["later"]
+    store.close()

@@ -32,7 +32,8 @@ LABEL_FLAG = "label:"
 
 def _tag_id(db: sqlite3.Connection, name: str) -> int:
     """The id of the tag of this name in any case (made when new, keeping the first spelling)."""
-    db.execute("INSERT INTO tags (name, folded) VALUES (?, ?) ON CONFLICT (folded) DO NOTHING", (name, name.casefold()))
+    # OR IGNORE: a tag of this name in any case is already there (its `name` and `folded` are both unique).
+    db.execute("INSERT OR IGNORE INTO tags (name, folded) VALUES (?, ?)", (name, name.casefold()))
     return int(db.execute("SELECT id FROM tags WHERE folded = ?", (name.casefold(),)).fetchone()[0])
 
 
