@@ -176,8 +176,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_feeds)
 
-    p = sub.add_parser("refresh", help="fetch feeds (all, or the URLs given)")
-    p.add_argument("urls", nargs="*", metavar="URL")
+    p = sub.add_parser("refresh", help="fetch feeds (all, or the ones given)")
+    p.add_argument("urls", nargs="*", metavar="FEED", help="a feed's URL or its id (as `reader feeds` shows them)")
     p.add_argument("--quiet", "-q", action="store_true", help="print only the feeds that failed (for cron)")
     p.add_argument("--due", action="store_true", help="only the feeds due a fetch by their schedule (for cron)")
     p.set_defaults(func=cmd_refresh)
@@ -363,7 +363,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     store = _store(args)
     not_due = 0
     if args.due and not args.urls:
-        due, not_due, soonest = store.due_summary(time.time())
+        ceiling = args.settings.refresh_ceiling  # the setting now, not the one of each feed's last fetch
+        due, not_due, soonest = store.due_summary(time.time(), ceiling)
         if not due:
             # A cron run between due times: one line, no network, nothing imported that a fetch needs.
             if not args.quiet:
@@ -378,10 +379,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     from .refresh import refresh
 
     if args.urls:
-        known = {f.url for f in store.list_feeds()}
-        missing = [u for u in args.urls if u not in known]
-        if missing:
-            raise CLIError(f"not subscribed: {', '.join(map(_shown_url, missing))}")
+        # A feed named as every FEED argument is (its URL or its id, as `reader feeds` shows them).
+        args.urls = list(dict.fromkeys(cli_fulltext.find_feed(store, text) for text in args.urls))
         synced = [f.url for f in store.list_feeds(urls=args.urls) if f.remote_id]
         if synced:
             raise CLIError(f"the sync server fetches {', '.join(map(_shown_url, synced))}: "
@@ -416,7 +415,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(summary.line())
         if not_due:
             # The next time anything is due, counting the feeds just fetched.
-            soonest = store.due_summary(time.time())[2]
+            soonest = store.due_summary(time.time(), args.settings.refresh_ceiling)[2]
             when = f"; next at {format_when(soonest)}" if soonest is not None else ""
             print(f"{not_due} {'feed' if not_due == 1 else 'feeds'} not due{when}")
     cli_rules.after_refresh(args, summary)

@@ -299,11 +299,13 @@ _HOOK_EXAMPLES = {
 }
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_COMPOUND = re.compile(r"(?:\d+(?:\.\d+)?\s*[smhdw]\s*)+")
 _DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def parse_duration(value: object) -> float | None:
-    """Seconds from "30m", "2h", "1d", "90s", "1w" or a number of seconds; None when it is none of those.
+    """Seconds from "30m", "2h", "1d", "90s", "1w", "1h 30m" or a number of seconds; None when it is none of those.
 
     0 is a duration ("off" where a setting allows it); past a year is refused as a typo.
     """
@@ -312,10 +314,15 @@ def parse_duration(value: object) -> float | None:
     if isinstance(value, (int, float)):
         seconds = float(value)
     elif isinstance(value, str):
-        match = _DURATION.match(value.lower())
-        if match is None:
+        text = value.lower().strip()
+        match = _DURATION.match(text)
+        if match is not None:
+            seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+        elif len(text) <= 40 and _COMPOUND.fullmatch(text):
+            # "1h 30m", "2h30m", "1d 6h": what format_duration writes reads back
+            seconds = sum(float(n) * _DURATION_UNITS[unit] for n, unit in _PART.findall(text))
+        else:
             return None
-        seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
     else:
         return None
     if not math.isfinite(seconds) or not 0 <= seconds <= DURATION_MAX:
@@ -365,6 +372,9 @@ def _rules(value: object, text: str) -> tuple[list[Rule], list[str]]:
         if unknown:
             keys = _shown(", ".join(map(str, unknown)))
             problems.append(f"{where}: unknown key {keys} (a rule has query and action)")
+            continue
+        if query is None:
+            problems.append(f'{where}: has no query (e.g. query = "feed:heise category:Anzeige")')
             continue
         if not isinstance(query, str) or not query.strip():
             problems.append(f'{where}: query must be a query like "feed:heise category:Anzeige", not {_shown(query)}')

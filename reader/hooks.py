@@ -193,6 +193,9 @@ def notify(settings: Settings, title: str, body: str) -> str | None:
     body = clean_text(body)
     if len(body) > NOTIFY_BODY_MAX:
         body = body[: NOTIFY_BODY_MAX - 1].rstrip() + "…"
+    # A post's title leads the body: one like "--wait" must never be read as an option of the command
+    # (notify-send's getopt takes options anywhere in argv). A leading space makes it a plain word.
+    title, body = (f" {text}" if text.startswith("-") else text for text in (title, body))
     try:
         if settings.notify:
             run_with_stdin(
@@ -203,7 +206,9 @@ def notify(settings: Settings, title: str, body: str) -> str | None:
         if program is None:
             return BELL
         try:
-            run_with_stdin([program, "--app-name=reader", title, body], [], None, NOTIFY_TIMEOUT, what="notify-send")
+            run_with_stdin(
+                [program, "--app-name=reader", "--", title, body], [], None, NOTIFY_TIMEOUT, what="notify-send"
+            )
         except HookError:
             return BELL  # installed but no desktop session to show it (ssh, a bare tty): the bell still works
         return None

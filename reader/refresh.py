@@ -94,7 +94,7 @@ async def refresh_async(
     started = time.monotonic()
     # A feed of the sync account is fetched by the server, and its posts come with `reader sync`.
     # With `due`, only the feeds whose next-due time has come (reader/schedule.py; NULL: due now).
-    feeds = store.feeds_to_refresh(urls, due_by=time.time() if due else None)
+    feeds = store.feeds_to_refresh(urls, due_by=time.time() if due else None, ceiling=options.schedule.ceiling)
     summary = RefreshSummary()
     total = len(feeds)
     if not feeds:

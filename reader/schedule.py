@@ -155,10 +155,12 @@ def feed_interval(ttl: str | None, update_period: str | None, update_frequency: 
         found.append(int(minutes) * 60.0)
     period = (update_period or "").strip().lower()
     frequency = (update_frequency or "").strip()
-    if period or frequency:
-        # The module's defaults: daily, once. An unknown period or a bad frequency spoils only itself.
+    good_frequency = _DIGITS.fullmatch(frequency) is not None and int(frequency) > 0
+    if (period or frequency) and (good_frequency or not frequency):
+        # The module's defaults: daily, once. An unknown period or a bad frequency (0, a word) spoils the
+        # sy: hint, never the ttl: garbage asks nothing (a feed posting hourly must not become daily).
         seconds = _PERIODS.get(period or "daily")
-        times = int(frequency) if _DIGITS.fullmatch(frequency) and int(frequency) > 0 else 1
+        times = int(frequency) if good_frequency else 1
         if seconds is not None:
             found.append(seconds / times)
     if not found:

@@ -167,7 +167,16 @@ def test_issue11_notify_without_a_command_uses_notify_send_on_path(tmp_path: Pat
     _script, out = recorder(bin_dir, "notify-send")
     monkeypatch.setenv("PATH", str(bin_dir))
     assert notify(Settings(), "New posts", "A, B") is None
-    assert read_record(out)["argv"] == ["--app-name=reader", "New posts", "A, B"]
+    assert read_record(out)["argv"] == ["--app-name=reader", "--", "New posts", "A, B"]
+
+
+def test_issue11_a_post_title_is_never_an_option_of_the_notify_command(tmp_path: Path) -> None:
+    """A new post titled "--wait" leads the body: getopt (notify-send's) takes options anywhere in argv."""
+    script, out = recorder(tmp_path)
+    assert notify(Settings(notify=[str(script)]), "-n", "--wait, Second") is None
+    title, body = read_record(out)["argv"]
+    assert not title.startswith("-") and not body.startswith("-")
+    assert (title.strip(), body.strip()) == ("-n", "--wait, Second")
 
 
 def test_issue11_notify_falls_back_to_the_bell(tmp_path: Path, monkeypatch) -> None:

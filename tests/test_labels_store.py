@@ -168,18 +168,23 @@ def test_issue11_a_v8_cache_migrates_with_its_posts_visible(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [("30m", 1800), ("2h", 7200), ("1d", 86400), ("90s", 90), ("1w", 604800), ("1.5h", 5400), (45, 45),
-     ("0", 0), (0, 0), (" 10 m ", 600)],
+     ("0", 0), (0, 0), (" 10 m ", 600), ("1h 30m", 5400), ("2h30m", 9000), ("1d 6h", 108000)],
 )
 def test_issue11_durations(text: object, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "soon", "-5m", "30x", True, None, [1], "1e9", 10**12, float("inf"), "400d"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "soon", "-5m", "30x", True, None, [1], "1e9", 10**12, float("inf"), "400d", "1h 30", "h30m", "300d 300d"],
+)
 def test_issue11_bad_durations_are_refused(text: object) -> None:
     assert parse_duration(text) is None
 
 
 def test_issue11_durations_read_back_short() -> None:
+    for seconds in (45, 1800, 5400, 90000, 7 * 86400 + 3600):
+        assert parse_duration(format_duration(seconds)) == seconds  # what reader writes, it reads
     assert [format_duration(s) for s in (45, 1800, 7200, 5400, 86400, 90000)] == [
         "45s", "30m", "2h", "1h 30m", "1d", "1d 1h"
     ]

@@ -119,7 +119,9 @@ def test_issue11_schedule_retry_after_is_a_hard_lower_bound() -> None:
     ("0", "", "", None),
     ("-5", "", "", None),
     ("soon", "", "", None),
-    ("", "hourly", "zero", HOUR),  # a bad frequency spoils only itself
+    ("", "hourly", "zero", None),  # a bad frequency spoils the sy: hint (garbage asks nothing)
+    ("", "", "0", None),  # not "daily, once": a feed posting hourly must not become daily
+    ("60", "", "0", HOUR),  # nor does it spoil the ttl
     ("99999999999", "", "", MAX_INTERVAL),
     ("", "", "", None),
 ])
@@ -528,3 +530,20 @@ def test_issue11_a_v9_cache_migrates_and_its_feeds_are_due_now(tmp_path: Path) -
     assert [f.url for f in store.feeds_to_refresh(due_by=time.time())] == ["https://o.example/f"]
     assert store.reschedule("https://o.example/f", POLICY, parsed=True, feed_interval=HOUR, now=NOW) == NOW + 2 * HOUR
     store.close()
+
+
+def test_issue11_a_lowered_ceiling_holds_at_once(store: Store) -> None:
+    """A feed scheduled a day ahead under the old ceiling is due by the new one's reckoning, from its last
+    check: lowering refresh_ceiling in config.toml takes effect now, not after each feed's next fetch."""
+    store.add_feed("https://c.example/feed")
+    now = time.time()
+    store.db.execute(
+        "UPDATE feeds SET last_checked = ?, next_due = ? WHERE url = 'https://c.example/feed'", (now - 2 * HOUR, now + DAY)
+    )
+    assert store.feeds_to_refresh(due_by=now) == []
+    assert [f.url for f in store.feeds_to_refresh(due_by=now, ceiling=HOUR)] == ["https://c.example/feed"]
+    assert store.due_summary(now, ceiling=HOUR)[:2] == (1, 0)
+    assert store.due_summary(now, ceiling=3 * HOUR) == (0, 1, now - 2 * HOUR + 3 * HOUR)
+    # The user's own interval, and a server's Retry-After still running, keep their time.
+    store.db.execute("UPDATE feeds SET retry_after = ?", (now + DAY,))
+    assert store.feeds_to_refresh(due_by=now, ceiling=HOUR) == []

@@ -62,6 +62,8 @@ def find_sources(
     xdg_conf = Path(env.get("XDG_CONFIG_HOME") or home / ".config") / "newsboat"
     if directory is not None:
         conf_dir = data_dir = directory.expanduser()
+    elif urls is not None:
+        conf_dir = data_dir = urls.expanduser().parent  # the other files beside it: one newsboat setup, not two
     elif xdg_conf.is_dir() or not (home / ".newsboat").is_dir():
         conf_dir = xdg_conf
         data_dir = Path(env.get("XDG_DATA_HOME") or home / ".local" / "share") / "newsboat"

@@ -73,7 +73,12 @@ class FeedStore(EntryStore):
         (from its next fetch). Returns False when there is no such feed."""
         with self.transaction() as db:
             if title is None:
-                changed = db.execute("UPDATE feeds SET own_title = 0 WHERE url = ?", (url,)).rowcount
+                # The feed's own title comes with its next parse: the next fetch asks unconditionally
+                # (a 304, or a body like the last, would not parse it again).
+                changed = db.execute(
+                    "UPDATE feeds SET own_title = 0, etag = NULL, last_modified = NULL, body_hash = NULL WHERE url = ?",
+                    (url,),
+                ).rowcount
             else:
                 cleaned = clean_line(title, 300).strip()
                 if not cleaned:
@@ -129,10 +134,13 @@ class FeedStore(EntryStore):
         feeds.sort(key=lambda f: (f.display_title.casefold(), f.url))
         return feeds
 
-    def feeds_to_refresh(self, urls: Sequence[str] | None = None, *, due_by: float | None = None) -> list[Feed]:
+    def feeds_to_refresh(
+        self, urls: Sequence[str] | None = None, *, due_by: float | None = None, ceiling: float | None = None
+    ) -> list[Feed]:
         """The feeds a refresh fetches: those named (all when None), not the sync account's, and with
-        `due_by` only those due by then. What a refresh needs of each and no more: no counts or
-        categories (list_feeds' GROUP BY over every post would cost more than a `--due` run of 10 feeds)."""
+        `due_by` only those due by then (see _due_sql for `ceiling`). What a refresh needs of each and no
+        more: no counts or categories (list_feeds' GROUP BY over every post would cost more than a `--due`
+        run of 10 feeds)."""
         sql = (
             "SELECT id, url, title, last_error, gone, retry_after, next_due, every FROM feeds "
             "WHERE remote_id IS NULL"
@@ -142,8 +150,9 @@ class FeedStore(EntryStore):
             sql += f" AND url IN ({placeholders(urls)})"
             params += list(urls)
         if due_by is not None:
-            sql += " AND (next_due IS NULL OR next_due <= ?)"
-            params.append(due_by)
+            due, due_params = _due_sql(due_by, ceiling)
+            sql += f" AND ({due} IS NULL OR {due} <= ?)"
+            params += [*due_params, *due_params, due_by]
         feeds = [
             Feed(id=r[0], url=r[1], title=r[2], last_error=r[3], gone=bool(r[4]), retry_after=r[5], next_due=r[6],
                  every=r[7])
@@ -152,16 +161,16 @@ class FeedStore(EntryStore):
         feeds.sort(key=lambda f: (f.display_title.casefold(), f.url))  # the order list_feeds gives
         return feeds
 
-    def due_summary(self, now: float) -> tuple[int, int, float | None]:
+    def due_summary(self, now: float, ceiling: float | None = None) -> tuple[int, int, float | None]:
         """(feeds due by `now`, feeds not due yet, the earliest next-due time of those): what
         `reader refresh --due` says of the feeds it leaves alone. The sync account's feeds are not counted."""
-        due, later, soonest = self.db.execute(
-            "SELECT count(*) FILTER (WHERE next_due IS NULL OR next_due <= ?), "
-            "count(*) FILTER (WHERE next_due > ?), min(CASE WHEN next_due > ? THEN next_due END) "
-            "FROM feeds WHERE remote_id IS NULL",
-            (now, now, now),
+        due, params = _due_sql(now, ceiling)
+        row = self.db.execute(
+            f"SELECT count(*) FILTER (WHERE d IS NULL OR d <= ?), count(*) FILTER (WHERE d > ?), "
+            f"min(CASE WHEN d > ? THEN d END) FROM (SELECT {due} AS d FROM feeds WHERE remote_id IS NULL)",
+            (now, now, now, *params),  # in the text's order: the outer ?s come first
         ).fetchone()
-        return due, later, soonest
+        return row[0], row[1], row[2]
 
     def reschedule(
         self, url: str, policy: Policy, *, failed: bool = False, fresh_for: float | None = None,
@@ -284,3 +293,17 @@ class FeedStore(EntryStore):
             (op, url, remote_id, clean_line(title), None if categories is None else json.dumps(list(categories)),
              time.time()),
         )
+
+
+def _due_sql(now: float, ceiling: float | None) -> tuple[str, list[object]]:
+    """A feed's due time as SQL, and its parameters: the stored `next_due`, but, with `ceiling` (the
+    setting now), never later than the last check plus that ceiling. A ceiling lowered in config.toml
+    then holds at once, not after each feed's next fetch under the old one. A feed the user gave its own
+    interval, one a server's Retry-After still holds, and one gone (410) keep their stored time."""
+    if ceiling is None:
+        return "next_due", []
+    return (
+        "(CASE WHEN next_due IS NOT NULL AND every IS NULL AND gone = 0 AND last_checked IS NOT NULL "
+        "AND coalesce(retry_after, 0) <= ? THEN min(next_due, last_checked + ?) ELSE next_due END)",
+        [now, ceiling],
+    )
