@@ -191,7 +191,8 @@ async def main() -> None:
         store.close()
         power = build_cache(Path(tmp) / "power.sqlite")
         add_power_use(power)
-        # The sidebar: down to the first saved search, Enter lists it (the list takes the keys), Enter opens its first post.
+        # The sidebar: down to the first saved search, Enter lists it (the list takes the keys),
+        # Enter opens its first post.
         shots.append(await shoot(power, (140, 40), "saved-search", ["shift+tab", "j", "j", "j", "enter", "enter"]))
         shots.append(await shoot(power, (140, 40), "tag-editor", ["shift+tab", "j", "j", "j", "enter", "enter", "T"]))
         power.close()

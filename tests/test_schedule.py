@@ -538,7 +538,8 @@ def test_issue11_a_lowered_ceiling_holds_at_once(store: Store) -> None:
     store.add_feed("https://c.example/feed")
     now = time.time()
     store.db.execute(
-        "UPDATE feeds SET last_checked = ?, next_due = ? WHERE url = 'https://c.example/feed'", (now - 2 * HOUR, now + DAY)
+        "UPDATE feeds SET last_checked = ?, next_due = ? WHERE url = 'https://c.example/feed'",
+        (now - 2 * HOUR, now + DAY),
     )
     assert store.feeds_to_refresh(due_by=now) == []
     assert [f.url for f in store.feeds_to_refresh(due_by=now, ceiling=HOUR)] == ["https://c.example/feed"]
