@@ -6,6 +6,7 @@ settings these methods use.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -38,7 +39,13 @@ class FeedActions:
         self.refreshing = True
         self.background_refresh = background
         self._update_empty_text()
-        self.query_one(StatusBar).progress(0, max(len(self.feeds), 1))
+        # The feeds this refresh will fetch (the due ones, for the timer), from the feeds loaded with the
+        # counts: "refreshing 0/500" for a run of 10 would mislead.
+        now = time.time()
+        fetched = [
+            f for f in self.feeds if f.remote_id is None and (not due or f.next_due is None or f.next_due <= now)
+        ]
+        self.query_one(StatusBar).progress(0, max(len(fetched), 1))
         if self.store.get_account() is not None:  # one row: the UI thread may read it
             self.refresh_and_sync(due=due)  # reader/tui/sync.py: the feeds fetched here, then the server
             return True
