@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import get_current_worker
 
-from reader.articles import ArticleOutcome, fetch_article_now
-from reader.fetch import FetchOptions
 from reader.sanitize import clean_message
 from reader.store import StoreError
 
 if TYPE_CHECKING:
+    from reader.articles import ArticleOutcome
     from reader.tui.app import ReaderApp
 
 
@@ -35,6 +34,10 @@ class FullTextActions:
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="article")
     def _fetch_article(self: ReaderApp, entry_id: int) -> None:
+        # Here, not at the top: the HTTP client and the article stage are not needed to open the app.
+        from reader.articles import ArticleOutcome, fetch_article_now
+        from reader.fetch import FetchOptions
+
         try:
             outcome = fetch_article_now(self.store, entry_id, FetchOptions(timeout=self.settings.timeout))
         except StoreError as exc:  # the post went (its feed removed meanwhile), or the cache failed
