@@ -36,11 +36,9 @@ A feed just added, or never fetched, has no next-due time: it is due now.
 
 from __future__ import annotations
 
-import email.utils
 import itertools
 import math
 import re
-import statistics
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -137,6 +135,8 @@ def activity(post_dates: Iterable[float], now: float) -> float | None:
         return None
     silence = now - dates[0]
     gaps = [a - b for a, b in itertools.pairwise(dates)]
+    import statistics  # here: the module is imported by every command, this runs only after a fetch
+
     gap = statistics.median(gaps) if gaps else 0.0
     return max(silence, gap)
 
@@ -193,6 +193,8 @@ def _http_date(value: str | None) -> float | None:
     if not value or len(value) > 100:
         return None
     try:
+        import email.utils  # here, as statistics above: only a fetch's headers need it
+
         when = email.utils.parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
