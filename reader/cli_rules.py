@@ -20,7 +20,6 @@ from .sanitize import clean_line, clean_message
 from .store import Store
 
 SHOWN_MATCHES = 3  # posts `rules test` lists under each rule
-NOTIFY_TITLES = 5  # titles one notification names before "and N more"
 TITLE_CHARS = 80
 
 
@@ -150,20 +149,15 @@ def after_refresh(args: argparse.Namespace, summary: object) -> None:
 
 
 def notify_matches(settings: Settings, store: Store, ids: list[int]) -> None:
-    """One notification for the posts `notify` rules matched: how many, and the first few titles."""
-    try:
-        from .hooks import BELL, notify, ring_bell
-    except ImportError:  # reader/hooks.py is another part of issue 11; without it there is no hook to run
-        return
-    rows = store.entry_rows(ids)
-    rows.sort(key=lambda r: (r.published, r.id), reverse=True)
-    if not rows:
-        return
-    titles = [clean_line(r.title or "(untitled)", TITLE_CHARS) for r in rows[:NOTIFY_TITLES]]
-    more = len(rows) - len(titles)
-    body = ", ".join(titles) + (f", and {more:,} more" if more else "")
-    title = f"{_posts(len(rows)).replace('post', 'new post')} matched your rules"
-    result = notify(settings, title, body)
+    """One notification for the posts `notify` rules matched: how many, and the first few titles
+    (the text the app's notification has too: reader/announce.py)."""
+    from .announce import announcement
+    from .hooks import BELL, notify, ring_bell
+
+    message = announcement(store, [], ids, new_posts=False)
+    if message is None:
+        return  # no ids: nothing to say
+    result = notify(settings, *message)
     if result == BELL:
         ring_bell()
     elif result:

@@ -20,13 +20,13 @@ from test_hooks import read_record, recorder, shell_script
 from textual.worker import WorkerCancelled
 from tui_support import WIDE, make_app, settle, wait_for
 
+from reader.announce import announcement
 from reader.models import RefreshSummary
 from reader.render import render_entry_text
 from reader.rules import RuleOutcome
 from reader.store import Store
 from reader.tui.app import ReaderApp
 from reader.tui.hooks import shown_feed_title
-from reader.tui.schedule import announcement
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("utc")]
 
