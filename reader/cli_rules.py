@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
 
 from .config import Rule, Settings
 from .query import QueryError, parse_query
@@ -39,7 +38,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from .cli import _store
 
     settings: Settings = args.settings
-    rules, bad = settings.rules, bad_rules(settings)
+    rules, bad = settings.rules, [clean_message(m, 1000) for m in settings.rule_problems]
     if not rules and not bad:
         where = settings.path or "config.toml"
         print(f'no rules in {clean_message(str(where), 500)}; a rule is a table like:\n\n'
@@ -111,22 +110,6 @@ def _changed(rule: Rule, count: int) -> str:
 
 def _posts(n: int) -> str:
     return f"{n:,} post" + ("" if n == 1 else "s")
-
-
-def bad_rules(settings: Settings) -> list[str]:
-    """The messages for the rules config.toml holds that were skipped (each with its line)."""
-    from .config import _rules
-
-    if settings.path is None or not settings.error:
-        return []
-    try:
-        text = settings.path.read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return []  # settings.error says why, on every command
-    if "rules" not in raw:
-        return []
-    return [clean_message(m, 1000) for m in _rules(raw["rules"], text)[1]]
 
 
 def after_refresh(args: argparse.Namespace, summary: object) -> None:

@@ -157,6 +157,7 @@ class Settings:
     bookmark: list[str] = field(default_factory=list)
     notify: list[str] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
+    rule_problems: list[str] = field(default_factory=list)  # the rules left out, each message with its line
     error: str | None = None  # why config.toml could not be read, shown to the user
     path: Path | None = None
 
@@ -259,9 +260,9 @@ def load_settings(path: Path | None = None) -> Settings:
             f"({format_duration(settings.refresh_ceiling)}): both are at their defaults"
         )
         settings.refresh_floor, settings.refresh_ceiling = Settings.refresh_floor, Settings.refresh_ceiling
-    rule_problems: list[str] = []
     if "rules" in raw:
-        settings.rules, rule_problems = _rules(raw["rules"], text)
+        settings.rules, settings.rule_problems = _rules(raw["rules"], text)
+    rule_problems = settings.rule_problems
     keys = raw.get("keys", {})
     if isinstance(keys, dict):
         settings.keymap = {str(k): v for k, v in keys.items() if isinstance(v, str)}
