@@ -15,6 +15,7 @@ from ..models import Enclosure, Entry, EntryRow, ParsedEntry, ParsedFeed
 from ..sanitize import clean_message
 from .articles import delete_articles_of_feed
 from .base import StoreBase, chunks, placeholders
+from .labels import tags_of
 
 # Future dates beyond this are treated as unknown: a post "from 2100" would otherwise
 # sit at the top of every list forever.
@@ -243,10 +244,7 @@ class EntryStore(StoreBase):
             article=decompress(content) if content is not None else None,
             article_url=article[1] if content is not None else None,
             article_error=clean_message(error, 500) if error else None,
-            tags=[name for (name,) in self.db.execute(
-                "SELECT t.name FROM entry_tags et JOIN tags t ON t.id = et.tag_id WHERE et.entry_id = ? "
-                "ORDER BY et.added, t.name COLLATE NOCASE", (entry_id,)
-            )],
+            tags=tags_of(self.db, [entry_id]).get(entry_id, []),
         )
 
     def entry_enclosures(self, entry_id: int) -> list[Enclosure]:

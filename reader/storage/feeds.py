@@ -12,7 +12,7 @@ from ..sanitize import clean_line, safe_url
 from ..schedule import ACTIVITY_POSTS, Policy, next_due
 from .base import StoreError, placeholders
 from .entries import EntryStore
-from .labels import VISIBLE_SQL
+from .labels import VISIBLE_SQL, forget_unused_tags
 
 
 class FeedStore(EntryStore):
@@ -46,7 +46,7 @@ class FeedStore(EntryStore):
             self._delete_entries_of(db, row[0])
             db.execute("DELETE FROM feeds WHERE id = ?", (row[0],))
             # Tags that were only on its posts go with them (the posts' entry_tags went by cascade).
-            db.execute("DELETE FROM tags WHERE id NOT IN (SELECT tag_id FROM entry_tags)")
+            forget_unused_tags(db)
             if not from_server and self._syncing(db):
                 self._queue_feed_op(db, "unsubscribe", url, remote_id=row[1])
         return True

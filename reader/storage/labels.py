@@ -30,6 +30,25 @@ QUERY_MAX = 2000  # characters in a saved search's query (parse_query's own cap)
 LABEL_FLAG = "label:"
 
 
+def tags_of(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, list[str]]:
+    """Each post's tags, in the order they were put on (Store.entry_tags; get_entry's for one post)."""
+    result: dict[int, list[str]] = {}
+    for chunk in chunks(list(ids)):
+        rows = db.execute(
+            f"SELECT et.entry_id, t.name FROM entry_tags et JOIN tags t ON t.id = et.tag_id "
+            f"WHERE et.entry_id IN ({placeholders(chunk)}) ORDER BY et.added, t.name COLLATE NOCASE",
+            chunk,
+        )
+        for entry_id, name in rows:
+            result.setdefault(entry_id, []).append(name)
+    return result
+
+
+def forget_unused_tags(db: sqlite3.Connection) -> None:
+    """A tag left on no post is forgotten (after untagging, a sync's reconcile, a feed's removal)."""
+    db.execute("DELETE FROM tags WHERE id NOT IN (SELECT tag_id FROM entry_tags)")
+
+
 def _tag_id(db: sqlite3.Connection, name: str) -> int:
     """The id of the tag of this name in any case (made when new, keeping the first spelling)."""
     # OR IGNORE: a tag of this name in any case is already there (its `name` and `folded` are both unique).
@@ -109,7 +128,7 @@ class LabelStore(StoreBase):
                         ).rowcount
                     if syncing:
                         _queue_label(db, chunk, name, False)
-            db.execute("DELETE FROM tags WHERE id NOT IN (SELECT tag_id FROM entry_tags)")
+            forget_unused_tags(db)
         return changed
 
     def reconcile_tags(self, server: dict[str, set[int]]) -> int:
@@ -149,21 +168,12 @@ class LabelStore(StoreBase):
                     (tag_id, flag),
                 ).rowcount
             db.execute("DELETE FROM label_ids")
-            db.execute("DELETE FROM tags WHERE id NOT IN (SELECT tag_id FROM entry_tags)")
+            forget_unused_tags(db)
         return changed
 
     def entry_tags(self, ids: Sequence[int]) -> dict[int, list[str]]:
         """Each post's tags, in the order they were put on."""
-        result: dict[int, list[str]] = {}
-        for chunk in chunks(list(ids)):
-            rows = self.db.execute(
-                f"SELECT et.entry_id, t.name FROM entry_tags et JOIN tags t ON t.id = et.tag_id "
-                f"WHERE et.entry_id IN ({placeholders(chunk)}) ORDER BY et.added, t.name COLLATE NOCASE",
-                chunk,
-            )
-            for entry_id, name in rows:
-                result.setdefault(entry_id, []).append(name)
-        return result
+        return tags_of(self.db, ids)
 
     def tag_counts(self) -> list[tuple[str, int, int]]:
         """(tag, unread, total) over visible posts, by name."""
