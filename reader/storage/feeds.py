@@ -151,8 +151,8 @@ class FeedStore(EntryStore):
             params += list(urls)
         if due_by is not None:
             due, due_params = _due_sql(due_by, ceiling)
-            sql += f" AND ({due} IS NULL OR {due} <= ?)"
-            params += [*due_params, *due_params, due_by]
+            sql += f" AND coalesce({due}, 0) <= ?"  # NULL: due now
+            params += [*due_params, due_by]
         feeds = [
             Feed(id=r[0], url=r[1], title=r[2], last_error=r[3], gone=bool(r[4]), retry_after=r[5], next_due=r[6],
                  every=r[7])
