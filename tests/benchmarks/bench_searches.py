@@ -28,7 +28,7 @@ from pathlib import Path
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_tui import build
+from bench_tui import build, frame_recording_app
 
 from reader.config import Settings
 from reader.store import Store
@@ -120,16 +120,8 @@ async def idle(app) -> None:  # type: ignore[no-untyped-def]
 
 async def select_figures(path: Path, runs: int) -> dict[str, tuple[float, float, int]]:
     """Per saved search: (median ms to rows in, median ms to the next frame, rows)."""
-    from reader.tui.app import ReaderApp
-
     frames: list[float] = []
-
-    class BenchApp(ReaderApp):
-        def _display(self, screen, renderable) -> None:  # type: ignore[no-untyped-def]
-            if renderable is not None and hasattr(renderable, "render_segments"):
-                renderable.render_segments(self.console)
-                frames.append(time.perf_counter())
-            super()._display(screen, renderable)
+    BenchApp = frame_recording_app(frames)
 
     store = Store(path)
     app = BenchApp(store, Settings(mark_read_after=-1, refresh_every=0))

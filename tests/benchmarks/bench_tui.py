@@ -66,11 +66,9 @@ def build(path: Path, feeds: int, posts: int) -> None:
     store.close()
 
 
-async def measure(path: Path) -> dict[str, float]:
-    import_start = time.perf_counter()
+def frame_recording_app(frames: list[float]) -> type:
+    """ReaderApp that notes when each frame goes out (bench_searches.py uses it too)."""
     from reader.tui.app import ReaderApp
-
-    frames: list[float] = []
 
     class BenchApp(ReaderApp):
         def _display(self, screen, renderable) -> None:  # type: ignore[no-untyped-def]
@@ -79,6 +77,14 @@ async def measure(path: Path) -> dict[str, float]:
                 renderable.render_segments(self.console)
                 frames.append(time.perf_counter())
             super()._display(screen, renderable)
+
+    return BenchApp
+
+
+async def measure(path: Path) -> dict[str, float]:
+    import_start = time.perf_counter()
+    frames: list[float] = []
+    BenchApp = frame_recording_app(frames)
 
     store = Store(path)
     app = BenchApp(store, Settings(mark_read_after=-1))
