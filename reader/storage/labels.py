@@ -143,6 +143,7 @@ class LabelStore(StoreBase):
         now = time.time()
         with self.transaction() as db:
             names = {n.casefold(): n for n in server}
+            members_of = {n.casefold(): ids for n, ids in server.items()}
             local = [r[0] for r in db.execute(
                 "SELECT DISTINCT t.name FROM tags t JOIN entry_tags et ON et.tag_id = t.id "
                 "JOIN entries e ON e.id = et.entry_id WHERE e.remote_id IS NOT NULL"
@@ -151,7 +152,7 @@ class LabelStore(StoreBase):
                 names.setdefault(name.casefold(), name)
             db.execute("CREATE TEMP TABLE IF NOT EXISTS label_ids (id INTEGER PRIMARY KEY)")
             for folded, name in names.items():
-                members = next((ids for n, ids in server.items() if n.casefold() == folded), set())
+                members = members_of.get(folded, set())
                 db.execute("DELETE FROM label_ids")
                 db.executemany("INSERT OR IGNORE INTO label_ids VALUES (?)", ((i,) for i in members))
                 tag_id = _tag_id(db, name)

@@ -275,6 +275,7 @@ def pull_tag_sets(client: GReaderClient, folders: set[str], check: Callable[[], 
     write (the cache is never locked while the network is waited on).
     """
     sets: dict[str, set[int]] = {}
+    seen: set[str] = set()  # the casefolded names taken
     for name, kind in client.tag_list():
         if kind == "folder" or (kind is None and name.casefold() in folders) or name.casefold() in DEFAULT_LABELS:
             continue
@@ -282,8 +283,9 @@ def pull_tag_sets(client: GReaderClient, folders: set[str], check: Callable[[], 
             clean_name(name)
         except StoreError:
             continue  # a label no reader tag can be (a `"` in it, too long): left to the server
-        if any(name.casefold() == known.casefold() for known in sets):
+        if name.casefold() in seen:
             continue  # two spellings of one tag: the first one stands
+        seen.add(name.casefold())
         check()
         sets[name] = set(client.item_ids(label_id(name)))
     return sets
