@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 from test_hooks import read_record, recorder, shell_script
-from textual.worker import WorkerCancelled
 from tui_support import WIDE, make_app, settle, wait_for
 
 from reader.announce import announcement
@@ -187,14 +186,6 @@ def serve_growing_feed(feed_server, items: list[tuple[str, str]]) -> str:  # typ
     return feed_server.url(path)
 
 
-async def calm(pilot) -> None:  # type: ignore[no-untyped-def]
-    """settle(), where a refresh's reloads may cancel a list load settle() waits on (WorkerCancelled)."""
-    for _ in range(3):
-        with contextlib.suppress(WorkerCancelled):
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
 def make_due(store: Store) -> None:
     # Whatever the schedule made of the last fetch, every feed is due now (another connection,
     # as a cron job or `reader schedule` would be).
@@ -232,7 +223,7 @@ async def test_issue11_background_refresh_fetches_keeps_cursor_and_open_post_and
         timer.resume()
         await wait_for(pilot, lambda: app.post_list.row_count == 5 and not app.refreshing, timeout=8)
         timer.pause()
-        await calm(pilot)
+        await settle(pilot)
         assert app.post_list.current_entry.id == cursor  # new rows above did not move it
         assert app.reading_pane.post is not None and app.reading_pane.post.entry.id == opened
         record = read_record(out)
@@ -273,7 +264,7 @@ async def test_issue11_background_refresh_with_nothing_new_is_quiet(store: Store
         started = len(feed_server.requests)
         await wait_for(pilot, lambda: len(feed_server.requests) > started and not app.refreshing, timeout=8)
         app.background_timer.pause()
-        await calm(pilot)
+        await settle(pilot)
         assert not out.exists()  # nothing new: no notification
         assert toasts == []  # and no "0 new entries" toast
 
@@ -297,7 +288,7 @@ async def test_issue11_background_refresh_runs_the_rules_and_announces_their_not
         make_due(store)
         await wait_for(pilot, lambda: app.post_list.row_count == 3 and not app.refreshing, timeout=8)
         app.background_timer.pause()
-        await calm(pilot)
+        await settle(pilot)
         title, body = read_record(out)["argv"]
         # the hidden advert is neither listed nor counted among the new posts
         assert title == "2 new posts (1 matched your rules)"
@@ -401,7 +392,7 @@ async def test_issue11_background_refresh_with_an_account_refreshes_due_feeds_th
     app = make_app(store, refresh_every=0.5)
     async with app.run_test(size=WIDE) as pilot:
         app.background_timer.pause()
-        await calm(pilot)
+        await settle(pilot)
         await pilot.press("j")
         kept = app.post_list.current_entry
         assert kept is not None
@@ -412,7 +403,7 @@ async def test_issue11_background_refresh_with_an_account_refreshes_due_feeds_th
         app.background_timer.resume()
         await wait_for(pilot, lambda: app.post_list.row_count == 7 and not app.refreshing, timeout=20)
         app.background_timer.pause()
-        await calm(pilot)
+        await settle(pilot)
         assert calls and all(calls)  # every refresh the timer started asked for due feeds only
         assert server.count("local.xml") == before + 1
         assert app.post_list.current_entry.id == kept.id
@@ -437,14 +428,14 @@ async def test_issue11_background_sync_announces_synced_posts_and_is_quiet_with_
     app = make_app(store, refresh_every=0.4, notify=[str(script)], rules=rules)
     async with app.run_test(size=WIDE) as pilot:
         app.background_timer.pause()
-        await calm(pilot)
+        await settle(pilot)
         toasts = record_toasts(app)
         write_feed(folder, "alpha", range(4))
         freshrss.refresh(int(alpha.split("/")[1]))
         app.background_timer.resume()
         await wait_for(pilot, lambda: out.exists() and not app.refreshing and not app.syncing, timeout=20)
         app.background_timer.pause()
-        await calm(pilot)
+        await settle(pilot)
         title, body = read_record(out)["argv"]
         assert title == "1 new post" and "alpha post 2" in body  # post 3 came too, but a rule hid it
         assert app.post_list.row_count == 3
@@ -462,5 +453,5 @@ async def test_issue11_background_sync_announces_synced_posts_and_is_quiet_with_
         app.background_timer.resume()
         await wait_for(pilot, lambda: synced and not app.syncing and not app.refreshing, timeout=20)
         app.background_timer.pause()
-        await calm(pilot)
+        await settle(pilot)
         assert toasts == [] and not out.exists()  # nothing new: nothing said

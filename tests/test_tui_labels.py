@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Input, OptionList
-from textual.worker import WorkerCancelled
-from tui_support import NARROW, WIDE, make_app, screen_text, wait_for
+from tui_support import NARROW, WIDE, make_app, screen_text, settle, wait_for
 
 from reader.models import ParsedEntry, ParsedFeed
 from reader.store import Store
@@ -41,17 +40,6 @@ def two_feeds(store: Store) -> Store:
     _feed(store, ALPHA, "Alpha", 3, 1_700_000_000.0, ("News",))
     _feed(store, BETA, "Beta", 2, 1_600_000_000.0)
     return store
-
-
-async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    """Let workers finish and their results land (a list load cancelled by a newer one is fine:
-    a saved search replaced elsewhere reloads twice, the second load replacing the first)."""
-    for _ in range(3):
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:
-            continue
-        await pilot.pause()
 
 
 def ids_of(store: Store, title: str) -> int:

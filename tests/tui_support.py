@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from reader.config import Settings
 from reader.models import ParsedEntry, ParsedFeed
@@ -52,9 +54,14 @@ def make_app(store: Store, **settings: object) -> ReaderApp:
 
 
 async def settle(pilot: Pilot) -> None:
-    """Let workers finish and their results land."""
+    """Let workers finish and their results land.
+
+    A worker cancelled while this waits is no failure: an exclusive list load or count superseded by
+    a newer one (a reload landing as a feed is added, a refresh's reloads), which the next round waits for.
+    """
     for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+        with contextlib.suppress(WorkerCancelled):
+            await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 
 
