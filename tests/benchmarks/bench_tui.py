@@ -1,6 +1,14 @@
-"""Benchmark the app headlessly on a cache of 100,000 generated posts.
+"""Benchmark the app headlessly on a cache of 100,000 generated posts, and its start in a fresh process.
 
 Run:  python tests/benchmarks/bench_tui.py [--feeds 500] [--posts 200] [--json out.json]
+      python tests/benchmarks/bench_tui.py --start [--runs 5]   # issue 12: start time and peak RSS
+
+--start runs `reader` itself (the console script, else `python -m reader`) on a pseudo-terminal of
+140×40, once per run, on a cache of 1,200 posts (60 feeds × 20) and on the 100,000-post one. It times
+from just before the process is started to the moment the terminal receives the first frame that shows
+a post row (a post title in the bytes the app writes; nothing in the app is hooked), lets the app settle
+for a second, quits it with `q` and takes the process's peak RSS from wait4. On the same run it times
+`python -c "import textual.app"` (start to exit), the floor the goal is measured from.
 
 Builds the cache once through Store.save_parsed (synthetic ParsedFeed objects,
 a few posts with 50 KB bodies) and keeps it in the temp dir between runs. Prints:
@@ -13,11 +21,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import json
 import os
+import pty
+import re
 import resource
+import select
+import shutil
 import statistics
+import struct
+import subprocess
+import sys
 import tempfile
+import termios
 import time
 from pathlib import Path
 
@@ -28,6 +45,10 @@ from reader.models import ParsedEntry, ParsedFeed
 from reader.store import Store
 
 GOALS = {"first_paint_s": 1.0, "filter_ms": 100.0, "open_50k_ms": 100.0, "peak_rss_mb": 250.0}
+# Issue 12, in a fresh process: start to the first frame with rows ≤ `import textual.app` + this, and peak RSS.
+START_MARGIN_S = 0.15
+START_RSS_GOAL_MB = {1_200: 60.0, 100_000: 120.0}
+ROW_MARKER = re.compile(rb"Post \d+: ")  # a post title of build()'s caches, as the list draws it
 BIG_EVERY = 5_000  # one post in this many gets a 50 KB body
 WORDS = "network packet router latency cache feed reader terminal keyboard offline python sqlite".split()
 
@@ -179,21 +200,159 @@ async def measure(path: Path) -> dict[str, float]:
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--feeds", type=int, default=500)
-    parser.add_argument("--posts", type=int, default=200)
-    parser.add_argument("--json", type=Path, default=Path(tempfile.gettempdir()) / "bench_tui.json")
-    args = parser.parse_args()
-    cache = Path(tempfile.gettempdir()) / f"reader-bench-{args.feeds}x{args.posts}.sqlite"
+def cache_path(feeds: int, posts: int) -> Path:
+    """The generated cache for feeds × posts, built once and kept in the temp dir between runs."""
+    cache = Path(tempfile.gettempdir()) / f"reader-bench-{feeds}x{posts}.sqlite"
     if not cache.exists():
         t0 = time.perf_counter()
         tmp = cache.with_suffix(".building")
         for suffix in ("", "-wal", "-shm"):
             Path(str(tmp) + suffix).unlink(missing_ok=True)
-        build(tmp, args.feeds, args.posts)
+        build(tmp, feeds, posts)
         tmp.rename(cache)
         print(f"built {cache} in {time.perf_counter() - t0:.1f} s")
+    return cache
+
+
+def data_dir_for(cache: Path) -> Path:
+    """A data dir holding a copy of `cache` as the app's cache, the welcome feed already offered.
+
+    A copy, so the runs never change the shared cache (and the in-process benchmarks stay comparable).
+    """
+    from reader.config import DB_NAME
+
+    target = cache.with_suffix(".appdir")
+    db = target / DB_NAME
+    if not db.exists() or db.stat().st_mtime < cache.stat().st_mtime:
+        target.mkdir(exist_ok=True)
+        shutil.copyfile(cache, db)
+        store = Store(db)
+        store.set_meta("welcome_offered", "1")  # else the first run adds the Welcome feed
+        store.db.commit()
+        store.close()
+    return target
+
+
+def _reader_command(data: Path) -> list[str]:
+    script = Path(sys.executable).with_name("reader")
+    base = [str(script)] if script.exists() else [sys.executable, "-m", "reader"]
+    return [*base, "--data-dir", str(data)]
+
+
+def run_fresh(command: list[str], env: dict[str, str], marker: re.Pattern[bytes] | None,
+              settle: float = 1.0, size: tuple[int, int] = (140, 40), timeout: float = 30.0) -> tuple[float, float]:
+    """Run `command` on a new pseudo-terminal: (seconds from just before the start to `marker` in its output,
+    or to its exit when `marker` is None; its peak RSS in MB). After the marker it runs `settle` seconds
+    more (the start's background loads finish) and gets `q`."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+    os.close(slave)
+    usage: resource.struct_rusage | None = None
+    ended = float("nan")
+
+    def exited() -> bool:
+        # wait4, not Popen.poll: only wait4 gives this one child's peak RSS.
+        nonlocal usage, ended
+        if usage is None:
+            pid, _status, found = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                usage, ended = found, time.perf_counter()
+                proc.returncode = 0  # reaped here: Popen must not wait for it again
+        return usage is not None
+
+    seen = b""
+    elapsed = float("nan")
+    quit_at: float | None = None
+    try:
+        while time.perf_counter() < t0 + timeout and not exited():
+            ready, _, _ = select.select([master], [], [], 0.01)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # the terminal is closed: the child is exiting
+                    chunk = b""
+                if not chunk:
+                    time.sleep(0.001)
+                    continue
+                if quit_at is None and marker is not None:
+                    seen = seen[-64:] + chunk  # a title split across two reads still matches
+                    if marker.search(seen):
+                        elapsed = time.perf_counter() - t0
+                        quit_at = time.perf_counter() + settle
+            if quit_at is not None and time.perf_counter() >= quit_at:
+                os.write(master, b"q")
+                quit_at = float("inf")
+    finally:
+        if not exited():
+            proc.kill()
+            while not exited():
+                time.sleep(0.01)
+        os.close(master)
+    if marker is None:
+        elapsed = ended - t0
+    assert usage is not None
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def measure_start(runs: int, sizes: list[tuple[int, int]]) -> dict[str, float]:
+    """Issue 12's start goals, each a median of `runs` fresh processes, measured alternately."""
+    env = dict(os.environ)
+    config = Path(tempfile.mkdtemp(prefix="reader-bench-config-"))
+    env.update(READER_CONFIG_DIR=str(config), TERM="xterm-256color", COLORTERM="truecolor")
+    env.pop("READER_DATA_DIR", None)
+    env.pop("TEXTUAL", None)
+    dirs = {feeds * posts: data_dir_for(cache_path(feeds, posts)) for feeds, posts in sizes}
+    samples: dict[str, list[float]] = {"textual_import_s": []}
+    for total in dirs:
+        samples[f"start_{total}_s"] = []
+        samples[f"rss_{total}_mb"] = []
+    for _ in range(runs):
+        samples["textual_import_s"].append(
+            run_fresh([sys.executable, "-c", "import textual.app"], env, None)[0])
+        for total, data in dirs.items():
+            elapsed, rss = run_fresh(_reader_command(data), env, ROW_MARKER)
+            samples[f"start_{total}_s"].append(elapsed)
+            samples[f"rss_{total}_mb"].append(rss)
+    shutil.rmtree(config, ignore_errors=True)
+    results = {key: statistics.median(values) for key, values in samples.items()}
+    for key, values in samples.items():
+        print(f"{key:>26}: " + " ".join(f"{v:.3f}" for v in values))
+    return results
+
+
+def report_start(results: dict[str, float]) -> None:
+    floor = results["textual_import_s"]
+    print(f"{'textual_import_s':>26}: {floor:10.3f}  (the floor: python -c 'import textual.app')")
+    for key, value in results.items():
+        if key.startswith("start_"):
+            goal = floor + START_MARGIN_S
+            verdict = "met" if value <= goal else "NO"
+            print(f"{key:>26}: {value:10.3f}  goal <= {goal:.3f} (floor + {START_MARGIN_S}): {verdict}"
+                  f"  [floor + {value - floor:.3f}]")
+        elif key.startswith("rss_"):
+            goal = START_RSS_GOAL_MB[int(key.split("_")[1])]
+            print(f"{key:>26}: {value:10.1f}  goal <= {goal:.0f} MB: {'met' if value <= goal else 'NO'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--feeds", type=int, default=500)
+    parser.add_argument("--posts", type=int, default=200)
+    parser.add_argument("--json", type=Path, default=Path(tempfile.gettempdir()) / "bench_tui.json")
+    parser.add_argument("--start", action="store_true", help="issue 12: start time and peak RSS, fresh processes")
+    parser.add_argument("--runs", type=int, default=5, help="with --start: runs of each (the median is reported)")
+    args = parser.parse_args()
+    if args.start:
+        print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        results = measure_start(args.runs, [(60, 20), (args.feeds, args.posts)])
+        report_start(results)
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        args.json.write_text(json.dumps(results, indent=2))
+        print(f"wrote {args.json}")
+        return
+    cache = cache_path(args.feeds, args.posts)
     results = asyncio.run(measure(cache))
     for key, value in results.items():
         goal = GOALS.get(key)
