@@ -27,11 +27,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-import httpx
-
 from .entry_codec import compress, index_text
 from .fetch import FetchOptions, fetch, make_client
 from .hosts import HostLimiter
+from .http_client import AsyncClient
 from .models import FetchResult
 from .parse_pool import ParsePool
 from .sanitize import clean_message, media_type, safe_url, strip_tags
@@ -223,7 +222,7 @@ async def extract_in_thread(page: bytes, url: str, content_type: str | None) -> 
 
 
 async def fetch_one(
-    client: httpx.AsyncClient,
+    client: AsyncClient,
     store: Store,
     entry_id: int,
     link: str,
@@ -312,7 +311,7 @@ class ArticleStage:
 
     def __init__(
         self, store: Store, options: FetchOptions, write: Writer, *,
-        ssl_context: Any = None, images: ImageCache | None = None, in_process: bool = False,
+        images: ImageCache | None = None, in_process: bool = False,
     ) -> None:
         self.store = store
         self.options = options
@@ -320,8 +319,7 @@ class ArticleStage:
         # A cache that keeps nothing (image_cache_mb = 0): the refresh downloads no images.
         self.images = images if images is not None and images.keeps else None
         self.limiter = HostLimiter()
-        self.ssl_context = ssl_context
-        self._client: httpx.AsyncClient | None = None
+        self._client: AsyncClient | None = None
         self._extractor: ThreadPoolExecutor | None = None
         self._pool: ParsePool | None = None  # the pages' worker process, from the first page to extract
         self._in_process = in_process if EXTRACT_IN_PROCESS is None else EXTRACT_IN_PROCESS
@@ -332,9 +330,9 @@ class ArticleStage:
         self.outcomes: list[ArticleOutcome] = []
 
     @property
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> AsyncClient:
         if self._client is None:
-            self._client = make_client(self.options, connections=PAGE_CONNECTIONS, ssl_context=self.ssl_context)
+            self._client = make_client(self.options, connections=PAGE_CONNECTIONS)
         return self._client
 
     @property

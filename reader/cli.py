@@ -4,35 +4,26 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
-import signal
 import sqlite3
 import sys
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from . import (
-    __version__,
-    cli_entries,
-    cli_fulltext,
-    cli_labels,
-    cli_media,
-    cli_newsboat,
-    cli_rename,
-    cli_rules,
-    cli_schedule,
-)
-from .cli_account import AccountCLIError, add_parsers, push_now
-from .cli_entries import cmd_entries, negated_terms_last
-from .config import Settings, data_dir, db_path, load_settings, move_legacy_files
-from .dates import format_time, iso_utc
-from .models import FeedOutcome, ParsedFeed
-from .query import QueryError
+# Only what every command needs is imported here: `reader entries` is a start-up race (issue 12),
+# so each command's own modules (the other cli_* modules, json, signal, threading, the fetcher)
+# are imported where they are used, and the parser is built only for the command given (_parser).
+from . import __version__
+from .config import data_dir, db_path, load_settings, move_legacy_files
 from .sanitize import clean_line, clean_message
 from .store import CorruptCacheError, Store, StoreError, explain_db_error, move_aside
+
+if TYPE_CHECKING:
+    import threading
+
+    from .config import Settings
+    from .models import FeedOutcome, ParsedFeed
 
 
 class CLIError(Exception):
@@ -44,9 +35,12 @@ MAX_INT = 2**63 - 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    from .cli_entries import negated_terms_last
+
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser(words)
     try:
-        args = parser.parse_args(negated_terms_last(list(sys.argv[1:] if argv is None else argv)))
+        args = parser.parse_args(negated_terms_last(words))
         # Old files move to the new directories before anything opens them (once; see config.py).
         move_legacy_files(data=args.data_dir is None, report=_warn)
         try:
@@ -65,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if _offer_fresh_cache(exc) and args.command is None:
             return _run(args)  # the app starts on a fresh cache straight away
         return 1
-    except (CLIError, AccountCLIError, StoreError, QueryError) as exc:
+    except _reported_errors() as exc:
         print(f"reader: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
@@ -75,6 +69,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Ctrl+C is a request, not a failure to explain: one line, the shell's usual status.
         print("reader: interrupted", file=sys.stderr)
         return 130
+
+
+def _reported_errors() -> tuple[type[Exception], ...]:
+    """The failures `main` reports as one line. A function, since an `except` clause evaluates it only when
+    something was raised: the modules that define them are then imported, not at every start."""
+    from .cli_account import AccountCLIError
+    from .query import QueryError
+
+    return (CLIError, AccountCLIError, StoreError, QueryError)
 
 
 def _discard_stdout() -> None:
@@ -121,6 +124,8 @@ def _run(args: argparse.Namespace) -> int:
         what = "stdout" if not sys.stdout.isatty() else "stdin"
         _warn(f"{what} is not a terminal, so the app can't start; listing the posts instead, as `reader entries` does")
         args.query, args.json, args.limit = [], False, None
+        from .cli_entries import cmd_entries
+
         return cmd_entries(args)
     return args.func(args)
 
@@ -148,7 +153,19 @@ def _offer_fresh_cache(exc: CorruptCacheError) -> bool:
     return False
 
 
-def _parser() -> argparse.ArgumentParser:
+# The commands whose parsers cli_entries.add_parsers builds: for these, main builds no other command's parser.
+_POST_COMMANDS = frozenset({"entries", "show", "mark"})
+
+
+def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The CLI's parser; with `argv`, only as much of it as that command line needs.
+
+    Building every command's parser imports every cli_* module and costs more than a listing's query
+    (argparse calls gettext, which looks for catalogues on disk, for each one). When the command is
+    surely one of _POST_COMMANDS, only those are built: it parses exactly as the whole parser would.
+    Any other command line (another command, --help, an abbreviated option, a typo) gets the whole
+    parser, so help and errors (`invalid choice`, with every command listed) are unchanged.
+    """
     parser = _Parser(
         prog="reader",
         description="A terminal feed reader with an offline cache. With no command, the app opens.",
@@ -159,6 +176,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"reader {__version__}")
     parser.add_argument("--data-dir", metavar="DIR", help="where the cache lives (env READER_DATA_DIR)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from . import cli_entries
+
+    if _command_given(argv) in _POST_COMMANDS:
+        cli_entries.add_parsers(sub)  # entries, show, mark
+        return parser
+    from . import cli_account, cli_fulltext, cli_labels, cli_media, cli_newsboat, cli_rename, cli_rules, cli_schedule
 
     p = sub.add_parser("add", help="subscribe to a feed (or the feed a web page links)")
     p.add_argument("url")
@@ -192,7 +215,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path, nargs="?")
     p.set_defaults(func=cmd_export)
 
-    add_parsers(sub)  # account, sync
+    cli_account.add_parsers(sub)  # account, sync
     cli_fulltext.add_parsers(sub)  # full-text
     cli_media.add_parsers(sub)  # download
     cli_labels.add_parsers(sub)  # search, tag
@@ -201,6 +224,27 @@ def _parser() -> argparse.ArgumentParser:
     cli_newsboat.add_parsers(sub)  # import-newsboat
     cli_rename.add_parsers(sub)  # rename
     return parser
+
+
+def _command_given(argv: Sequence[str]) -> str | None:
+    """The command word when argparse is sure to read it as the command, else None.
+
+    Sure only when all that comes before it is `--data-dir DIR` or `--data-dir=DIR`, spelt out:
+    argparse also takes an abbreviation (`--data DIR`), or a DIR like `-x` as an error, which a
+    simple scan could misread; those get the whole parser.
+    """
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word == "--data-dir" and index + 1 < len(argv) and not argv[index + 1].startswith("-"):
+            index += 2
+        elif word.startswith("--data-dir="):
+            index += 1
+        elif word.startswith("-"):
+            return None
+        else:
+            return word
+    return None
 
 
 def _whole_number(text: str, what: str) -> int:
@@ -227,6 +271,8 @@ def _store(args: argparse.Namespace) -> Store:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    from . import cli_fulltext
+    from .cli_account import push_now
     from .subscribe import SubscribeError, normalize_url
 
     try:
@@ -287,6 +333,8 @@ async def _validate(url: str, settings: Settings) -> tuple[str, ParsedFeed, obje
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
+    from .cli_account import push_now
+
     store = _store(args)
     if not store.remove_feed(args.url):
         raise CLIError(f"not subscribed: {_shown_url(args.url)}")
@@ -309,9 +357,11 @@ def _shown_title(title: str, url: str) -> str:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
+    import json
     import time
 
     from .config import format_duration
+    from .dates import format_time, iso_utc
     from .schedule import format_due
 
     store = _store(args)
@@ -356,8 +406,10 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
+    import threading
     import time
 
+    from . import cli_fulltext, cli_rules
     from .schedule import format_when
 
     store = _store(args)
@@ -435,6 +487,9 @@ def _interrupt_sets(stop: threading.Event) -> Iterator[None]:
     then logs every abandoned future with its traceback; `stop` makes the refresh end
     its lanes itself, within a tenth of a second. A second Ctrl+C interrupts at once.
     """
+    import signal
+    import threading
+
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be set from the main thread (tests run the CLI in-process)
         return
@@ -455,6 +510,7 @@ def _interrupt_sets(stop: threading.Event) -> Iterator[None]:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from .cli_account import push_now
     from .opml import OPMLError, parse_opml
 
     skipped: list[str] = []

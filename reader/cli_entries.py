@@ -7,17 +7,19 @@ in cli.py and are imported inside the functions: cli.py imports this module whil
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from . import cli_fulltext
+# cli.py imports this module for every command, to build its parser and reorder `entries` terms: what only
+# one command uses (json, the renderer, the full-text commands) is imported in that command.
 from .config import downloads_dir
-from .dates import format_day, iso_utc
-from .models import Entry, EntryRow
+from .dates import format_day
 from .query import parse_query
-from .sanitize import clean_message
 from .store import Store
+
+if TYPE_CHECKING:
+    from .models import Entry, EntryRow
 
 FEED_COLUMN = 20  # terminal cells
 
@@ -143,8 +145,12 @@ def _entries_json(
     many posts stays bounded. With `body`, `body` is the whole post exactly as `reader show ID`
     prints it (header, text, numbered links), not cut here: the renderer's own cap (2 MB of
     HTML a post) bounds it, so a script gets in one call what it would get from `show`."""
+    import json
+
     from .cli import _shown_title, _shown_url
+    from .dates import iso_utc
     from .render import own_pages, post_source, render_html
+    from .sanitize import clean_message
 
     tags = store.entry_tags([r.id for r in rows])
     out = sys.stdout
@@ -232,6 +238,7 @@ def _show_text(
 ) -> str:
     """The post as `reader show` prints it: the header (with a Tags: line when it has tags), the
     text, the numbered links, and why its full article could not be fetched, if it could not."""
+    from . import cli_fulltext
     from .cli import _shown_title
     from .render import render_entry_text
 

@@ -18,7 +18,8 @@ INDEX_TEXT_LIMIT = 200_000
 
 
 def compress(text: str) -> bytes:
-    return zlib.compress(text.encode("utf-8"), 3)
+    # Level 1: 20% less CPU than 3 for a 2% bigger cache (measured on the benchmark feeds).
+    return zlib.compress(text.encode("utf-8"), 1)
 
 
 def decompress(blob: bytes | None) -> str:

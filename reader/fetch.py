@@ -1,9 +1,9 @@
-"""Fetching feeds over HTTP with httpx: conditional GET, caps, and readable errors.
+"""Fetching feeds over HTTP (libcurl, reader/http_client.py): conditional GET, caps, and readable errors.
 
 Redirects are followed by hand so that each hop can be checked (http(s) only, at most
 MAX_REDIRECTS) and so a chain of permanent redirects can update the stored URL.
-Decompression is done here too, with a cap on the decompressed size, because httpx
-would inflate a gzip bomb chunk by chunk without a bound per chunk.
+Decompression is done here too (reader/body.py), with a cap on the decompressed size and
+a bound on every step, so a gzip bomb stops at the cap.
 
 Everything a server sends besides the body (status line, headers, redirect targets)
 is hostile text: whatever of it reaches an error message is cleaned here, where it
@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import re
-import ssl
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-import httpx
-
 from . import __version__
 from .body import BodyError, BodyReader
+from .http_client import AsyncClient, HTTPError, Response
 from .models import FetchResult
+from .net_errors import certificate_failure, connect_failure, short_text, tls_failure
 from .sanitize import clean_message, safe_url
 from .schedule import Policy, server_interval
 
@@ -73,27 +74,29 @@ class FetchOptions:
         )
 
 
-def make_client(
-    options: FetchOptions = FetchOptions(), *, connections: int | None = None, ssl_context: ssl.SSLContext | None = None
-) -> httpx.AsyncClient:
-    connections = connections or options.concurrency
-    return httpx.AsyncClient(
+def make_client(options: FetchOptions = FetchOptions(), *, connections: int | None = None) -> AsyncClient:
+    """A client for `fetch`: keep-alive connections, at most `connections` (default: the concurrency) at once."""
+    return AsyncClient(
         headers={"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
-        timeout=httpx.Timeout(options.timeout, connect=min(options.timeout, 10.0)),
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-        follow_redirects=False,
-        trust_env=False,
-        verify=ssl_context or True,
+        timeout=options.timeout,
+        connect_timeout=min(options.timeout, 10.0),
+        connections=connections or options.concurrency,
+        cainfo=ca_bundle(),
     )
 
 
-def make_ssl_context() -> ssl.SSLContext:
-    """One verifying context to share: loading the CA bundle costs ~20 ms per client otherwise."""
-    return httpx.create_ssl_context()
+@functools.cache
+def ca_bundle() -> str | None:
+    """The certificates https is checked against: certifi's bundle (what httpx used), else libcurl's default."""
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return certifi.where()
 
 
 async def fetch(
-    client: httpx.AsyncClient,
+    client: AsyncClient,
     url: str,
     *,
     etag: str | None = None,
@@ -111,88 +114,48 @@ async def fetch(
     try:
         async with asyncio.timeout(options.timeout):
             await _fetch(client, result, etag, last_modified, options, accept)
-    except (TimeoutError, httpx.TimeoutException):
+    except TimeoutError:
         result.error = f"timed out after {options.timeout:g} s"
+    except HTTPError as exc:
+        if exc.kind == "timeout":
+            result.error = f"timed out after {options.timeout:g} s"
+        else:
+            result.error = describe_http_error(exc)
+            # No connection or no TLS handshake (but the name resolved): another scheme may work.
+            result.unreachable = exc.kind in ("connect", "tls")
     except FetchError as exc:
         result.error = str(exc)
     except Exception as exc:  # one feed's trouble, whatever it is, is that feed's error
-        result.error = describe_error(exc)
-        result.unreachable = _unreachable(exc, result.error)
+        result.error = f"unexpected error: {type(exc).__name__}: {short_text(exc)}"
     if result.error:
         result.error = clean_message(result.error)
         result.body = None
     return result
 
 
-def describe_error(exc: BaseException) -> str:
-    """A plain one-line account of a network failure (never raw OpenSSL text or a traceback)."""
-    exc = _leaf(exc)
-    tls = _find(exc, ssl.SSLError)
-    if isinstance(tls, ssl.SSLCertVerificationError):
-        reason = tls.verify_message or tls.reason or "verification failed"
-        return f"certificate not trusted: {reason}"
-    if tls is not None or isinstance(exc, ssl.SSLError):
-        return _tls_error(tls or exc)
-    if isinstance(exc, httpx.TimeoutException):
-        return "timed out"
-    if isinstance(exc, httpx.ConnectError) or _find(exc, ConnectionRefusedError):
-        return _connect_error(exc)
-    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
-        return f"connection broken mid-response ({_short(exc)})"
-    if isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
-        return f"invalid URL: {_short(exc)}"
-    if isinstance(exc, httpx.HTTPError):
-        return f"network error: {_short(exc)}"
-    if isinstance(exc, (OSError, ValueError, OverflowError, UnicodeError)):
-        return f"network error: {_short(exc)}"
-    return f"unexpected error: {type(exc).__name__}: {_short(exc)}"
+def describe_http_error(exc: HTTPError) -> str:
+    """A plain one-line account of a request that failed (never raw OpenSSL text)."""
+    text = short_text(exc)
+    if exc.kind == "resolve":
+        return "could not resolve the host name"
+    if exc.kind == "connect":
+        return connect_failure(text)
+    if exc.kind == "certificate":
+        return certificate_failure(text)
+    if exc.kind == "tls":
+        return tls_failure(text)
+    if exc.kind in ("broken", "protocol"):
+        return f"connection broken mid-response ({text})"
+    if exc.kind == "invalid-url":
+        return f"invalid URL: {text}"
+    return f"network error: {text}"
 
 
-def _unreachable(exc: BaseException, message: str) -> bool:
-    """No connection or no TLS handshake (but the host name resolved): another scheme may work."""
-    if message.startswith(("certificate not trusted", "could not resolve")):
-        return False
-    return isinstance(_leaf(exc), (httpx.ConnectError, ssl.SSLError)) or _find(exc, ssl.SSLError) is not None
-
-
-def _tls_error(exc: BaseException) -> str:
-    reason = (getattr(exc, "reason", None) or "").upper()
-    text = str(exc).upper()
-    if any(word in reason or word in text for word in ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "PACKET_LENGTH",
-                                                           "RECORD_LAYER", "UNEXPECTED_EOF", "EOF OCCURRED")):
-        return "TLS handshake failed: the server does not speak https on this port"
-    if "UNSUPPORTED_PROTOCOL" in reason or "VERSION" in reason:
-        return "TLS handshake failed: the server only offers an outdated TLS version"
-    if "ALERT" in reason or "HANDSHAKE_FAILURE" in reason or "NO_SHARED_CIPHER" in reason:
-        return "TLS handshake failed: the server refused the secure connection"
-    return "TLS handshake failed: the secure connection could not be set up"
-
-
-def _leaf(exc: BaseException) -> BaseException:
-    """The first real exception inside (nested) exception groups: anyio raises those."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return exc
-
-
-def _find(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
-    """`exc` or the first exception of type `kind` in its cause/context chain."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        current = _leaf(current)
-        if isinstance(current, kind):
-            return current
-        current = current.__cause__ or current.__context__
-    return None
-
-
-def redirect_target(url: str, response: httpx.Response) -> str | None:
+def redirect_target(url: str, headers: Mapping[str, str]) -> str | None:
     """Where a 3xx answer to `url` points: its Location resolved against `url`, or None without one.
     A Location urljoin refuses (ValueError) is kept as given: the caller's safe_url check judges it.
     The feed fetch and the enclosure download follow redirects by hand and both resolve them here."""
-    location = response.headers.get("location", "").strip()
+    location = headers.get("location", "").strip()
     if not location:
         return None
     try:
@@ -209,7 +172,7 @@ def _check_url(url: str) -> None:
 
 
 async def _fetch(
-    client: httpx.AsyncClient,
+    client: AsyncClient,
     result: FetchResult,
     etag: str | None,
     last_modified: str | None,
@@ -226,54 +189,59 @@ async def _fetch(
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        body: list[BodyReader] = []
+
+        def sink_for(response: Response, body: list[BodyReader] = body) -> BodyReader | None:
+            # Only a 2xx body is read; a redirect's, a 304's or an error page's never is.
+            if not 200 <= response.status_code < 300:
+                return None
+            result.status = response.status_code  # known even if the body then fails (too big, corrupt)
+            body.append(BodyReader(response.headers.get("content-encoding", ""), options.max_body))
+            return body[0]
+
         try:
-            request = client.build_request("GET", url, headers=headers)
-            response = await client.send(request, stream=True)
-        except httpx.InvalidURL as exc:
-            # httpx parses a redirect's Location even when not following it.
-            raise FetchError(f"redirect to an invalid or non-http(s) URL refused ({_short(exc)})") from exc
-        except httpx.RemoteProtocolError as exc:
-            if "location header" not in str(exc).lower():
-                raise
-            # ...and says so as a protocol error when the Location holds control characters.
-            raise FetchError(f"redirect to an invalid URL refused ({_short(exc)})") from exc
-        try:
-            if response.status_code in (301, 302, 303, 307, 308):
-                target = redirect_target(url, response)
-                if target is None:
-                    raise FetchError(f"HTTP {response.status_code} redirect without a Location")
-                if not safe_url(target):
-                    raise FetchError(f"redirect to a non-http(s) or malformed URL refused: {target[:100]}")
-                permanent = permanent and response.status_code in (301, 308)
-                url = target
-                continue
-            # A redirect that adds or changes credentials is followed, never stored: the
-            # subscription would then send a password the user never gave reader. Nor is
-            # it what the feed's relative links resolve against (they would carry it).
-            same_credentials = _userinfo(url) == _userinfo(result.url)
-            result.permanent_redirect = permanent and url != result.url and same_credentials
-            result.final_url = url if same_credentials else _without_userinfo(url)
-            result.status = response.status_code
-            result.headers = {k.lower(): v for k, v in response.headers.items()}
-            result.fresh_for = server_interval(result.headers)
-            if response.status_code == 304:
-                result.not_modified = True
-                result.etag = _validator(response.headers.get("etag")) or etag
-                result.last_modified = _validator(response.headers.get("last-modified")) or last_modified
-                return
-            if response.status_code == 410:
-                result.gone = True
-                raise FetchError("HTTP 410 Gone: the feed was removed by its publisher")
-            if response.status_code in (429, 503):
-                result.retry_after = _retry_after(response.headers.get("retry-after"))
-            if response.status_code >= 400 or response.status_code < 200:
-                raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
-            result.body = await _read_body(response, options.max_body)
-            result.etag = _validator(response.headers.get("etag"))
-            result.last_modified = _validator(response.headers.get("last-modified"))
+            response = await client.get(url, headers, sink_for)
+        except BodyError as exc:
+            raise FetchError(str(exc)) from exc
+        if response.status_code in (301, 302, 303, 307, 308):
+            target = redirect_target(url, response.headers)
+            if target is None:
+                raise FetchError(f"HTTP {response.status_code} redirect without a Location")
+            if any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in target):
+                raise FetchError("redirect to an invalid URL refused (control characters in its Location)")
+            if not safe_url(target):
+                raise FetchError(f"redirect to a non-http(s) or malformed URL refused: {target[:100]}")
+            permanent = permanent and response.status_code in (301, 308)
+            url = target
+            continue
+        # A redirect that adds or changes credentials is followed, never stored: the
+        # subscription would then send a password the user never gave reader. Nor is
+        # it what the feed's relative links resolve against (they would carry it).
+        same_credentials = _userinfo(url) == _userinfo(result.url)
+        result.permanent_redirect = permanent and url != result.url and same_credentials
+        result.final_url = url if same_credentials else _without_userinfo(url)
+        result.status = response.status_code
+        result.headers = dict(response.headers)
+        result.fresh_for = server_interval(result.headers)
+        if response.status_code == 304:
+            result.not_modified = True
+            result.etag = _validator(response.headers.get("etag")) or etag
+            result.last_modified = _validator(response.headers.get("last-modified")) or last_modified
             return
-        finally:
-            await response.aclose()
+        if response.status_code == 410:
+            result.gone = True
+            raise FetchError("HTTP 410 Gone: the feed was removed by its publisher")
+        if response.status_code in (429, 503):
+            result.retry_after = _retry_after(response.headers.get("retry-after"))
+        if response.status_code >= 400 or response.status_code < 200:
+            raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
+        try:
+            result.body = body[0].finish() if body else b""
+        except BodyError as exc:
+            raise FetchError(str(exc)) from exc
+        result.etag = _validator(response.headers.get("etag"))
+        result.last_modified = _validator(response.headers.get("last-modified"))
+        return
     raise FetchError(f"too many redirects (more than {MAX_REDIRECTS})")
 
 
@@ -283,16 +251,6 @@ def _validator(value: str | None) -> str | None:
         return None
     value = value.strip()
     return value if _VALIDATOR.fullmatch(value) else None
-
-
-async def _read_body(response: httpx.Response, cap: int) -> bytes:
-    try:
-        body = BodyReader(response.headers.get("content-encoding", ""), cap)
-        async for raw in response.aiter_raw():
-            body.feed(raw)
-        return body.finish()
-    except BodyError as exc:
-        raise FetchError(str(exc)) from exc
 
 
 def _userinfo(url: str) -> str:
@@ -319,20 +277,3 @@ def _retry_after(value: str | None) -> float | None:
         except (TypeError, ValueError, IndexError, OverflowError):
             return None
     return now + max(0.0, min(delay, 7 * 24 * 3600))
-
-
-def _connect_error(exc: BaseException) -> str:
-    text = _short(exc)
-    if _find(exc, ConnectionRefusedError) is not None:
-        return "connection refused (is the server down?)"
-    lowered = text.lower()
-    if "refused" in lowered or "all connection attempts failed" in lowered:
-        return "connection refused (is the server down?)"
-    if "name or service" in lowered or "nodename" in lowered or "getaddrinfo" in lowered:
-        return "could not resolve the host name"
-    return f"could not connect: {text}"
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:200] if text.strip() else type(exc).__name__

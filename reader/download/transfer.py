@@ -12,7 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from ..fetch import MAX_REDIRECTS, USER_AGENT, describe_error, redirect_target
+from ..fetch import MAX_REDIRECTS, USER_AGENT, redirect_target
+from ..net_errors import describe_error
 from ..sanitize import clean_line, clean_message, media_type, safe_url
 from .errors import DownloadError, DownloadStopped, Progress
 from .part import Part, choose, discard, finish, lock_part, lock_path
@@ -195,7 +196,7 @@ def _get(client: httpx.Client, url: str, headers: dict[str, str]) -> Iterator[ht
                 raise
             raise DownloadError("redirect to an invalid URL refused") from None
         if response.status_code in (301, 302, 303, 307, 308):
-            target = redirect_target(url, response)
+            target = redirect_target(url, response.headers)
             response.close()
             if target is None:
                 raise DownloadError(f"HTTP {response.status_code} redirect without a Location")

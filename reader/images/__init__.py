@@ -26,12 +26,33 @@ Not checked against a real Kitty here (none in this environment): the sequences 
 against the protocol's description and the order of sending against the pane's lines.
 """
 
-from reader.images.cache import ImageCache
-from reader.images.fetch import ACCEPT, fetch_images, prefetch
-from reader.images.urls import image_urls
-from reader.images.validate import MAX_IMAGE_BYTES, MAX_PIXELS, ImageError, check_image
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reader.images.cache import ImageCache
+    from reader.images.fetch import ACCEPT, fetch_images, prefetch
+    from reader.images.limits import MAX_IMAGE_BYTES, MAX_PIXELS
+    from reader.images.urls import image_urls
+    from reader.images.validate import ImageError, check_image
+
+# Loaded when first asked for (PEP 562): `reader refresh` needs the cache's paths, not Pillow
+# (30 ms and 10 MB to import), which only checking or drawing an image does.
+_WHERE = {
+    "ImageCache": "cache", "ACCEPT": "fetch", "fetch_images": "fetch", "prefetch": "fetch",
+    "image_urls": "urls", "MAX_IMAGE_BYTES": "limits", "MAX_PIXELS": "limits", "ImageError": "validate",
+    "check_image": "validate",
+}
 __all__ = [
     "ACCEPT", "MAX_IMAGE_BYTES", "MAX_PIXELS", "ImageCache", "ImageError", "check_image", "fetch_images",
     "image_urls", "prefetch",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'reader.images' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"reader.images.{module}"), name)

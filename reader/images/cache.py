@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reader.images.validate import MAX_IMAGE_BYTES
+from reader.images.limits import MAX_IMAGE_BYTES
 from reader.sanitize import clean_line
 
 if TYPE_CHECKING:

@@ -13,10 +13,9 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-import httpx
-
 from reader.fetch import FetchOptions, fetch, make_client
 from reader.hosts import HostLimiter
+from reader.http_client import AsyncClient
 from reader.images.cache import RETRY_FAILED, RETRY_TRANSIENT, TOO_BIG, ImageCache
 from reader.images.validate import MAX_IMAGE_BYTES, check_image
 from reader.sanitize import safe_url
@@ -35,7 +34,7 @@ def _todo(urls: Iterable[str], cache: ImageCache, to_show: bool = False) -> list
 
 
 async def _fetch_one(
-    client: httpx.AsyncClient,
+    client: AsyncClient,
     url: str,
     cache: ImageCache,
     limiter: HostLimiter,
@@ -71,7 +70,7 @@ async def _fetch_one(
 
 
 async def _download(
-    client: httpx.AsyncClient, todo: list[str], cache: ImageCache, limiter: HostLimiter, options: FetchOptions,
+    client: AsyncClient, todo: list[str], cache: ImageCache, limiter: HostLimiter, options: FetchOptions,
     on_image: OnImage | None, to_show: bool,
 ) -> int:
     options = replace(options, max_body=MAX_IMAGE_BYTES)
@@ -85,7 +84,7 @@ async def _download(
 
 
 async def prefetch(
-    client: httpx.AsyncClient,
+    client: AsyncClient,
     urls: Iterable[str],
     cache: ImageCache,
     *,

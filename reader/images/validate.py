@@ -14,9 +14,8 @@ import warnings
 
 from PIL import Image
 
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
-# 25 megapixels: a 6000 × 4000 camera picture fits; decoding it costs ~75 MB for a PNG.
-MAX_PIXELS = 25_000_000
+from reader.images.limits import MAX_IMAGE_BYTES, MAX_PIXELS
+
 # Pillow's own bomb check, as a second line (it warns above this and raises above twice it).
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 

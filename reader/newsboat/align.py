@@ -14,9 +14,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-import httpx
-
 from ..fetch import FetchOptions, fetch, make_client
+from ..http_client import AsyncClient
 from ..models import ParsedEntry
 from ..parse import NotAFeedError, parse_feed
 from ..sanitize import clean_message, safe_url
@@ -26,7 +25,7 @@ MAX_AT_ONCE = 4  # feeds fetched at once: an import is no refresh, and one host 
 
 
 async def _one(
-    client: httpx.AsyncClient, url: str, options: FetchOptions, gate: asyncio.Semaphore
+    client: AsyncClient, url: str, options: FetchOptions, gate: asyncio.Semaphore
 ) -> list[ParsedEntry] | str:
     async with gate:
         result = await fetch(client, url, options=options)

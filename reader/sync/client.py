@@ -25,7 +25,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from ..body import BodyReader, BodyTooLarge, CorruptBody, UnsupportedEncoding
-from ..fetch import USER_AGENT, describe_error
+from ..fetch import USER_AGENT
+from ..net_errors import describe_error
 from ..sanitize import clean_line, clean_message, mask_credentials, safe_url
 from .deadline import DeadlineBackend, DeadlineTransport
 from .items import (

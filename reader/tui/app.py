@@ -204,7 +204,7 @@ class ReaderApp(
         if self.settings.error:
             self.notify(self.settings.error, title="Config", severity="warning", markup=False, timeout=10)
         self.post_list.focus()
-        self._startup()
+        self.start_loading()
         self.load_sync_state()
         self.start_background_refresh()
         self.external_poll = self.set_interval(EXTERNAL_CHANGE_POLL, self._check_external_changes)

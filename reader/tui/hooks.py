@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import SuspendNotSupported
 
-from reader.hooks import BOOKMARK_HINT, HOOK_TIMEOUT, PIPE_HINT, HookError, run_foreground, run_with_stdin
+# reader.hooks (subprocess, shlex) is imported by the keys that run a hook: the app starts without it.
 from reader.sanitize import clean_line, clean_message, safe_url
 
 if TYPE_CHECKING:
@@ -52,6 +52,8 @@ class HookActions:
     # --- | : pipe ---------------------------------------------------------------------------
 
     def action_pipe_post(self: ReaderApp) -> None:
+        from reader.hooks import PIPE_HINT
+
         if not self.settings.pipe:
             self.notify(f"Can't pipe: {PIPE_HINT}", severity="warning", markup=False, timeout=8)
             return
@@ -79,6 +81,8 @@ class HookActions:
         """Hand the terminal to the pipe command with the post on its stdin; back when it exits."""
         if self._exit:
             return
+        from reader.hooks import HookError, run_foreground
+
         words = self.settings.pipe
         error: HookError | None = None
         try:
@@ -95,6 +99,8 @@ class HookActions:
 
     @work(thread=True, exit_on_error=False, group="pipe-run")
     def _pipe_detached(self: ReaderApp, text: str) -> None:
+        from reader.hooks import HOOK_TIMEOUT, HookError, run_with_stdin
+
         name = clean_line(self.settings.pipe[0], 200)
         try:
             run_with_stdin(self.settings.pipe, [], text, HOOK_TIMEOUT, what="pipe", hint="check pipe in config.toml")
@@ -109,6 +115,8 @@ class HookActions:
     # --- b : bookmark -----------------------------------------------------------------------
 
     def action_bookmark_post(self: ReaderApp) -> None:
+        from reader.hooks import BOOKMARK_HINT
+
         if not self.settings.bookmark:
             self.notify(f"Can't bookmark: {BOOKMARK_HINT}", severity="warning", markup=False, timeout=8)
             return
@@ -128,7 +136,7 @@ class HookActions:
 
     @work(thread=True, exit_on_error=False, group="bookmark")
     def _bookmark(self: ReaderApp, entry_id: int, title: str) -> None:
-        from reader.hooks import bookmark
+        from reader.hooks import HookError, bookmark
 
         entry = self.store.get_entry(entry_id)
         if entry is None:

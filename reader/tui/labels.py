@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from reader.models import EntryRow
-from reader.tui.screens.tag_editor import TagChange
 from reader.tui.widgets.sidebar import ALL, UNCATEGORIZED, Scope, Sidebar
 
 if TYPE_CHECKING:
     from reader.tui.app import ReaderApp
+    from reader.tui.screens.tag_editor import TagChange  # the dialog is imported when T opens it
 
 
 def _quoted(field: str, name: str) -> str | None:

@@ -8,6 +8,7 @@ A mixin of ReaderApp (reader/tui/app.py), which owns the widgets and the store.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -24,6 +25,9 @@ from reader.tui.source import StoreSource
 if TYPE_CHECKING:
     from reader.tui.app import ReaderApp
 
+
+# Longest the start's worker waits for the first frame before it reads the whole list anyway.
+FIRST_FRAME_WAIT = 1.0
 
 # The saved searches' and tags' counts for the sidebar, as the counts worker loads them.
 LabelCounts = tuple[list[tuple[SavedSearch, int | None]], list[tuple[str, int, int]]]
@@ -59,21 +63,54 @@ class LoadingMixin:
     _counts_loaded: bool = False
     _broken_scope: object = None  # the saved search whose bad query was last reported
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="startup")
-    def _startup(self: ReaderApp) -> None:
-        if self.store.get_meta("welcome_offered") is None:
-            # Imports feedparser: only ever on a brand-new cache, and off the UI thread.
-            from reader.welcome import offer_welcome
+    def start_loading(self: ReaderApp) -> None:
+        """From on_mount: put the top of the list in place for the first frame, then load the rest.
 
-            offer_welcome(self.store)
-        source = StoreSource.query(self.store)
-        self.call_from_thread(self._apply_source, source, None)
+        The first page is two index reads (~1 ms at any size), so it runs here, before the first
+        frame, which then shows rows rather than "Loading…" (issue 12). A brand-new cache (the
+        Welcome feed is added first) or a failing read leaves it all to the worker, which reports.
+        """
+        painted = threading.Event()
+        self.call_after_refresh(painted.set)
+        first: StoreSource | None = None
+        try:
+            if self.store.get_meta("welcome_offered") is not None:
+                first = StoreSource.first_page(self.store)
+        except (sqlite3.DatabaseError, StoreError):
+            first = None  # the worker reads it again and says what is wrong
+        if first is not None:
+            self._apply_source(first, False)
+        self._startup(first, painted)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="startup")
+    def _startup(self: ReaderApp, first: StoreSource | None, painted: threading.Event) -> None:
+        if first is None:
+            if self.store.get_meta("welcome_offered") is None:
+                # Imports feedparser: only ever on a brand-new cache, and off the UI thread.
+                from reader.welcome import offer_welcome
+
+                offer_welcome(self.store)
+            first = StoreSource.first_page(self.store)
+            self.call_from_thread(self._apply_source, first, False)
+        source = first
+        if not first.complete:
+            # Every id only once the first frame is out: at 100,000 posts reading them takes ~50 ms
+            # and 100,000 ints, and would contend with that frame's rendering for the GIL. Then the
+            # whole list goes in under the cursor.
+            painted.wait(FIRST_FRAME_WAIT)
+            source = StoreSource.query(self.store)
+            self.call_from_thread(self._complete_source, first, source)
         feeds, counts, categories = self.store.list_feeds(), self.store.counts(), self.store.category_unread()
         labels = label_counts(self.store)
         self.call_from_thread(self._apply_counts, feeds, counts, source, source.unread_count(), categories, labels)
         self.call_from_thread(self._set_marker)
         if self.settings.refresh_on_start:
             self.call_from_thread(self.action_refresh_feeds)
+
+    def _complete_source(self: ReaderApp, first: StoreSource, source: StoreSource) -> None:
+        # Only over the start's own partial list: a filter or scope chosen meanwhile has its own load.
+        if self.source is first:
+            self._apply_source(source, True)
 
     def _set_marker(self: ReaderApp) -> None:
         # Read on the UI thread, whose connection the poll uses (data_version is per connection).

@@ -20,7 +20,6 @@ from textual import work
 from textual.worker import get_current_worker
 
 from reader.config import downloads_dir
-from reader.render import format_size
 from reader.sanitize import clean_line, mask_credentials
 
 if TYPE_CHECKING:
@@ -172,6 +171,8 @@ class MediaActions:
             post = self.reading_pane.post
             if post is not None and any(e.url == url for e in post.entry.enclosures):
                 self.reading_pane.update_header()  # its enclosure line can say it's on disk now
+            from reader.render import format_size  # html2text with it: not needed to start the app
+
             size = format_size(state.done) if state.done else "done"
             self.notify(f"Saved {state.name} ({size}) in {clean_line(str(state.path.parent), 300)}; m plays it",
                         title="Download", markup=False)
@@ -189,6 +190,8 @@ def _describe(states: list[_Download]) -> tuple[str | None, ...]:
     """The status line's text for the downloads in flight, then shorter forms for a narrow line; (None,) for none."""
     if not states:
         return (None,)
+    from reader.render import format_size  # html2text with it: not needed to start the app
+
     done = sum(d.done for d in states)
     totals = [d.total for d in states]
     total = sum(t for t in totals if t) if all(totals) else None

@@ -21,8 +21,6 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
-from reader.announce import announcement
-
 if TYPE_CHECKING:
     from textual.timer import Timer
 
@@ -57,6 +55,7 @@ class ScheduleMixin:
     @work(thread=True, exit_on_error=False, group="announce")
     def _announce(self: ReaderApp, new_ids: list[int], notify_ids: list[int], new_posts: bool) -> None:
         # A worker: the counts are queries, and the hook may take up to its timeout.
+        from reader.announce import announcement
         from reader.hooks import BELL, notify
 
         message = announcement(self.store, new_ids, notify_ids, new_posts=new_posts)
