@@ -36,3 +36,60 @@ def test_listing_imports_no_asyncio_nor_the_http_client(tmp_path) -> None:  # ty
     loaded = _loaded(code)
     assert "asyncio" not in loaded
     assert not loaded & {*HEAVY, "html2text"}, loaded & {*HEAVY, "html2text"}
+
+
+# Modules only other commands use: `reader entries` builds no parser of theirs and imports none of them.
+OTHER_COMMANDS = (
+    "reader.cli_account", "reader.cli_fulltext", "reader.cli_labels", "reader.cli_media", "reader.cli_newsboat",
+    "reader.cli_rename", "reader.cli_rules", "reader.cli_schedule", "reader.render", "reader.subscribe",
+    "getpass", "signal",
+)
+
+
+def test_issue12_listing_imports_no_other_commands_modules(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code = (
+        "import os\n"
+        f"os.environ['READER_DATA_DIR'] = {str(tmp_path / 'data')!r}\n"
+        f"os.environ['READER_CONFIG_DIR'] = {str(tmp_path / 'config')!r}\n"
+        "from reader.cli import main\n"
+        "main(['entries', '--limit', '5'])"
+    )
+    loaded = _loaded(code)
+    assert not loaded & set(OTHER_COMMANDS), loaded & set(OTHER_COMMANDS)
+
+
+@pytest.mark.parametrize("argv", [
+    ["entries"],
+    ["entries", "--limit", "5", "server"],
+    ["--data-dir", "/x", "entries", "-n3", "--json", "--body"],
+    ["--data-dir=/x", "show", "7", "--feed-text"],
+    ["mark", "1", "2", "--read", "--star"],
+])
+def test_issue12_the_post_commands_parser_parses_as_the_whole_one(argv: list[str]) -> None:
+    """Only the post commands' parsers are built for them (cli._parser): the same namespace and help result."""
+    from reader.cli import _parser
+    from reader.cli_entries import negated_terms_last
+
+    words = negated_terms_last(argv)
+    assert vars(_parser(argv).parse_args(words)) == vars(_parser().parse_args(words))
+    command = argv[2] if argv[0] == "--data-dir" else argv[1] if argv[0].startswith("--") else argv[0]
+    helps = []
+    for parser in (_parser(argv), _parser()):
+        sub = next(a for a in parser._actions if a.dest == "command")
+        helps.append(sub.choices[command].format_help())  # type: ignore[index]
+    assert helps[0] == helps[1]
+
+
+@pytest.mark.parametrize("argv", [
+    ["--data", "/x", "entries"],  # an abbreviation argparse accepts: the whole parser reads it
+    ["--data-dir", "-x", "entries"],
+    ["--help"],
+    ["feeds"],
+    ["entriess"],
+    [],
+])
+def test_issue12_any_other_command_line_gets_the_whole_parser(argv: list[str]) -> None:
+    from reader.cli import _parser
+
+    sub = next(a for a in _parser(argv)._actions if a.dest == "command")
+    assert {"entries", "feeds", "add", "refresh", "account", "rename"} <= set(sub.choices)  # type: ignore[arg-type]
