@@ -8,7 +8,8 @@ Run:  python tests/benchmarks/bench_tui.py [--feeds 500] [--posts 200] [--json o
 from just before the process is started to the moment the terminal receives the first frame that shows
 a post row (a post title in the bytes the app writes; nothing in the app is hooked), lets the app settle
 for a second, quits it with `q` and takes the process's peak RSS from wait4. On the same run it times
-`python -c "import textual.app"` (start to exit), the floor the goal is measured from.
+`python -c "import textual.app"` (start to exit), the floor the goal is measured from. Every command
+runs with compiled bytecode (as installed) after one uncounted warm-up run.
 
 Builds the cache once through Store.save_parsed (synthetic ParsedFeed objects,
 a few posts with 50 KB bodies) and keeps it in the temp dir between runs. Prints:
@@ -303,11 +304,20 @@ def measure_start(runs: int, sizes: list[tuple[int, int]]) -> dict[str, float]:
     env.update(READER_CONFIG_DIR=str(config), TERM="xterm-256color", COLORTERM="truecolor")
     env.pop("READER_DATA_DIR", None)
     env.pop("TEXTUAL", None)
+    # Compiled bytecode, as an installed reader has (pip compiles it): with PYTHONDONTWRITEBYTECODE
+    # (some sandboxes set it) every start would compile reader's sources again, ~0.1 s of the app's
+    # start that no installed copy pays. The .pyc files go to their own directory, not the checkout.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "reader-bench-pycache")
     dirs = {feeds * posts: data_dir_for(cache_path(feeds, posts)) for feeds, posts in sizes}
     samples: dict[str, list[float]] = {"textual_import_s": []}
     for total in dirs:
         samples[f"start_{total}_s"] = []
         samples[f"rss_{total}_mb"] = []
+    # One warm-up of each, not counted: it writes the bytecode, and brings the caches into the page cache.
+    run_fresh([sys.executable, "-c", "import textual.app"], env, None)
+    for data in dirs.values():
+        run_fresh(_reader_command(data), env, ROW_MARKER, settle=0.2)
     for _ in range(runs):
         samples["textual_import_s"].append(
             run_fresh([sys.executable, "-c", "import textual.app"], env, None)[0])
