@@ -19,11 +19,12 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from .articles import ArticleStage
+from .batch_writer import BatchWriter
 from .config import Rule
 from .fetch import FetchOptions, fetch, make_client
 from .hosts import HostLimiter
@@ -105,8 +106,9 @@ async def refresh_async(
         return summary
     pool = ParsePool(enabled=sum(f.url != WELCOME_URL for f in feeds) >= POOL_THRESHOLD)
     # One writer thread does every cache write, so SQLite work (it releases the GIL)
-    # overlaps with fetching instead of stalling the event loop.
-    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reader-writer")
+    # overlaps with fetching instead of stalling the event loop; the writes queued together
+    # share a commit (reader/batch_writer.py).
+    writer = BatchWriter(store)
     job = _Job(store, options, pool, writer)
     articles = job.articles = ArticleStage(store, options, job.write, images=images, in_process=extract_in_process)
     queue = iter(feeds)
@@ -168,8 +170,7 @@ async def refresh_async(
         if watcher is not None:
             watcher.cancel()
         pool.shutdown()
-        writer.submit(store.close)  # the writer thread's own connection
-        writer.shutdown(wait=True)
+        writer.shutdown(wait=True)  # writes what is queued, then closes the writer thread's connection
     # Articles asked for (new posts', and retries): how many came, which failed (each post's row says why).
     summary.articles_fetched = sum(o.status != "error" for o in articles.outcomes)
     summary.articles_failed = [o.entry_id for o in articles.outcomes if o.status == "error"]
