@@ -58,6 +58,9 @@ _COMMON_REFS = tuple(
                 "&#8220;", "&#8221;", "&#8211;", "&#8212;", "&#8230;", "&rsquo;", "&lsquo;", "&ldquo;", "&rdquo;",
                 "&ndash;", "&mdash;", "&hellip;", "&amp;")
 )
+_COMMON_REF_SET = frozenset(ref for ref, _ in _COMMON_REFS)
+# What each of them looks like (and nothing with a second "&" inside): found in one C pass.
+_REF_TOKENS = re.compile(r"&[#0-9A-Za-z]+;")
 
 SAFE_SCHEMES = ("http", "https")
 # A category that is a URI or a URN (Blogger's `http://schemas.google.com/g/2005#post`,
@@ -165,13 +168,16 @@ def strip_tags(markup: str | None) -> str:
 
 
 def unescape(text: str) -> str:
-    """html.unescape(text), exactly, and 5-10x faster on the usual post: when every "&" starts one of
-    the common references, plain replaces do it in C (html.unescape calls Python once per reference)."""
-    if text.count("&") == sum(text.count(ref) for ref, _ in _COMMON_REFS):
-        for ref, char in _COMMON_REFS:
-            if ref in text:
-                text = text.replace(ref, char)
-        return text
+    """html.unescape(text), exactly, and several times faster on the usual post: when every "&" starts one
+    of the common references, plain replaces do it in C (html.unescape calls Python once per reference)."""
+    refs = _REF_TOKENS.findall(text)
+    if len(refs) == text.count("&"):
+        present = set(refs)
+        if present <= _COMMON_REF_SET:
+            for ref, char in _COMMON_REFS:  # in order: "&amp;" last
+                if ref in present:
+                    text = text.replace(ref, char)
+            return text
     return html.unescape(text)
 
 
