@@ -42,6 +42,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 import urllib.parse
 import zlib
 from collections.abc import Callable
@@ -187,6 +188,20 @@ class _Server(ThreadingHTTPServer):
         self.feed = feed
         super().__init__(("127.0.0.1", 0), _Handler)
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # A thread per connection. Starting one can fail for a moment when the test process is
+        # short of threads or memory (a CI machine running two workers); the base class then
+        # closes the connection unanswered, and the client under test reports a server that
+        # "disconnected without sending a response". Try again briefly instead.
+        for attempt in range(50):
+            try:
+                super().process_request(request, client_address)
+                return
+            except RuntimeError:
+                if attempt == 49:
+                    raise
+                time.sleep(0.02)
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Quiet: clients hanging up mid-response is normal here.  Anything else
         # is kept on FeedServer.errors so a test can still see server bugs.
@@ -199,8 +214,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "reader-test-feedserver/1"
-    # Idle keep-alive connections give their thread back eventually.
-    timeout = 30
+    # Idle keep-alive connections give their thread back soon: a whole test run's clients
+    # must not pile up threads waiting on connections nobody will use again.
+    timeout = 10
 
     @property
     def feed(self) -> FeedServer:
