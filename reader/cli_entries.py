@@ -198,10 +198,7 @@ def _feed_labels(rows: list[EntryRow]) -> dict[int, str]:
     part of their URL that tells them apart (as in the app), kept visible when the
     title is cut, so their posts can be told apart.
     """
-    from rich.cells import cell_len, set_cell_size
-
     from .cli import _shown_title
-    from .feednames import qualifiers, shorten_suffix
 
     groups: dict[str, list[tuple[int, str]]] = {}
     for r in rows:
@@ -211,14 +208,34 @@ def _feed_labels(rows: list[EntryRow]) -> dict[int, str]:
             group.append((r.feed_id, r.feed_url))
     labels: dict[int, str] = {}
     for title, group in groups.items():
-        names = qualifiers(group) if len(group) > 1 else {}
+        if len(group) > 1:
+            from rich.cells import cell_len, set_cell_size
+
+            from .feednames import qualifiers, shorten_suffix
+
+            names = qualifiers(group)
+        else:
+            names = {}
         for feed_id, _url in group:
             label = title
             if feed_id in names:
                 suffix = shorten_suffix(f" ({names[feed_id]})", FEED_COLUMN - 6)  # a little title stays
                 label = set_cell_size(title, FEED_COLUMN - cell_len(suffix)).rstrip() + suffix
-            labels[feed_id] = set_cell_size(label, FEED_COLUMN)
+            labels[feed_id] = _fit(label, FEED_COLUMN)
     return labels
+
+
+def _fit(text: str, cells: int) -> str:
+    """`text` cut or padded to `cells` terminal cells (rich's set_cell_size).
+
+    Printable ASCII is one cell a character, where rich's own shortcut gives the same result:
+    most listings then never import rich's width tables (issue 12: `entries` is a start-up race).
+    """
+    if text.isascii() and text.isprintable():
+        return text[:cells] if len(text) >= cells else text + " " * (cells - len(text))
+    from rich.cells import set_cell_size
+
+    return set_cell_size(text, cells)
 
 
 def cmd_show(args: argparse.Namespace) -> int:

@@ -43,6 +43,7 @@ OTHER_COMMANDS = (
     "reader.cli_account", "reader.cli_fulltext", "reader.cli_labels", "reader.cli_media", "reader.cli_newsboat",
     "reader.cli_rename", "reader.cli_rules", "reader.cli_schedule", "reader.render", "reader.subscribe",
     "getpass", "signal",
+    "rich", "reader.feednames",  # only for a title that isn't plain ASCII, or two feeds of one title
 )
 
 
@@ -93,3 +94,18 @@ def test_issue12_any_other_command_line_gets_the_whole_parser(argv: list[str]) -
 
     sub = next(a for a in _parser(argv)._actions if a.dest == "command")
     assert {"entries", "feeds", "add", "refresh", "account", "rename"} <= set(sub.choices)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", [
+    "", "Plain", "exactly twenty cells", "a title longer than the twenty-cell column", "x" * 19,
+    "日本語のブログ", "日本語のブログのタイトルはとても長い", "Café Zürich", "tab\there", "bell\x07", "Привет мир",
+    "emoji 🎉 party time", "a\u0301ccent", " ", "~" * 25,
+])
+def test_issue12_feed_column_is_fitted_as_rich_fits_it(text: str) -> None:
+    """The listing's ASCII shortcut (cli_entries._fit) gives what rich's set_cell_size gives, in every script."""
+    from rich.cells import set_cell_size
+
+    from reader.cli_entries import _fit
+
+    for cells in (0, 1, 5, 20):
+        assert _fit(text, cells) == set_cell_size(text, cells), (text, cells)
