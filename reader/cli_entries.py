@@ -117,11 +117,21 @@ def cmd_entries(args: argparse.Namespace) -> int:
     if body and not args.json:
         raise CLIError("--body adds each post's body to --json: give both (reader show ID prints one post)")
     store = _store(args)
+    try:
+        _print_entries(store, args, body)
+    finally:
+        # Closed here, not whenever the Store's reference cycle is collected: run as the program, `entries`
+        # ends by os._exit (cli._exit_now), and SQLite checkpoints and removes the WAL file at this close.
+        store.close()
+    return 0
+
+
+def _print_entries(store: Store, args: argparse.Namespace, body: bool) -> None:
     rows = _entries(store, " ".join(args.query), args.limit)
     if args.json:
         downloads = downloads_dir(args.settings, args.data_dir) if body else None
         _entries_json(store, rows, body=body, downloads=downloads)
-        return 0
+        return
     out = sys.stdout
     if rows and sys.stdout.isatty():
         out.write("     ID    DATE        FEED                  TITLE   (N unread, * starred)\n")
@@ -130,7 +140,6 @@ def cmd_entries(args: argparse.Namespace) -> int:
         flags = ("N" if not r.read else " ") + ("*" if r.starred else " ")
         date = format_day(r.published)
         out.write(f"{r.id:>7} {flags} {date}  {labels[r.feed_id]}  {r.title or '(untitled)'}\n")
-    return 0
 
 
 def _entries_json(

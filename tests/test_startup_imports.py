@@ -109,3 +109,50 @@ def test_issue12_feed_column_is_fitted_as_rich_fits_it(text: str) -> None:
 
     for cells in (0, 1, 5, 20):
         assert _fit(text, cells) == set_cell_size(text, cells), (text, cells)
+
+
+def _cache_with_posts(tmp_path) -> tuple[dict[str, str], list[str]]:  # type: ignore[no-untyped-def]
+    """A cache of two feeds' posts (one of them with a CJK title), and the environment that points at it."""
+    from reader.models import ParsedEntry, ParsedFeed
+    from reader.store import Store
+
+    store = Store(tmp_path / "data" / "reader.sqlite")
+    for n, title in enumerate(["Plain feed", "日本語のブログ"]):
+        url = f"https://example.org/{n}.xml"
+        store.add_feed(url)
+        entries = [ParsedEntry(f"k{i}", f"post {n}.{i}", None, "", 1_700_000_000.0 + i, [], "", None)
+                   for i in range(3)]
+        store.save_parsed(url, ParsedFeed(title, None, entries))
+    store.close()
+    import os
+
+    env = {**os.environ, "READER_DATA_DIR": str(tmp_path / "data"), "READER_CONFIG_DIR": str(tmp_path / "config")}
+    return env, sorted(p.name for p in (tmp_path / "data").iterdir())
+
+
+def test_issue12_listing_run_as_the_program_ends_with_its_output_and_the_cache_closed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`python -m reader entries` leaves by os._exit once flushed (cli._exit_now): all of its output, status 0,
+    and the cache's connection closed as before (SQLite removes the -wal and -shm files then)."""
+    env, files = _cache_with_posts(tmp_path)
+    out = subprocess.run([sys.executable, "-m", "reader", "entries", "--limit", "4"], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 4 and all("post " in line for line in lines), out.stdout
+    assert any("日本語のブログ" in line for line in lines), out.stdout
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["reader.sqlite"], files
+    assert out.stderr == ""
+
+
+def test_issue12_listing_leaves_normally_when_an_atexit_handler_waits(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env, _ = _cache_with_posts(tmp_path)
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('handler ran'))\n"
+        "from reader.cli import main\n"
+        "sys.argv = ['reader', 'entries', '--limit', '1']\n"
+        "sys.exit(main())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.endswith("handler ran\n"), out.stdout
