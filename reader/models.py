@@ -28,6 +28,7 @@ class Feed:
     remote_id: str | None = None  # the sync server's stream id ("feed/12"); None for a feed fetched here
     next_due: float | None = None  # when `refresh --due` fetches it next (epoch seconds); None: due now
     every: float | None = None  # the user's interval for this feed (seconds); None: worked out (reader/schedule.py)
+    validated: bool = False  # its last fetch left an ETag or a Last-Modified: it can be answered 304
 
     @property
     def display_title(self) -> str:

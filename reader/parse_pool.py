@@ -99,7 +99,7 @@ class ParsePool:
     `run(fn, *args)` runs any other CPU work (the refresh's article extraction) in a worker.
     """
 
-    def __init__(self, enabled: bool, workers: int | None = None) -> None:
+    def __init__(self, enabled: bool, workers: int | None = None, likely: bool = True) -> None:
         self.workers = workers or os.cpu_count() or 1
         # Parsing feeds in workers pays only with several cores. A caller naming its workers wants
         # them whatever the cores: its work must be off this process's GIL (the app's UI thread).
@@ -111,7 +111,12 @@ class ParsePool:
         # they start now. Otherwise (the app) a forkserver, started at the first parse.
         self._fork = hasattr(os, "fork") and sys.platform == "linux" and threading.active_count() == 1
         if self._fork:
-            self._start()
+            if likely:
+                self._start()
+            else:
+                # Forking later, once threads run, is not safe, and a forkserver costs more to start
+                # than the few parses the caller expects (`likely` False: most feeds will answer 304).
+                self.enabled = False
 
     def _start(self) -> None:
         """Start the workers at the first feed that needs parsing: a refresh of 304s needs none."""

@@ -45,6 +45,9 @@ T = TypeVar("T")
 
 # Below this many feeds a process pool costs more to start than it saves.
 POOL_THRESHOLD = 6
+# Feeds from which a refresh forks its parse workers whatever their validators say: a tenth of them
+# changed is already enough parsing to keep two cores busy.
+BIG_REFRESH = 200
 
 
 def refresh(
@@ -104,7 +107,11 @@ async def refresh_async(
             with contextlib.suppress(Exception):
                 feeds_done(summary)
         return summary
-    pool = ParsePool(enabled=sum(f.url != WELCOME_URL for f in feeds) >= POOL_THRESHOLD)
+    fetched = [f for f in feeds if f.url != WELCOME_URL]
+    # Will this refresh parse much? A big one will; a small one of feeds that can be answered 304
+    # (the common cron run) likely won't, and need not fork workers for it (see ParsePool).
+    likely = len(fetched) >= BIG_REFRESH or sum(not f.validated for f in fetched) >= POOL_THRESHOLD
+    pool = ParsePool(enabled=len(fetched) >= POOL_THRESHOLD, likely=likely)
     # One writer thread does every cache write, so SQLite work (it releases the GIL)
     # overlaps with fetching instead of stalling the event loop; the writes queued together
     # share a commit (reader/batch_writer.py).

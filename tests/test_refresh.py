@@ -221,3 +221,60 @@ def test_a_stopped_refresh_ends_at_once_and_keeps_what_it_stored(store: Store, f
     assert summary.stopped
     assert [o.url for o in summary.outcomes] == [fast]
     assert len(store.list_entries()) == 3
+
+
+_POOL_PROBE = """
+import json, sys
+import reader.parse_pool as parse_pool
+from reader.fetch import FetchOptions
+from reader.refresh import refresh
+from reader.store import Store
+
+started = []
+real_start = parse_pool.ParsePool._start_locked
+def recording(self):
+    real_start(self)
+    if self._executor is not None:
+        started.append(len(self._executor._processes))
+parse_pool.ParsePool._start_locked = recording
+store = Store(sys.argv[1])
+if sys.argv[2] == "add":
+    for url in sys.argv[3:]:
+        store.add_feed(url)
+summary = refresh(store, options=FetchOptions(per_host=8))
+print(json.dumps({"workers": started, "outcomes": sorted(o.status for o in summary.outcomes)}))
+"""
+
+
+def test_issue12_a_small_refresh_of_feeds_that_can_answer_304_forks_no_workers(
+    feed_server: FeedServer, tmp_path
+) -> None:
+    """A fresh process (the CLI: no thread yet, so workers may fork) forks its parse workers only when
+    the refresh will likely parse: never-fetched feeds do; feeds with validators mostly answer 304."""
+    import json
+    import subprocess
+    import sys
+
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    source = (feed_server.root / "blog-hong-kong.xml").read_text(encoding="utf-8")
+    for i in range(8):
+        (feeds / f"f{i}.xml").write_text(source.replace("<title>", f"<title>F{i} ", 1), encoding="utf-8")
+    with FeedServer(feeds) as server:
+        urls = [server.url(f"f{i}.xml") for i in range(8)]
+
+        def run(*args: str) -> dict:
+            done = subprocess.run([sys.executable, "-c", _POOL_PROBE, str(tmp_path / "r.sqlite"), *args],
+                                  capture_output=True, text=True, timeout=60, check=True)
+            return json.loads(done.stdout)
+
+        cold = run("add", *urls)
+        assert cold["workers"] and cold["outcomes"] == ["new"] * 8  # never fetched: workers forked
+        warm = run("again")
+        assert warm == {"workers": [], "outcomes": ["not_modified"] * 8}
+        # One feed changed: parsed here, in this process, and stored all the same.
+        (feeds / "f3.xml").write_text(source.replace("<title>", "<title>Changed ", 1), encoding="utf-8")
+        changed = run("again")
+        assert changed["workers"] == [] and changed["outcomes"].count("not_modified") == 7
+        titles = {feed.url: feed.title for feed in Store(tmp_path / "r.sqlite").list_feeds()}
+        assert titles[urls[3]].startswith("Changed ") and titles[urls[2]].startswith("F2 ")
