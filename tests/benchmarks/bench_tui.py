@@ -234,9 +234,22 @@ def data_dir_for(cache: Path) -> Path:
     return target
 
 
+# With --tree: run reader from that source tree (e.g. an older commit's `git archive`) instead of the
+# installed one, to compare before and after on the same run. An editable install's import hook would
+# otherwise win over PYTHONPATH, so the launcher drops it first.
+TREE: Path | None = None
+_TREE_LAUNCHER = (
+    "import sys; sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in repr(f).lower()]; "
+    "sys.path.insert(0, {tree!r}); from reader.cli import main; sys.exit(main())"
+)
+
+
 def _reader_command(data: Path) -> list[str]:
     script = Path(sys.executable).with_name("reader")
-    base = [str(script)] if script.exists() else [sys.executable, "-m", "reader"]
+    if TREE is not None:
+        base = [sys.executable, "-c", _TREE_LAUNCHER.format(tree=str(TREE))]
+    else:
+        base = [str(script)] if script.exists() else [sys.executable, "-m", "reader"]
     return [*base, "--data-dir", str(data)]
 
 
@@ -353,7 +366,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=Path(tempfile.gettempdir()) / "bench_tui.json")
     parser.add_argument("--start", action="store_true", help="issue 12: start time and peak RSS, fresh processes")
     parser.add_argument("--runs", type=int, default=5, help="with --start: runs of each (the median is reported)")
+    parser.add_argument("--tree", type=Path, help="with --start: run reader from this source tree")
     args = parser.parse_args()
+    if args.tree is not None:
+        global TREE
+        TREE = args.tree.resolve()
     if args.start:
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         results = measure_start(args.runs, [(60, 20), (args.feeds, args.posts)])
