@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from array import array
 
 import pytest
 from tui_support import WIDE, add_synthetic, make_app, screen_text, settle, wait_for
@@ -57,12 +58,16 @@ def test_issue12_a_partial_source_is_the_whole_list_page_by_page(store: Store, m
     assert [r.id for r in first.rows(8, 4)] == every[8:]
     assert first.index_of(every[2]) == 2
     # A key that needs every id (n, A) reads them then.
-    assert first.ids == every and first.complete and first.index_of(every[7]) == 7
+    assert list(first.ids) == every and first.complete and first.index_of(every[7]) == 7
     assert first.index_of(-1) is None
+    # The whole list is held as an array of ids: no Python object per post (100,000 posts would be
+    # 100,000 ints, ~4 MB, for as long as the list is shown).
+    assert isinstance(first.ids, array) and first.ids.typecode == "q"
+    assert isinstance(StoreSource.query(store).ids, array)
 
     # A list shorter than the first page is complete from the start; so is a filtered one's count.
     short = StoreSource.first_page(store, "e.id = ?", [every[0]])
-    assert short.complete and short.ids == every[:1]
+    assert short.complete and list(short.ids) == every[:1]
 
 
 @pytest.mark.asyncio
@@ -91,7 +96,7 @@ async def test_issue12_the_first_frame_shows_rows_before_every_id_is_read(store:
             release.set()
             await wait_for(pilot, lambda: app.source is not None and app.source.complete)
             await settle(pilot)
-            assert app.source.ids == every
+            assert list(app.source.ids) == every
             assert app.post_list.row_count == 27
             assert app.post_list.current_entry is not None and app.post_list.current_entry.id == kept.id
             assert app.post_list.cursor == 2

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reader.models import EntryRow
-from reader.storage.pages import entry_ids_page, visible_count
+from reader.storage.pages import entry_id_array, entry_ids_page, visible_count
 from reader.store import VISIBLE_SQL, Store
 
 # Ids the first frame reads: more rows than any terminal shows at once.
@@ -24,7 +24,8 @@ class StoreSource:
     """A `RowSource` over `store.entry_ids(where, params)`, fixed at construction."""
 
     def __init__(
-        self, store: Store, ids: list[int], where: str = "", params: Sequence[object] = (), total: int | None = None
+        self, store: Store, ids: Sequence[int], where: str = "", params: Sequence[object] = (),
+        total: int | None = None,
     ) -> None:
         self.store = store
         self._ids = ids
@@ -39,11 +40,11 @@ class StoreSource:
         return len(self._ids) >= self._total
 
     @property
-    def ids(self) -> list[int]:
+    def ids(self) -> Sequence[int]:
         """Every matching id, in list order. On a partial source (the start's first frame, for the
         moment until the whole list is swapped in) a key that needs them all reads them now."""
         if not self.complete:
-            self._ids = self.store.entry_ids(self.where, self.params)
+            self._ids = entry_id_array(self.store, self.where, self.params)
             self._total = len(self._ids)
         return self._ids
 
@@ -51,7 +52,8 @@ class StoreSource:
     def query(cls, store: Store, where: str = VISIBLE_SQL, params: Sequence[object] = ()) -> StoreSource:
         """The posts matching `where`; with none given, every post but the hidden ones (the app's All)."""
         where = where or VISIBLE_SQL  # never every post: hidden ones are listed only when a query asks
-        return cls(store, store.entry_ids(where, params), where, params)
+        # An array, not a list: no object per id (0.8 MB at 100,000 posts, not 3.9 MB), held while shown.
+        return cls(store, entry_id_array(store, where, params), where, params)
 
     @classmethod
     def first_page(cls, store: Store, where: str = VISIBLE_SQL, params: Sequence[object] = ()) -> StoreSource:
