@@ -35,12 +35,12 @@ MAX_INT = 2**63 - 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .cli_entries import negated_terms_last
+    from .cli_entries import negated_terms_last, plain_listing
 
     words = list(sys.argv[1:] if argv is None else argv)
-    parser = _parser(words)
     try:
-        args = parser.parse_args(negated_terms_last(words))
+        # A plain `reader entries …` is read without building a parser (issue 12: a start-up race).
+        args = plain_listing(words) or _parser(words).parse_args(negated_terms_last(words))
         # Old files move to the new directories before anything opens them (once; see config.py).
         move_legacy_files(data=args.data_dir is None, report=_warn)
         try:

@@ -91,6 +91,53 @@ def negated_terms_last(argv: list[str]) -> list[str]:
     return [*argv[:at], *options, "--", *terms]
 
 
+def plain_listing(argv: list[str]) -> argparse.Namespace | None:
+    """What the CLI's parser makes of a plain `entries` command line, read without building it; else None.
+
+    Plain: at most one `--data-dir DIR` (or `--data-dir=DIR`) before `entries`, then `--json`, `--body`,
+    one `--limit N` (`-n N`, `--limit=N`) with a valid N, and query terms, which negated_terms_last
+    puts behind `--`. Any other line, and any value argparse would refuse, gets None: the parser
+    then reads it and words its help or error. Building the parser cost a listing more than its
+    query (HelpFormatter imports shutil, every parser asks gettext for catalogues; issue 12).
+    tests/test_startup_imports.py checks that both read every line alike.
+    """
+    if "--" in argv:
+        return None  # negated_terms_last leaves such a line alone: its words are argparse's to read
+    data_dir: str | None = None
+    at = 0
+    if argv[:1] == ["--data-dir"] and len(argv) > 1 and not argv[1].startswith("-"):
+        data_dir, at = argv[1], 2
+    elif argv[:1] and argv[0].startswith("--data-dir="):
+        data_dir, at = argv[0].split("=", 1)[1], 1
+    if argv[at : at + 1] != ["entries"]:
+        return None
+    words = negated_terms_last(argv)
+    end = words.index("--")
+    options, query = iter(words[at + 1 : end]), words[end + 1 :]
+    flags = {"--json": False, "--body": False}
+    limit: int | None = None
+    for word in options:
+        if word in flags:
+            flags[word] = True
+            continue
+        if word in ("--limit", "-n"):
+            value = next(options, None)
+        elif word.startswith("--limit="):
+            value = word.split("=", 1)[1]
+        else:
+            return None  # -h, -n=N: argparse's
+        if value is None or value.startswith("-") or limit is not None:
+            return None
+        try:
+            limit = _limit(value)
+        except argparse.ArgumentTypeError:
+            return None  # argparse says why
+    return argparse.Namespace(
+        data_dir=data_dir, command="entries", query=query, json=flags["--json"], body=flags["--body"], limit=limit,
+        func=cmd_entries,
+    )
+
+
 def _command_index(argv: list[str]) -> int | None:
     """Where the command's name is: the first word that is not a global option (`--data-dir DIR`)."""
     index = 0

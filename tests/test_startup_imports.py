@@ -156,3 +156,47 @@ def test_issue12_listing_leaves_normally_when_an_atexit_handler_waits(tmp_path) 
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.endswith("handler ran\n"), out.stdout
+
+
+PLAIN_LISTINGS = [
+    ["entries"], ["entries", "--limit", "50"], ["entries", "-n", "5", "server", "-category:Sports"],
+    ["--data-dir", "/d", "entries", "--limit=7", "is:unread"], ["--data-dir=/d", "entries", "--json", "-n", "2"],
+    ["entries", "--json", "--body", "--json"], ["entries", "", "x y"], ["entries", "-n", " 9 "],
+]
+
+
+@pytest.mark.parametrize("argv", PLAIN_LISTINGS)
+def test_issue12_a_plain_listing_is_read_without_a_parser_as_the_parser_reads_it(argv: list[str]) -> None:
+    from reader.cli import _parser
+    from reader.cli_entries import negated_terms_last, plain_listing
+
+    quick = plain_listing(argv)
+    assert quick is not None
+    assert vars(quick) == vars(_parser().parse_args(negated_terms_last(argv)))
+
+
+def test_issue12_any_command_line_plain_listing_takes_is_read_alike(capsys: pytest.CaptureFixture[str]) -> None:
+    """Random command lines of the words that matter: each one plain_listing reads, the whole parser reads
+    the same way (and without an error); the rest it leaves to the parser."""
+    import random
+
+    from reader.cli import _parser
+    from reader.cli_entries import negated_terms_last, plain_listing
+
+    words = ["--data-dir", "/d", "--data-dir=/e", "--data", "entries", "feeds", "--json", "--body", "--limit", "-n",
+             "--limit=3", "-n=2", "--lim", "5", "0", "x", "-3", " 4", "99999999999999999999", "abc", "-neg",
+             "is:unread", "--", "-h", "--help", "", "--version"]
+    parser = _parser()
+    rng = random.Random(12)
+    taken = 0
+    for _ in range(3000):
+        argv = [rng.choice(words) for _ in range(rng.randint(0, 6))]
+        if rng.random() < 0.6:
+            argv.insert(rng.choice([0, 2]) if argv[:1] == ["--data-dir"] else 0, "entries")
+        quick = plain_listing(argv)
+        if quick is None:
+            continue
+        taken += 1
+        assert vars(quick) == vars(parser.parse_args(negated_terms_last(argv))), argv
+    assert taken > 300  # the common lines are taken
+    assert capsys.readouterr().err == ""  # argparse refused none of them
