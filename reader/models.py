@@ -28,7 +28,8 @@ class Feed:
     remote_id: str | None = None  # the sync server's stream id ("feed/12"); None for a feed fetched here
     next_due: float | None = None  # when `refresh --due` fetches it next (epoch seconds); None: due now
     every: float | None = None  # the user's interval for this feed (seconds); None: worked out (reader/schedule.py)
-    validated: bool = False  # its last fetch left an ETag or a Last-Modified: it can be answered 304
+    # (etag, last_modified, body_hash) as a refresh read them: what its conditional GET sends.
+    fetch_state: tuple[str | None, str | None, str | None] = (None, None, None)
 
     @property
     def display_title(self) -> str:
@@ -38,6 +39,11 @@ class Feed:
     @property
     def display_url(self) -> str:
         return mask_credentials(self.url)
+
+    @property
+    def validated(self) -> bool:
+        """Its last fetch left an ETag or a Last-Modified: it can be answered 304."""
+        return self.fetch_state[0] is not None or self.fetch_state[1] is not None
 
 
 @dataclass(slots=True)

@@ -246,7 +246,7 @@ class _Job:
             await self.write(self.store.hold, url, retry_after)
             wait = time.strftime("%H:%M", time.localtime(retry_after))
             return FeedOutcome(url, "skipped", error=f"the server asked not to be fetched again before {wait}")
-        etag, last_modified, old_hash = self.store.fetch_state(url)
+        etag, last_modified, old_hash = feed.fetch_state  # read with the feed list: no query per feed
         async with self.hosts.slot(url):
             result = await fetch(client, url, etag=etag, last_modified=last_modified, options=self.options)
         return await self._store_result(url, result, old_hash)

@@ -142,8 +142,8 @@ class FeedStore(EntryStore):
         more: no counts or categories (list_feeds' GROUP BY over every post would cost more than a `--due`
         run of 10 feeds)."""
         sql = (
-            "SELECT id, url, title, last_error, gone, retry_after, next_due, every, "
-            "etag IS NOT NULL OR last_modified IS NOT NULL FROM feeds "
+            "SELECT id, url, title, last_error, gone, retry_after, next_due, every, etag, last_modified, body_hash "
+            "FROM feeds "
             "WHERE remote_id IS NULL"
         )
         params: list[object] = []
@@ -156,7 +156,7 @@ class FeedStore(EntryStore):
             params += [*due_params, due_by]
         feeds = [
             Feed(id=r[0], url=r[1], title=r[2], last_error=r[3], gone=bool(r[4]), retry_after=r[5], next_due=r[6],
-                 every=r[7], validated=bool(r[8]))
+                 every=r[7], fetch_state=(r[8], r[9], r[10]))
             for r in self.db.execute(sql, params)
         ]
         feeds.sort(key=lambda f: (f.display_title.casefold(), f.url))  # the order list_feeds gives
