@@ -81,14 +81,18 @@ _QUICK_EXIT = frozenset({"entries"})
 
 
 def _exit_now(code: int) -> None:
-    """os._exit once everything is flushed, unless something registered an atexit handler (then it returns).
+    """os._exit once everything is flushed, unless an atexit handler is registered or another thread runs
+    (then it returns, and the process ends the usual way).
 
-    What os._exit skips is the teardown and atexit: the cache was only read (its connection closed
-    with the Store), and a handler someone registered is left to the normal exit."""
+    What os._exit skips is the teardown, atexit and the wait for other threads: the cache was only read
+    (its connection closed with the Store), and a handler or a thread is left to the normal exit."""
     import atexit
 
     if getattr(atexit, "_ncallbacks", lambda: 1)():
         return
+    threads = sys.modules.get("threading")  # not imported: no thread was started
+    if threads is not None and threads.active_count() > 1:
+        return  # e.g. a pool's worker: threading's own shutdown joins it
     sys.stderr.flush()
     os._exit(code)
 

@@ -200,3 +200,17 @@ def test_issue12_any_command_line_plain_listing_takes_is_read_alike(capsys: pyte
         assert vars(quick) == vars(parser.parse_args(negated_terms_last(argv))), argv
     assert taken > 300  # the common lines are taken
     assert capsys.readouterr().err == ""  # argparse refused none of them
+
+
+def test_issue12_listing_leaves_normally_while_another_thread_runs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env, _ = _cache_with_posts(tmp_path)
+    code = (
+        "import sys, threading, time\n"
+        "threading.Thread(target=lambda: (time.sleep(0.3), print('thread done', flush=True))).start()\n"
+        "from reader.cli import main\n"
+        "sys.argv = ['reader', 'entries', '--limit', '1']\n"
+        "sys.exit(main())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.endswith("thread done\n"), out.stdout
