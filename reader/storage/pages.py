@@ -1,14 +1,11 @@
 """A page of a list's ids, for a client that must show the top of a long list before it has all of it.
 
 `EntryStore.entry_ids` reads every matching id (about 50 ms and 100,000 Python ints at 100,000 posts);
-the app's first frame needs only the rows on screen. These read one slice of the same order, and the
-whole list as an array of 8-byte ids (0.8 MB at 100,000 posts, against 3.9 MB and 100,000 objects as a
-list of ints, for as long as the app shows that list).
+the app's first frame needs only the rows on screen. These read one slice of the same order.
 """
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Sequence
 
 from .base import StoreBase
@@ -24,15 +21,6 @@ def entry_ids_page(store: StoreBase, where: str, params: Sequence[object], limit
         sql += " WHERE " + where
     sql += " ORDER BY e.published DESC, e.id DESC LIMIT ? OFFSET ?"
     return [r[0] for r in store.db.execute(sql, [*params, limit, offset])]
-
-
-def entry_id_array(store: StoreBase, where: str = "", params: Sequence[object] = ()) -> array[int]:
-    """`store.entry_ids(where, params)` as an array("q"): the same ids in the same order, no object per id."""
-    sql = "SELECT e.id FROM entries e"
-    if where:
-        sql += " WHERE " + where
-    sql += " ORDER BY e.published DESC, e.id DESC"
-    return array("q", (r[0] for r in store.db.execute(sql, list(params))))
 
 
 def visible_count(store: StoreBase) -> int:
