@@ -278,3 +278,32 @@ def test_issue12_a_small_refresh_of_feeds_that_can_answer_304_forks_no_workers(
         assert changed["workers"] == [] and changed["outcomes"].count("not_modified") == 7
         titles = {feed.url: feed.title for feed in Store(tmp_path / "r.sqlite").list_feeds()}
         assert titles[urls[3]].startswith("Changed ") and titles[urls[2]].startswith("F2 ")
+
+
+def test_issue12_refresh_run_as_the_program_ends_with_its_output_and_the_cache_closed(
+    feed_server: FeedServer, tmp_path
+) -> None:
+    """`python -m reader refresh` leaves by os._exit (cli._exit_now) once its workers and threads are done:
+    all of its output, status 0, nothing on stderr, and every connection closed (no -wal or -shm left)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "READER_DATA_DIR": str(tmp_path / "data"), "READER_CONFIG_DIR": str(tmp_path / "cfg")}
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "config.toml").write_text("images = false\n")
+    urls = [feed_server.url(f"blog-hong-kong.xml?copy={i}") for i in range(POOL_COPIES)]
+    for url in urls:
+        assert subprocess.run([sys.executable, "-m", "reader", "add", "--no-fetch", url], env=env,
+                              capture_output=True, timeout=60).returncode == 0
+    for expected in (f"{POOL_COPIES} with new posts", f"{POOL_COPIES} not modified"):  # with workers, then none
+        out = subprocess.run([sys.executable, "-m", "reader", "refresh"], env=env, capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 0 and out.stderr == "", out.stderr
+        assert expected in out.stdout, out.stdout
+        assert sorted(p.name for p in (tmp_path / "data").iterdir() if p.name.startswith("reader.sqlite")) == [
+            "reader.sqlite"
+        ]
+
+
+POOL_COPIES = 8
