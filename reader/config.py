@@ -16,13 +16,9 @@ from __future__ import annotations
 import math
 import os
 import re
-import shutil
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import platformdirs
 
 APP_NAME = "reader-tui"
 LEGACY_APP_NAME = "reader"  # shared with the lemon24/reader library: only our own files move out of it
@@ -48,6 +44,8 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     env = os.environ.get("READER_DATA_DIR")
     if env:
         return Path(env).expanduser()
+    import platformdirs
+
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
@@ -55,6 +53,8 @@ def config_dir() -> Path:
     env = os.environ.get("READER_CONFIG_DIR")
     if env:
         return Path(env).expanduser()
+    import platformdirs
+
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
@@ -73,9 +73,13 @@ def move_legacy_files(data: bool = True, report: Callable[[str], None] | None = 
     """
     moved: list[Path] = []
     if not os.environ.get("READER_CONFIG_DIR"):
+        import platformdirs
+
         old = Path(platformdirs.user_config_dir(LEGACY_APP_NAME, appauthor=False))
         moved += _move_files(old, config_dir(), (CONFIG_NAME,), CONFIG_NAME, "settings", report)
     if data and not os.environ.get("READER_DATA_DIR"):
+        import platformdirs
+
         old = Path(platformdirs.user_data_dir(LEGACY_APP_NAME, appauthor=False))
         moved += _move_files(old, data_dir(), DB_FILES, DB_NAME, "cache", report)
     return moved
@@ -94,6 +98,8 @@ def _move_files(
         for name in names:
             source, target = old / name, new / name
             if source.is_file() and not target.exists():
+                import shutil
+
                 shutil.move(source, target)
                 moved.append(target)
     except OSError as exc:
@@ -165,6 +171,8 @@ class Settings:
 def load_settings(path: Path | None = None) -> Settings:
     path = path or config_dir() / CONFIG_NAME
     settings = Settings(path=path)
+    import tomllib
+
     try:
         text = path.read_text(encoding="utf-8")
         raw = tomllib.loads(text)

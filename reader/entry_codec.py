@@ -6,7 +6,6 @@ results over; the store only writes them.
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from dataclasses import dataclass
 
@@ -52,6 +51,8 @@ def encode_entries(parsed: ParsedFeed) -> list[EncodedEntry]:
 
 
 def entry_hash(entry: ParsedEntry) -> str:
+    import hashlib
+
     h = hashlib.blake2b(digest_size=16)
     parts = (entry.title, entry.link or "", entry.author, repr(entry.published), "\x1f".join(entry.categories),
              entry.content)

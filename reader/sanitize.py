@@ -112,7 +112,7 @@ def _pair_surrogates(text: str) -> str:
 
 
 # Characters XML 1.0 forbids outright (even as character references).
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_safe(text: str | None) -> str:
