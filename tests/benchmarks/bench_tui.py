@@ -310,8 +310,8 @@ def run_fresh(command: list[str], env: dict[str, str], marker: re.Pattern[bytes]
     return elapsed, usage.ru_maxrss / 1024
 
 
-def measure_start(runs: int, sizes: list[tuple[int, int]]) -> dict[str, float]:
-    """Issue 12's start goals, each a median of `runs` fresh processes, measured alternately."""
+def measure_start(runs: int, sizes: list[tuple[int, int]]) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """Issue 12's start goals, each a median of `runs` fresh processes, measured alternately (and the samples)."""
     env = dict(os.environ)
     config = Path(tempfile.mkdtemp(prefix="reader-bench-config-"))
     env.update(READER_CONFIG_DIR=str(config), TERM="xterm-256color", COLORTERM="truecolor")
@@ -339,10 +339,10 @@ def measure_start(runs: int, sizes: list[tuple[int, int]]) -> dict[str, float]:
             samples[f"start_{total}_s"].append(elapsed)
             samples[f"rss_{total}_mb"].append(rss)
     shutil.rmtree(config, ignore_errors=True)
-    results = {key: statistics.median(values) for key, values in samples.items()}
+    results: dict[str, float] = {key: statistics.median(values) for key, values in samples.items()}
     for key, values in samples.items():
         print(f"{key:>26}: " + " ".join(f"{v:.3f}" for v in values))
-    return results
+    return results, samples
 
 
 def report_start(results: dict[str, float]) -> None:
@@ -373,10 +373,13 @@ def main() -> None:
         TREE = args.tree.resolve()
     if args.start:
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        results = measure_start(args.runs, [(60, 20), (args.feeds, args.posts)])
+        load_before = os.getloadavg()
+        results, samples = measure_start(args.runs, [(60, 20), (args.feeds, args.posts)])
         report_start(results)
-        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        args.json.write_text(json.dumps(results, indent=2))
+        load_after = os.getloadavg()
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in load_after)}")
+        args.json.write_text(json.dumps(
+            {"medians": results, "samples": samples, "load_before": load_before, "load_after": load_after}, indent=2))
         print(f"wrote {args.json}")
         return
     cache = cache_path(args.feeds, args.posts)
