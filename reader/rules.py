@@ -77,6 +77,7 @@ def apply_rules(store: Store, rules: Sequence[Rule], ids: Sequence[int] | None) 
     outcome = RuleOutcome(rules=list(rules))
     if not rules or (ids is not None and not ids):
         return outcome
+    store.sync_index()  # in the refresh's writer, the posts just written must be searchable
     db = store.db
     if ids is not None:
         db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_CANDIDATES[5:]} (id INTEGER PRIMARY KEY)")

@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 
 from reader.batch_writer import BatchWriter
+from reader.config import Rule
+from reader.models import ParsedEntry, ParsedFeed
+from reader.query import parse_query
+from reader.rules import apply_rules
 from reader.store import Store
 
 
@@ -16,6 +20,15 @@ def _feeds(path: Path) -> set[str]:
     """What another connection (the app, another command) sees now."""
     with sqlite3.connect(path) as other:
         return {url for (url,) in other.execute("SELECT url FROM feeds")}
+
+
+def _hold(writer: BatchWriter) -> threading.Event:
+    """Keep the writer busy on a write of its own until the returned event is set: what is submitted
+    meanwhile queues up behind it, and is taken as one batch."""
+    started, gate = threading.Event(), threading.Event()
+    writer.submit(lambda: (started.set(), gate.wait(10)))
+    assert started.wait(10)
+    return gate
 
 
 def test_issue12_queued_writes_share_a_commit_and_each_is_seen_once_answered(tmp_path: Path) -> None:
@@ -27,15 +40,14 @@ def test_issue12_queued_writes_share_a_commit_and_each_is_seen_once_answered(tmp
         store.db.set_trace_callback(lambda sql: commits.append(sql) if sql.strip().upper() == "COMMIT" else None)
 
     writer.submit(trace_commits).result(10)
-    gate = threading.Event()
-    held = writer.submit(gate.wait, 10)  # the writer is busy: the next writes queue up behind it
+    gate = _hold(writer)  # the writer is busy: the next writes queue up behind it
     urls = [f"https://feed{i}.example/rss" for i in range(20)]
     futures = [writer.submit(store.add_feed, url) for url in urls]
     seen_when_answered: list[bool] = []
     for url, future in zip(urls, futures, strict=True):
         future.add_done_callback(lambda _f, url=url: seen_when_answered.append(url in _feeds(store.path)))
+    commits.clear()  # from here: the held write's commit, then the 20 writes'
     gate.set()
-    assert held.result(10) is True
     for future in futures:
         future.result(10)
     writer.shutdown()
@@ -47,8 +59,7 @@ def test_issue12_queued_writes_share_a_commit_and_each_is_seen_once_answered(tmp
 def test_issue12_a_failing_write_in_a_batch_loses_only_itself(tmp_path: Path) -> None:
     store = Store(tmp_path / "reader.sqlite")
     writer = BatchWriter(store)
-    gate = threading.Event()
-    writer.submit(gate.wait, 10)
+    gate = _hold(writer)
 
     def half_then_fail() -> None:
         with store.transaction() as db:
@@ -70,8 +81,7 @@ def test_issue12_a_failing_write_in_a_batch_loses_only_itself(tmp_path: Path) ->
 def test_issue12_a_failed_commit_fails_every_write_that_ran_and_still_writes_the_rest(tmp_path: Path) -> None:
     store = Store(tmp_path / "reader.sqlite")
     writer = BatchWriter(store)
-    gate = threading.Event()
-    writer.submit(gate.wait, 10)
+    gate = _hold(writer)
 
     def end_the_transaction() -> None:
         # What SQLite does on a full disk: the whole transaction is rolled back under us.
@@ -100,3 +110,46 @@ def test_issue12_shutdown_writes_what_is_queued_and_closes_its_connection(tmp_pa
     assert len(_feeds(store.path)) == 5
     with pytest.raises(RuntimeError):
         writer.submit(store.add_feed, "https://late.example/rss")
+
+
+def _feed(title: str, *posts: tuple[str, str]) -> ParsedFeed:
+    return ParsedFeed(title, None, [ParsedEntry(key, key, None, "", 1_700_000_000.0 + n, [], text, None)
+                                    for n, (key, text) in enumerate(posts)])
+
+
+def _found(store: Store, words: str) -> set[str]:
+    where, params = parse_query(words).to_sql()
+    return {row.title for row in store.list_entries(where, params)}
+
+
+def test_issue12_search_rows_held_back_in_a_batch_land_in_order_and_go_with_a_failed_write(tmp_path: Path) -> None:
+    """In a batch the posts' search-index rows are written at its end (FTS5 flushed them at every
+    savepoint otherwise): a rewritten post's delete and insert stay in order, a failed write's rows go
+    with it, and the index is whole afterwards."""
+    store = Store(tmp_path / "reader.sqlite")
+    url = "https://a.example/rss"
+    store.add_feed(url)
+    store.save_parsed(url, _feed("A", ("one", "<p>apples</p>"), ("two", "<p>pears</p>")))
+    with store.batch():
+        store.save_parsed(url, _feed("A", ("one", "<p>bananas</p>"), ("two", "<p>pears</p>")))  # rewritten
+        store.save_parsed(url, _feed("A", ("one", "<p>cherries</p>"), ("two", "<p>pears</p>")))  # and again
+        with pytest.raises(ValueError), store.transaction():
+            store.save_parsed(url, _feed("A", ("three", "<p>durians</p>")))
+            raise ValueError("this write fails after writing a post")
+    assert _found(store, "cherries") == {"one"}
+    assert _found(store, "apples") == _found(store, "bananas") == _found(store, "durians") == set()
+    assert _found(store, "pears") == {"two"}
+    store.db.execute("INSERT INTO entries_fts (entries_fts) VALUES ('integrity-check')")
+
+
+def test_issue12_rules_in_a_batch_search_the_posts_written_before_them(tmp_path: Path) -> None:
+    store = Store(tmp_path / "reader.sqlite")
+    url = "https://a.example/rss"
+    store.add_feed(url)
+    new_ids: list[int] = []
+    with store.batch():
+        store.save_parsed(url, _feed("A", ("one", "<p>an outage report</p>"), ("two", "<p>calm</p>")),
+                          new_ids=new_ids)
+        outcome = apply_rules(store, [Rule(query="outage", action="star", line=1)], new_ids)
+    assert [len(matched) for matched in outcome.matched.values()] == [1]
+    assert {row.title for row in store.list_entries("e.starred = 1")} == {"one"}

@@ -92,11 +92,14 @@ class StoreBase:
 
     @contextmanager
     def _savepoint(self, db: sqlite3.Connection) -> Iterator[None]:
+        index = self._local.index_rows
+        written = len(index)
         try:
             db.execute("SAVEPOINT one_write")
             try:
                 yield
             except BaseException:
+                del index[written:]  # this write's search-index rows go with it
                 if db.in_transaction:  # a full disk may have ended the whole transaction already
                     db.execute("ROLLBACK TO one_write")
                     db.execute("RELEASE one_write")
@@ -104,6 +107,23 @@ class StoreBase:
             db.execute("RELEASE one_write")
         except sqlite3.DatabaseError as exc:
             raise explain_db_error(exc, self.path) from exc
+
+    def write_index(self, db: sqlite3.Connection, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
+        """`db.executemany(sql, rows)` on the search index: at once, or in a batch at its end (see batch())."""
+        index = getattr(self._local, "index_rows", None)
+        if index is None or not getattr(self._local, "batch", False):
+            db.executemany(sql, rows)
+        elif rows:
+            index.append((sql, rows))
+
+    def sync_index(self) -> None:
+        """Write the search-index rows a batch holds back: a write that searches calls this first."""
+        index = getattr(self._local, "index_rows", None)
+        if index:
+            db = self.db
+            for sql, rows in index:
+                db.executemany(sql, rows)
+            index.clear()
 
     @contextmanager
     def batch(self) -> Iterator[sqlite3.Connection]:
@@ -113,19 +133,26 @@ class StoreBase:
         For the refresh's writer thread: a commit costs the search index a flush of its pending
         terms into a new segment, and merging those segments; one per feed was a third of the
         writes' time. The caller must not report any write inside as done before this returns.
+
+        The posts' search-index rows (write_index) are held back and written together at the end:
+        FTS5 flushes its pending terms at every savepoint once it has been written in a transaction,
+        which cost as much again. A write inside that searches the posts calls sync_index() first.
         """
         db = self.db
         try:
             db.execute("BEGIN IMMEDIATE")
             self._local.batch = True
+            self._local.index_rows = []
             try:
                 yield db
+                self.sync_index()
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
             finally:
                 self._local.batch = False
+                self._local.index_rows = None
             db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             raise explain_db_error(exc, self.path) from exc

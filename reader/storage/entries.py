@@ -144,9 +144,12 @@ class EntryStore(StoreBase):
                     new_ids.append(entry_id)
             else:
                 entry_id = old[0]
-                fts_delete(db, entry_id, *db.execute(
+                # Through write_index, as the inserts are: a held-back insert of this post is then
+                # deleted after it is written, in order.
+                title, author, content = db.execute(
                     "SELECT title, author, content FROM entries WHERE id = ?", (entry_id,)
-                ).fetchone())
+                ).fetchone()
+                self.write_index(db, FTS_DELETE, [(entry_id, title, author, index_text(decompress(content)))])
                 db.execute(
                     "UPDATE entries SET title = ?, link = ?, author = ?, published = ?, date_known = ?, "
                     "content = ?, base_url = ?, hash = ? WHERE id = ?",
@@ -169,14 +172,14 @@ class EntryStore(StoreBase):
                 category_id = categories[name]
                 if category_id is not None:
                     category_rows.append((entry_id, category_id))
-        db.executemany("INSERT INTO entries_fts (rowid, title, author, body) VALUES (?, ?, ?, ?)", fts_rows)
+        self.write_index(db, "INSERT INTO entries_fts (rowid, title, author, body) VALUES (?, ?, ?, ?)", fts_rows)
         db.executemany("INSERT OR IGNORE INTO entry_categories VALUES (?, ?)", category_rows)
         db.executemany("INSERT OR REPLACE INTO enclosures VALUES (?, ?, ?, ?, ?, ?)", enclosure_rows)
         return new, updated, ids
 
-    @staticmethod
-    def _delete_entries_of(db: sqlite3.Connection, feed_id: int) -> None:
+    def _delete_entries_of(self, db: sqlite3.Connection, feed_id: int) -> None:
         """Drop a feed's posts and their articles from the search index (the rows go with the feed, by cascade)."""
+        self.sync_index()  # in a batch, this feed's held-back rows must be in the index to be deleted from it
         delete_articles_of_feed(db, feed_id)
         rows = db.execute("SELECT id, title, author, content FROM entries WHERE feed_id = ?", (feed_id,))
         for entry_id, title, author, content in rows.fetchall():
@@ -296,8 +299,8 @@ def _row(r: tuple) -> EntryRow:
     return EntryRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6]), r[7], r[8], bool(r[9]), r[10])
 
 
+FTS_DELETE = "INSERT INTO entries_fts (entries_fts, rowid, title, author, body) VALUES ('delete', ?, ?, ?, ?)"
+
+
 def fts_delete(db: sqlite3.Connection, entry_id: int, title: str, author: str, content: bytes | None) -> None:
-    db.execute(
-        "INSERT INTO entries_fts (entries_fts, rowid, title, author, body) VALUES ('delete', ?, ?, ?, ?)",
-        (entry_id, title, author, index_text(decompress(content))),
-    )
+    db.execute(FTS_DELETE, (entry_id, title, author, index_text(decompress(content))))
