@@ -4,6 +4,7 @@ list in). The timings themselves are in tests/benchmarks/bench_tui.py --start.""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import threading
@@ -143,3 +144,45 @@ async def test_issue12_a_short_list_starts_complete(store: Store, count: int) ->
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
         assert app.source is not None and app.source.complete and len(app.source) == count
+
+
+def test_issue12_a_long_posts_first_screen_comes_from_the_head_of_its_html(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Opening a 50 KB post: the first screen is laid out from the head of its HTML before the whole
+    of it is converted (html2text is pure Python), and it is the same text, links numbered the same."""
+    from rich.console import Console
+
+    import reader.render
+    from reader.models import Entry
+    from reader.tui import post_layout
+
+    paragraph = (
+        "<h2>Part {n}</h2><p>Words about routers and caches, <a href='https://example.com/{n}'>link {n}</a>, "
+        "<em>emphasis</em> and <code>code()</code>, then more words to fill the line out.</p>"
+    )
+    html = "".join(paragraph.format(n=n) for n in range(400))  # ~70 KB
+    entry = Entry(
+        id=1, feed_id=1, feed_title="Feed", feed_url="https://example.com/feed", title="Long", link=None,
+        author="", published=0.0, date_known=True, read=False, starred=False, categories=[], content=html,
+        base_url="https://example.com/",
+    )
+    converted: list[int] = []
+    render_html = reader.render.render_html
+
+    def counting(source: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        converted.append(len(source))
+        return render_html(source, *args, **kwargs)
+
+    monkeypatch.setattr(reader.render, "render_html", counting)
+    previews: list[list[str]] = []
+
+    def on_preview(lines) -> None:  # type: ignore[no-untyped-def]
+        assert converted == [post_layout.PREVIEW_HTML_CHARS]  # only the head was converted so far
+        previews.append([strip.text for strip in lines])
+
+    console = Console(width=100, file=io.StringIO())
+    post = post_layout.build_post(entry, console, 80, on_preview=on_preview)
+    assert converted == [post_layout.PREVIEW_HTML_CHARS, len(html)]
+    assert len(previews) == 1 and len(previews[0]) > 20
+    full = [strip.text for strip in post.lines]
+    assert previews[0][:-1] == full[: len(previews[0]) - 1]  # the same lines (the last may end a block)
+    assert "link 0[1]" in "".join(previews[0])

@@ -140,6 +140,7 @@ class ReaderApp(
         self.list_loaded_at = 0.0
         self.post_shown_at = 0.0  # the post's first screen of text
         self.post_complete_at = 0.0  # the whole post laid out
+        self._switch_interval = sys.getswitchinterval()  # the process's, put back at exit (on_mount)
 
     # --- layout -------------------------------------------------------------------------
 
@@ -198,6 +199,14 @@ class ReaderApp(
         self._sync_reading_class()
 
     def on_mount(self) -> None:
+        # Textual writes each frame from its own thread, and a worker hands its result to the UI thread;
+        # each needs the GIL back after every step (a queue, an encode, a write to the terminal). At the
+        # default 5 ms switch interval each hand-off waits up to 5 ms while another thread is busy: the
+        # first frame reached the terminal ~30 ms after it was ready, and later ones as late whenever a
+        # worker runs. 1 ms keeps that to a few ms, for well under 1% more thread switching. Put back
+        # when the app ends (it is the process's setting).
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(FRAME_SWITCH_INTERVAL)
         install_daemon_executor()  # before the first worker: quitting never waits on one
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
@@ -212,6 +221,9 @@ class ReaderApp(
         self.load_sync_state()
         self.start_background_refresh()
         self.external_poll = self.set_interval(EXTERNAL_CHANGE_POLL, self._check_external_changes)
+
+    def on_unmount(self) -> None:
+        sys.setswitchinterval(self._switch_interval)
 
     def _apply_keymap(self, keymap: dict[str, str]) -> None:
         known = {b.id for b in self.all_bindings() if b.id}
@@ -342,12 +354,6 @@ def run_app(data_dir: Path) -> int:
     worker finds the damage) after the app has closed; the CLI says so and offers to
     move it aside.
     """
-    # Textual writes each frame from its own thread, which needs the GIL back after every step (the
-    # queue, the encode, each write to the terminal). With the default 5 ms switch interval, while the
-    # UI thread or a worker is busy each hand-off waits up to 5 ms: the first frame reached the
-    # terminal ~30 ms after it was ready, and every later one as late when the app is busy. 1 ms keeps
-    # that to a few ms, for well under 1% more thread switching.
-    sys.setswitchinterval(FRAME_SWITCH_INTERVAL)
     store = Store(data_dir / DB_NAME)
     app = ReaderApp(store)
     try:
