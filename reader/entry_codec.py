@@ -6,8 +6,10 @@ results over; the store only writes them.
 
 from __future__ import annotations
 
+import functools
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 from .models import ParsedEntry, ParsedFeed
 from .sanitize import strip_tags
@@ -16,15 +18,38 @@ from .sanitize import strip_tags
 INDEX_TEXT_LIMIT = 200_000
 
 
+# Posts (and articles) are stored zstd-compressed: on our feeds zstd level 1 compresses 3x as fast as
+# zlib level 1 and decompresses twice as fast, to a file no bigger (ratio 0.333 against 0.341 on the
+# benchmark's posts, 0.387 against 0.391 on ../shared/corpus'). Caches written before hold zlib
+# blobs: both are read, told apart by zstd's magic number.
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+@functools.cache
+def _zstd() -> tuple[Any, Any]:
+    import zstandard  # here: a listing never decompresses, and `reader entries` must start fast
+
+    return zstandard.ZstdCompressor(level=1), zstandard.ZstdDecompressor()
+
+
 def compress(text: str) -> bytes:
-    # Level 1: 20% less CPU than 3 for a 2% bigger cache (measured on the benchmark feeds).
-    return zlib.compress(text.encode("utf-8"), 1)
+    return _zstd()[0].compress(text.encode("utf-8"))
 
 
 def decompress(blob: bytes | None) -> str:
+    """A stored post's text. A damaged blob reads as "" (the post shows empty until its feed
+    rewrites it) rather than failing the listing, search or post that touched it."""
     if not blob:
         return ""
-    return zlib.decompress(blob).decode("utf-8", "replace")
+    try:
+        if blob[:4] == _ZSTD_MAGIC:
+            # Streamed, not one call: the frame's claimed size is never trusted for an allocation.
+            data = _zstd()[1].decompressobj().decompress(blob)
+        else:
+            data = zlib.decompress(blob)
+    except Exception:  # zlib.error, zstandard.ZstdError: a damaged cache must not crash anything
+        return ""
+    return data.decode("utf-8", "replace")
 
 
 def index_text(html: str) -> str:

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-# Not needed to paint the list: the HTTP client, the feed parser, the article extractor, the image decoder.
-# (html2text is: it renders the posts, and costs 4 ms.)
-HEAVY = ("httpx", "feedparser", "lxml", "PIL")
+# Not needed to paint the list: the HTTP clients, the feed parser, the article extractor, the image decoder,
+# the posts' decompressor (a post is decompressed when opened). (html2text is: it renders the posts, and costs 4 ms.)
+HEAVY = ("httpx", "pycurl", "feedparser", "lxml", "PIL", "zstandard")
 
 
 def _loaded(code: str) -> set[str]:
