@@ -41,9 +41,9 @@ class Feed:
         return mask_credentials(self.url)
 
     @property
-    def validated(self) -> bool:
-        """Its last fetch left an ETag or a Last-Modified: it can be answered 304."""
-        return self.fetch_state[0] is not None or self.fetch_state[1] is not None
+    def fetched_before(self) -> bool:
+        """A body of it was stored: the next fetch is likely a 304, or the same body (its hash is known)."""
+        return self.fetch_state[2] is not None
 
 
 @dataclass(slots=True)

@@ -108,9 +108,10 @@ async def refresh_async(
                 feeds_done(summary)
         return summary
     fetched = [f for f in feeds if f.url != WELCOME_URL]
-    # Will this refresh parse much? A big one will; a small one of feeds that can be answered 304
-    # (the common cron run) likely won't, and need not fork workers for it (see ParsePool).
-    likely = len(fetched) >= BIG_REFRESH or sum(not f.validated for f in fetched) >= POOL_THRESHOLD
+    # Will this refresh parse much? A big one will, and so will one of feeds never fetched. A small
+    # one of feeds fetched before (the common cron run) likely won't: they answer 304, or the same
+    # body, whose hash is known. It need not fork workers for the few that changed (see ParsePool).
+    likely = len(fetched) >= BIG_REFRESH or sum(not f.fetched_before for f in fetched) >= POOL_THRESHOLD
     pool = ParsePool(enabled=len(fetched) >= POOL_THRESHOLD, likely=likely)
     # One writer thread does every cache write, so SQLite work (it releases the GIL)
     # overlaps with fetching instead of stalling the event loop; the writes queued together

@@ -307,3 +307,22 @@ def test_issue12_refresh_run_as_the_program_ends_with_its_output_and_the_cache_c
 
 
 POOL_COPIES = 8
+
+
+def test_issue12_feeds_without_validators_fetched_before_fork_no_workers_either(
+    feed_server: FeedServer, tmp_path
+) -> None:
+    """A server that never answers 304 sends the same body again: its hash is known, nothing to parse."""
+    import json
+    import subprocess
+    import sys
+
+    urls = [feed_server.url(f"nocache/blog-hong-kong.xml?n={i}") for i in range(8)]
+
+    def run(*args: str) -> dict:
+        done = subprocess.run([sys.executable, "-c", _POOL_PROBE, str(tmp_path / "r.sqlite"), *args],
+                              capture_output=True, text=True, timeout=60, check=True)
+        return json.loads(done.stdout)
+
+    assert run("add", *urls)["workers"]
+    assert run("again") == {"workers": [], "outcomes": ["unchanged"] * 8}
