@@ -87,12 +87,16 @@ def make_client(options: FetchOptions = FetchOptions(), *, connections: int | No
 
 @functools.cache
 def ca_bundle() -> str | None:
-    """The certificates https is checked against: certifi's bundle (what httpx used), else libcurl's default."""
+    """The certificates https is checked against: certifi's bundle (what httpx used), else the system's.
+    libcurl's own default is a path compiled into pycurl's wheel, which need not exist here."""
     try:
         import certifi
+
+        return certifi.where()
     except ImportError:
-        return None
-    return certifi.where()
+        import ssl
+
+        return ssl.get_default_verify_paths().cafile
 
 
 async def fetch(
