@@ -165,3 +165,61 @@ def test_issue12_urls_are_made_ascii_for_libcurl() -> None:
     assert ascii_url("http://example.org/a b/ü?q=ä ö") == "http://example.org/a%20b/%C3%BC?q=%C3%A4%20%C3%B6"
     assert ascii_url("http://bücher.example:8080/x") == "http://xn--bcher-kva.example:8080/x"
     assert ascii_url("https://u:p@h.example/%41?x=1#f") == "https://u:p@h.example/%41?x=1#f"  # already fine: as is
+
+
+@pytest.fixture(scope="module")
+def trusted_https(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
+    """An https server on 127.0.0.1 and the certificate file that trusts it."""
+    import http.server
+    import os
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("openssl is needed to make a certificate")
+        pytest.skip("openssl is needed to make a certificate")
+    folder = tmp_path_factory.mktemp("tls-ok")
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            body = b"<rss><channel><title>over TLS</title></channel></rss>"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], str(cert)
+    server.shutdown()
+
+
+def test_issue12_https_with_a_trusted_certificate_reads_and_keeps_the_connection(
+    trusted_https: tuple[int, str]
+) -> None:
+    port, cert = trusted_https
+    sink = Collect()
+
+    async def run() -> list[int]:
+        async with AsyncClient(cainfo=cert) as client:
+            return [(await client.get(f"https://127.0.0.1:{port}/feed", {}, lambda r: sink)).status_code
+                    for _ in range(3)]
+
+    assert asyncio.run(run()) == [200, 200, 200]
+    assert bytes(sink.data).count(b"over TLS") == 3
