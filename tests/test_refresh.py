@@ -326,3 +326,16 @@ def test_issue12_feeds_without_validators_fetched_before_fork_no_workers_either(
 
     assert run("add", *urls)["workers"]
     assert run("again") == {"workers": [], "outcomes": ["unchanged"] * 8}
+
+
+def test_issue12_parse_workers_run_below_the_main_process(tmp_path) -> None:
+    """The writer thread and the event loop (and the app's UI thread) come first; the workers take the rest."""
+    import asyncio
+    import os
+
+    pool = parse_pool.ParsePool(enabled=True, workers=1)
+    try:
+        niceness = asyncio.run(pool.run(os.nice, 0))
+    finally:
+        pool.shutdown()
+    assert niceness == min(19, os.nice(0) + parse_pool.WORKER_NICENESS)
