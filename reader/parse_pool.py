@@ -12,26 +12,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, TypeVar
 
 from .entry_codec import EncodedEntry, encode_entries
 from .models import ParsedFeed
-from .parse import parse_feed
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 WORKER_NICENESS = 5
 
 
 def parse_and_encode(body: bytes, url: str, headers: dict[str, str]) -> tuple[ParsedFeed, list[EncodedEntry] | None]:
+    from .parse import parse_feed  # loaded before the workers fork (ParsePool._start_locked)
+
     parsed = parse_feed(body, url, headers)
     return parsed, encode_entries(parsed)
 
@@ -132,12 +134,20 @@ class ParsePool:
 
     def _start_locked(self) -> None:
         if self.enabled and self._executor is None:
+            # The pool's modules, and the parser its workers run, load here, when workers start: a
+            # refresh that starts none (feeds fetched before answer 304) never imports them (~14 ms).
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+            from concurrent.futures.process import BrokenProcessPool
+
+            from . import parse  # noqa: F401 -- imported once here rather than in each forked worker
+
             try:
                 if self._fork:
                     context = multiprocessing.get_context("fork")
                 else:
                     context = multiprocessing.get_context("forkserver")
-                    context.set_forkserver_preload(["reader.parse_pool"])
+                    context.set_forkserver_preload(["reader.parse_pool", "reader.parse"])
                 # SIGINT stays blocked while the workers are forked (here, in submit) until
                 # their initializer ignores it: a Ctrl+C in between would otherwise give a
                 # worker a KeyboardInterrupt traceback. The parent gets it when unblocked.
@@ -162,6 +172,8 @@ class ParsePool:
     ) -> tuple[ParsedFeed, list[EncodedEntry] | None]:
         self._start()
         if self._executor is not None:
+            from concurrent.futures.process import BrokenProcessPool  # loaded with the pool
+
             try:
                 return await asyncio.get_running_loop().run_in_executor(
                     self._executor, parse_and_encode, body, url, headers
@@ -169,6 +181,8 @@ class ParsePool:
             except BrokenProcessPool:
                 # A worker died (killed, out of memory): carry on in this process.
                 self._disable()
+        from .parse import parse_feed
+
         # In-process, entries are encoded lazily by the store: unchanged ones never are.
         return parse_feed(body, url, headers), None
 
@@ -185,6 +199,8 @@ class ParsePool:
             await loop.run_in_executor(fallback, self._start)
         executor = self._executor
         if executor is not None:
+            from concurrent.futures.process import BrokenProcessPool  # loaded with the pool
+
             try:
                 return await loop.run_in_executor(executor, fn, *args)
             except BrokenProcessPool:

@@ -30,7 +30,6 @@ from .fetch import FetchOptions, fetch, make_client
 from .hosts import HostLimiter
 from .http_client import AsyncClient
 from .models import Feed, FeedOutcome, FetchResult, RefreshSummary
-from .parse import NotAFeedError
 from .parse_pool import ParsePool
 from .rules import apply_rules
 from .sanitize import clean_message
@@ -279,7 +278,11 @@ class _Job:
             return FeedOutcome(url, "unchanged")
         try:
             parsed, encoded = await self.pool.parse(result.body, result.final_url, result.headers)
-        except NotAFeedError as exc:
+        except Exception as exc:
+            from .parse import NotAFeedError  # the parser is loaded once there is a body to parse
+
+            if not isinstance(exc, NotAFeedError):
+                raise
             message = str(exc)
             if exc.links:
                 message += f" ({exc.links[0]}); subscribe to that instead"

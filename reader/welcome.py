@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from importlib import resources
 
-from .parse import parse_feed
 from .store import Store
 
 WELCOME_URL = "reader:welcome"
@@ -16,6 +15,8 @@ def welcome_bytes() -> bytes:
 
 def load_welcome(store: Store) -> int:
     """(Re)load the Welcome feed from package data. Returns the number of new posts."""
+    from .parse import parse_feed  # here: every refresh imports this module, few load the Welcome feed
+
     parsed = parse_feed(welcome_bytes(), "https://example.invalid/welcome.xml")
     new, _updated = store.save_parsed(WELCOME_URL, parsed)
     return new

@@ -7,6 +7,7 @@ import time
 import pytest
 from feedserver import FeedServer
 
+import reader.parse as parse_module
 import reader.parse_pool as parse_pool
 import reader.refresh as refresh_module
 from reader.fetch import FetchOptions
@@ -25,13 +26,13 @@ def subscribe_and_refresh(store: Store, url: str, **options) -> refresh_module.F
 def parse_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Counts calls of the real parser (it still runs)."""
     calls: list[str] = []
-    real = parse_pool.parse_feed
+    real = parse_module.parse_feed
 
     def counting(body, url, headers=None):
         calls.append(url)
         return real(body, url, headers)
 
-    monkeypatch.setattr(parse_pool, "parse_feed", counting)
+    monkeypatch.setattr(parse_module, "parse_feed", counting)  # parse_pool looks it up there at each parse
     return calls
 
 
@@ -225,6 +226,7 @@ def test_a_stopped_refresh_ends_at_once_and_keeps_what_it_stored(store: Store, f
 
 _POOL_PROBE = """
 import json, sys
+import reader.parse as parse_module
 import reader.parse_pool as parse_pool
 from reader.fetch import FetchOptions
 from reader.refresh import refresh

@@ -214,3 +214,9 @@ def test_issue12_listing_leaves_normally_while_another_thread_runs(tmp_path) -> 
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.endswith("thread done\n"), out.stdout
+
+
+def test_issue12_a_refresh_loads_the_parser_and_the_pool_only_when_it_parses() -> None:
+    """A cron refresh of feeds that answer 304 parses nothing: the parser and multiprocessing (~14 ms) wait."""
+    loaded = _loaded("import reader.cli, reader.refresh, reader.fetch")
+    assert not loaded & {"reader.parse", "reader.fastfeed", "multiprocessing", "feedparser"}
