@@ -111,8 +111,8 @@ async def fetch(
     """Fetch one feed (or, with `accept`, another resource: a page, an image). Never raises
     (but for cancellation): any trouble ends up in `error`.
 
-    `options.timeout` bounds the whole fetch, redirects and body included: httpx's own
-    timeouts are per read, so a server dripping a byte a second would never trip them.
+    `options.timeout` bounds the whole fetch, redirects and body included: each request's own
+    timeout bounds only that hop.
     """
     result = FetchResult(url=url, final_url=url)
     try:

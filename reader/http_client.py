@@ -105,16 +105,14 @@ def ascii_url(url: str) -> str:
 class _Transfer:
     """One GET in flight: its easy handle, the response as it arrives, and the future it ends."""
 
-    __slots__ = ("_sink_for", "body_wanted", "done", "easy", "error", "headers_done", "response", "sink")
+    __slots__ = ("_sink_for", "done", "error", "headers_done", "response", "sink")
 
-    def __init__(self, easy: pycurl.Curl, response: Response, sink_for: Callable[[Response], Sink | None],
+    def __init__(self, response: Response, sink_for: Callable[[Response], Sink | None],
                  done: asyncio.Future[Response]) -> None:
-        self.easy = easy
         self.response = response
         self._sink_for = sink_for
-        self.sink: Sink | None = None
+        self.sink: Sink | None = None  # None: no body is wanted (or the headers are not in yet)
         self.headers_done = False
-        self.body_wanted = False
         self.error: BaseException | None = None  # raised by a sink (a cap, a corrupt body)
         self.done = done
 
@@ -158,11 +156,10 @@ class _Transfer:
         except Exception as exc:
             self.error = exc
             return 0  # aborts the transfer: the caller raises `error`
-        self.body_wanted = self.sink is not None
         return None
 
     def on_body(self, data: bytes) -> int | None:
-        if not self.body_wanted or self.sink is None:
+        if self.sink is None:
             return 0  # a body nobody asked for: stop here, the response is complete enough
         try:
             self.sink.feed(data)
@@ -188,7 +185,8 @@ class AsyncClient:
         connections: int = 16,
         cainfo: str | None = None,
     ) -> None:
-        self._headers = [f"{name}: {value}" for name, value in (headers or {}).items()]
+        # By lower-cased name, so a request's own header of the same name replaces the default.
+        self._headers = {name.lower(): f"{name}: {value}" for name, value in (headers or {}).items()}
         self._timeout_ms = max(1, int(timeout * 1000))
         self._connect_timeout_ms = max(1, int(connect_timeout * 1000))
         self._cainfo = cainfo
@@ -228,7 +226,7 @@ class AsyncClient:
         assert loop is not None
         easy = pycurl.Curl()
         response = Response(url=url)
-        transfer = _Transfer(easy, response, sink_for, loop.create_future())
+        transfer = _Transfer(response, sink_for, loop.create_future())
         try:
             self._configure(easy, ascii_url(url), headers, transfer)
         except (ValueError, UnicodeError, pycurl.error) as exc:
@@ -259,7 +257,7 @@ class AsyncClient:
         easy.setopt(pycurl.BUFFERSIZE, BUFFER_SIZE)
         if self._cainfo:
             easy.setopt(pycurl.CAINFO, self._cainfo)
-        merged = {line.split(":", 1)[0].lower(): line for line in self._headers}
+        merged = dict(self._headers)
         for name, value in headers.items():
             merged[name.lower()] = f"{name}: {value}"
         easy.setopt(pycurl.HTTPHEADER, list(merged.values()))
@@ -272,17 +270,13 @@ class AsyncClient:
         loop = self._loop
         if loop is None:
             return
-        old = self._watched.pop(fd, pycurl.POLL_NONE)
-        if old in (pycurl.POLL_IN, pycurl.POLL_INOUT):
-            loop.remove_reader(fd)
-        if old in (pycurl.POLL_OUT, pycurl.POLL_INOUT):
-            loop.remove_writer(fd)
+        _unwatch(loop, fd, self._watched.pop(fd, pycurl.POLL_NONE))
         if what == pycurl.POLL_REMOVE:
             return
         if what in (pycurl.POLL_IN, pycurl.POLL_INOUT):
-            loop.add_reader(fd, self._on_ready, fd, pycurl.CSELECT_IN)
+            loop.add_reader(fd, self._act, fd, pycurl.CSELECT_IN)
         if what in (pycurl.POLL_OUT, pycurl.POLL_INOUT):
-            loop.add_writer(fd, self._on_ready, fd, pycurl.CSELECT_OUT)
+            loop.add_writer(fd, self._act, fd, pycurl.CSELECT_OUT)
         self._watched[fd] = what
 
     def _on_timer(self, timeout_ms: int) -> None:
@@ -295,9 +289,6 @@ class AsyncClient:
     def _on_timeout(self) -> None:
         self._timer = None
         self._act(pycurl.SOCKET_TIMEOUT, 0)
-
-    def _on_ready(self, fd: int, event: int) -> None:
-        self._act(fd, event)
 
     def _act(self, fd: int, event: int) -> None:
         multi = self._multi
@@ -333,7 +324,7 @@ class AsyncClient:
             return
         if transfer.error is not None:
             transfer.done.set_exception(transfer.error)
-        elif code is None or (code == _WRITE_ERROR and transfer.headers_done and not transfer.body_wanted):
+        elif code is None or (code == _WRITE_ERROR and transfer.headers_done and transfer.sink is None):
             # Complete, or stopped by us after the headers of a response whose body nobody wants.
             transfer.done.set_result(transfer.response)
         else:
@@ -346,14 +337,9 @@ class AsyncClient:
             self._timer.cancel()
             self._timer = None
         multi, self._multi = self._multi, None
-        loop = self._loop
-        for fd, what in self._watched.items():
-            if loop is None:
-                break
-            if what in (pycurl.POLL_IN, pycurl.POLL_INOUT):
-                loop.remove_reader(fd)
-            if what in (pycurl.POLL_OUT, pycurl.POLL_INOUT):
-                loop.remove_writer(fd)
+        if self._loop is not None:
+            for fd, what in self._watched.items():
+                _unwatch(self._loop, fd, what)
         self._watched.clear()
         for easy, transfer in list(self._transfers.items()):
             if multi is not None:
@@ -363,6 +349,14 @@ class AsyncClient:
         self._transfers.clear()
         if multi is not None:
             multi.close()
+
+
+def _unwatch(loop: asyncio.AbstractEventLoop, fd: int, what: int) -> None:
+    """Stop watching `fd` for what libcurl had asked (a pycurl.POLL_* value)."""
+    if what in (pycurl.POLL_IN, pycurl.POLL_INOUT):
+        loop.remove_reader(fd)
+    if what in (pycurl.POLL_OUT, pycurl.POLL_INOUT):
+        loop.remove_writer(fd)
 
 
 def _error(code: int, message: str) -> HTTPError:

@@ -44,8 +44,8 @@ T = TypeVar("T")
 
 # Below this many feeds a process pool costs more to start than it saves.
 POOL_THRESHOLD = 6
-# Feeds from which a refresh forks its parse workers whatever their validators say: a tenth of them
-# changed is already enough parsing to keep two cores busy.
+# Feeds from which a refresh forks its parse workers even when all were fetched before: a tenth of
+# them changed is already enough parsing to keep two cores busy.
 BIG_REFRESH = 200
 
 
