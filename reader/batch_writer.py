@@ -21,6 +21,8 @@ from typing import Any
 
 from .storage.base import StoreBase
 
+_Write = tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]  # what submit queues
+
 # Writes per commit at most: a batch holds the cache's write lock, and the app marking a post
 # read waits for it (its busy timeout), so a batch stays a fraction of a second.
 MAX_BATCH = 64
@@ -29,8 +31,7 @@ MAX_BATCH = 64
 class BatchWriter(Executor):
     def __init__(self, store: StoreBase, name: str = "reader-writer") -> None:
         self.store = store
-        self._queue: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]] | None]
-        self._queue = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
         self._shutdown = False
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -76,7 +77,7 @@ class BatchWriter(Executor):
         finally:
             self.store.close()  # the writer thread's own connection
 
-    def _write(self, batch: list[tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]]) -> None:
+    def _write(self, batch: list[_Write]) -> None:
         done: list[tuple[Future[Any], bool, Any]] = []
         started = 0
         try:

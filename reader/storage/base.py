@@ -72,7 +72,7 @@ class StoreBase:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         db = self.db
-        if getattr(self._local, "batch", False):
+        if getattr(self._local, "index_rows", None) is not None:
             # Inside a group commit (batch()): a savepoint keeps this write all or nothing.
             with self._savepoint(db):
                 yield db
@@ -110,8 +110,8 @@ class StoreBase:
 
     def write_index(self, db: sqlite3.Connection, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
         """`db.executemany(sql, rows)` on the search index: at once, or in a batch at its end (see batch())."""
-        index = getattr(self._local, "index_rows", None)
-        if index is None or not getattr(self._local, "batch", False):
+        index = getattr(self._local, "index_rows", None)  # a list only inside a batch
+        if index is None:
             db.executemany(sql, rows)
         elif rows:
             index.append((sql, rows))
@@ -141,8 +141,7 @@ class StoreBase:
         db = self.db
         try:
             db.execute("BEGIN IMMEDIATE")
-            self._local.batch = True
-            self._local.index_rows = []
+            self._local.index_rows = []  # also what tells transaction() it runs inside a batch
             try:
                 yield db
                 self.sync_index()
@@ -151,7 +150,6 @@ class StoreBase:
                     db.execute("ROLLBACK")
                 raise
             finally:
-                self._local.batch = False
                 self._local.index_rows = None
             db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
