@@ -30,7 +30,7 @@ from ..sanitize import clean_line, clean_text, safe_url, strip_tags
 from ..store import Store, StoreError
 from .align import LiveFeed, current_entries
 from .cache import CachedItem, CacheError, CacheReadError, Key, NewsboatCache, reader_key, reader_title
-from .filters import flag_tag, translate
+from .filters import Translation, flag_tag, translate
 from .nbconfig import ConfigFile, parse_config
 from .urls import UrlsFile, parse_urls, shown
 
@@ -344,14 +344,20 @@ def _feed_counter(feeds: list[Feed]) -> Callable[[str], int]:
     return count
 
 
+def _translated(expr: str, counter: Callable[[str], int], where: str, report: Report) -> Translation:
+    """A newsboat expression as a reader query, each inexact condition (or its refusal) reported at `where`."""
+    result = translate(expr, counter)
+    report.problems += [f"{where}: {note}" for note in result.notes]
+    if result.query is None:
+        report.problems.append(f"{where}: not imported")
+    return result
+
+
 def _import_searches(store: Store, urls: UrlsFile, counter: Callable[[str], int], report: Report) -> None:
     for query in urls.queries:
         where = f"urls line {query.line}: query feed {query.name!r}"
-        result = translate(query.expr, counter)
-        for note in result.notes:
-            report.problems.append(f"{where}: {note}")
+        result = _translated(query.expr, counter, where, report)
         if result.query is None:
-            report.problems.append(f"{where}: not imported")
             continue
         existing = store.get_search(query.name)
         if existing is not None:
@@ -395,11 +401,8 @@ def _import_rules(conf: ConfigFile, counter: Callable[[str], int], path: Path, r
                 report.problems.append(
                     f"{where}: feed:{shown(rule.feed)} also matches other feeds whose URL or title contains it"
                 )
-        result = translate(rule.expr, counter)
-        for note in result.notes:
-            report.problems.append(f"{where}: {note}")
+        result = _translated(rule.expr, counter, where, report)
         if result.query is None:
-            report.problems.append(f"{where}: not imported")
             continue
         query = " ".join([*terms, result.query])
         action = "hide"
