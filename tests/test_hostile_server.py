@@ -344,7 +344,8 @@ def test_item1_validators_are_kept_printable_and_bounded(store: Store, raw: RawS
     store.add_feed(url)
     outcome = refresh(store, [url]).outcomes[0]
     assert outcome.status == "new" and outcome.new_entries == FEED_POSTS
-    etag, last_modified, _ = store.fetch_state(url)
+    [feed] = store.feeds_to_refresh([url])
+    etag, last_modified, _ = feed.fetch_state
     for value in (etag, last_modified):
         assert value is None or (value.isascii() and value.isprintable() and len(value) <= 512)
     # The next request carries no junk header (a bad one would make every later refresh fail).

@@ -41,7 +41,8 @@ def test_200_then_304_costs_no_parse(store: Store, feed_server: FeedServer, pars
     first = subscribe_and_refresh(store, url)
     assert first.status == "new" and first.new_entries == 3
     assert len(parse_calls) == 1
-    etag, last_modified, _ = store.fetch_state(url)
+    [feed] = store.feeds_to_refresh([url])
+    etag, last_modified, _ = feed.fetch_state
     assert etag and last_modified
 
     second = refresh(store).outcomes[0]

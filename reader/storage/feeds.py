@@ -247,13 +247,6 @@ class FeedStore(EntryStore):
             (feed_id, ACTIVITY_POSTS),
         )]
 
-    def fetch_state(self, url: str) -> tuple[str | None, str | None, str | None]:
-        """(etag, last_modified, body_hash) for a conditional GET."""
-        row = self.db.execute(
-            "SELECT etag, last_modified, body_hash FROM feeds WHERE url = ?", (url,)
-        ).fetchone()
-        return (row[0], row[1], row[2]) if row else (None, None, None)
-
     def record_error(
         self, url: str, error: str, *, retry_after: float | None = None, gone: bool = False
     ) -> None:
